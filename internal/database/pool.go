@@ -1,0 +1,56 @@
+// Package database opens the PostgreSQL connection pool every part of the
+// service shares, with the session settings the inventory ledger relies on.
+package database
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PoolConfig tunes the pool. Zero values take the defaults noted per field.
+type PoolConfig struct {
+	// MaxConns caps open connections (default 16).
+	MaxConns int32
+	// LockTimeout bounds how long any statement waits for a row lock before
+	// PostgreSQL gives up with lock_not_available, which the inventory package
+	// turns into a retryable "busy" error (default 3s).
+	LockTimeout time.Duration
+	// ApplicationName shows up in pg_stat_activity (default "checkoutd").
+	ApplicationName string
+}
+
+// Open connects to databaseURL and checks that the server answers.
+func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 16
+	}
+	if cfg.LockTimeout == 0 {
+		cfg.LockTimeout = 3 * time.Second
+	}
+	if cfg.ApplicationName == "" {
+		cfg.ApplicationName = "checkoutd"
+	}
+	pcfg.MaxConns = cfg.MaxConns
+	rp := pcfg.ConnConfig.RuntimeParams
+	rp["lock_timeout"] = strconv.FormatInt(cfg.LockTimeout.Milliseconds(), 10)
+	rp["application_name"] = cfg.ApplicationName
+	rp["timezone"] = "UTC"
+
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return pool, nil
+}

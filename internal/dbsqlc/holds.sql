@@ -1,0 +1,294 @@
+-- name: ReserveHold :many
+-- Places a hold on every requested line, or on none of them, in one statement.
+--
+-- Stock rows are locked in (sku, variant_key, location_id) order, the order
+-- every statement that locks more than one stock row uses, so two holds never
+-- deadlock. Each line first takes free stock from its locations in priority
+-- order (splitting across locations when one is short) without touching safety
+-- stock; what remains is backordered on the default location, up to the line's
+-- backorder limit. The hold and everything after it are only written when
+-- every line is covered; the CHECK constraints on stock_levels stand behind
+-- this arithmetic.
+--
+-- New values are computed from the locked rows, never from the UPDATE's own
+-- view of them: after waiting for a lock, that view can be the version from
+-- before the wait (the same holds for CommitHold and CloseHolds).
+--
+-- Returns one row per line (location_id '') when the hold was not placed,
+-- either for want of stock (placed = false) or because the idempotency key is
+-- already taken; and one row per allocation when it was placed.
+WITH req AS (
+    SELECT unnest(sqlc.arg(skus)::text[]) AS sku,
+           unnest(sqlc.arg(variant_keys)::text[]) AS variant_key,
+           unnest(sqlc.arg(quantities)::bigint[]) AS quantity
+),
+locked AS (
+    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
+    FROM stock_levels s
+    JOIN req ON req.sku = s.sku AND req.variant_key = s.variant_key
+    WHERE s.shop_id = sqlc.arg(shop_id)
+    ORDER BY s.sku, s.variant_key, s.location_id
+    FOR NO KEY UPDATE OF s
+),
+levels AS (
+    SELECT k.sku, k.variant_key, k.location_id, k.on_hand, k.reserved, k.on_hand - k.reserved AS unreserved,
+           k.backorder_limit, loc.priority
+    FROM locked k
+    JOIN locations loc ON loc.shop_id = sqlc.arg(shop_id) AND loc.id = k.location_id
+),
+line AS (
+    -- free: what the line can sell from stock on hand, keeping its safety
+    -- stock. backorder_room: how far the default location may go below zero,
+    -- less what it has already backordered.
+    SELECT q.sku, q.variant_key, q.quantity,
+           greatest(coalesce(sum(v.unreserved), 0) - coalesce(max(sl.safety_stock), 0), 0) AS free,
+           greatest(coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0), 0) AS backorder_room
+    FROM req q
+    LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
+    LEFT JOIN stock_lines sl ON sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
+    GROUP BY q.sku, q.variant_key, q.quantity
+),
+free_take AS (
+    SELECT v.sku, v.variant_key, v.location_id, v.reserved,
+           least(
+               greatest(v.unreserved, 0),
+               greatest(least(l.quantity, l.free)
+                   - coalesce(sum(greatest(v.unreserved, 0)) OVER (
+                         PARTITION BY v.sku, v.variant_key
+                         ORDER BY v.priority, v.location_id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
+           ) AS take
+    FROM levels v
+    JOIN line l ON l.sku = v.sku AND l.variant_key = v.variant_key
+),
+line_free_taken AS (
+    SELECT f.sku, f.variant_key, sum(f.take) AS taken
+    FROM free_take f
+    GROUP BY f.sku, f.variant_key
+),
+alloc AS (
+    SELECT f.sku, f.variant_key, f.location_id,
+           f.take + b.backordered AS quantity,
+           b.backordered,
+           f.reserved
+    FROM free_take f
+    JOIN line l ON l.sku = f.sku AND l.variant_key = f.variant_key
+    JOIN line_free_taken t ON t.sku = f.sku AND t.variant_key = f.variant_key
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN f.location_id = 'default'
+                    THEN least(l.quantity - t.taken, l.backorder_room)
+                    ELSE 0 END AS backordered
+    ) b
+),
+verdict AS (
+    SELECT bool_and(coalesce(a.quantity, 0) = l.quantity) AS ok
+    FROM line l
+    LEFT JOIN (
+        SELECT sku, variant_key, sum(quantity) AS quantity FROM alloc GROUP BY sku, variant_key
+    ) a ON a.sku = l.sku AND a.variant_key = l.variant_key
+),
+new_hold AS (
+    INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference)
+    SELECT sqlc.arg(shop_id), sqlc.arg(hold_id), 'active',
+           now() + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+           sqlc.narg(idempotency_key), sqlc.arg(reference)
+    FROM verdict
+    WHERE verdict.ok
+    ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, expires_at, created_at
+),
+taken AS (
+    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered, a.reserved
+    FROM alloc a, new_hold
+    WHERE a.quantity > 0
+),
+inserted_allocations AS (
+    INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered)
+    SELECT sqlc.arg(shop_id), sqlc.arg(hold_id), t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
+    FROM taken t
+),
+reserved AS (
+    UPDATE stock_levels s
+    SET reserved = t.reserved + t.quantity,
+        updated_at = now()
+    FROM taken t
+    WHERE s.shop_id = sqlc.arg(shop_id)
+      AND s.sku = t.sku AND s.variant_key = t.variant_key AND s.location_id = t.location_id
+),
+recorded AS (
+    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
+    SELECT sqlc.arg(shop_id), t.sku, t.variant_key, t.location_id, 'RESERVATION', t.quantity, sqlc.arg(reference), sqlc.arg(hold_id)
+    FROM taken t
+)
+SELECT l.sku::text AS sku,
+       l.variant_key::text AS variant_key,
+       l.quantity::bigint AS requested,
+       (l.free + l.backorder_room)::bigint AS available,
+       coalesce((SELECT ok FROM verdict), false)::boolean AS ok,
+       (h.id IS NOT NULL)::boolean AS placed,
+       coalesce(t.location_id, '')::text AS location_id,
+       coalesce(t.quantity, 0)::bigint AS allocated,
+       coalesce(t.backordered, 0)::bigint AS backordered,
+       coalesce(h.expires_at, now())::timestamptz AS expires_at,
+       coalesce(h.created_at, now())::timestamptz AS created_at
+FROM line l
+LEFT JOIN taken t ON t.sku = l.sku AND t.variant_key = l.variant_key
+LEFT JOIN new_hold h ON true
+ORDER BY l.sku, l.variant_key, t.location_id;
+
+-- name: GetHold :one
+-- lapsed tells, by the database's clock, whether an open hold is past its
+-- expiry and so no longer holds stock, whether or not the reaper has run.
+SELECT h.shop_id, h.id, h.status, h.expires_at, h.idempotency_key, h.reference,
+       h.checkout_session_id, h.created_at,
+       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+FROM holds h
+WHERE h.shop_id = sqlc.arg(shop_id) AND h.id = sqlc.arg(id);
+
+-- name: GetHoldIDByIdempotencyKey :one
+SELECT id FROM holds
+WHERE shop_id = sqlc.arg(shop_id) AND idempotency_key = sqlc.arg(idempotency_key)::text;
+
+-- name: ListHoldAllocations :many
+SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
+FROM hold_allocations a
+LEFT JOIN locations loc ON loc.shop_id = a.shop_id AND loc.id = a.location_id
+WHERE a.shop_id = sqlc.arg(shop_id) AND a.hold_id = sqlc.arg(hold_id)
+ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
+
+-- name: CommitHold :one
+-- Commits an open, unexpired hold: its units leave on_hand and reserved
+-- together, with a SALE movement per allocation. Returns 0 when the hold was
+-- not open (or had lapsed), and the caller looks at why.
+WITH closed AS (
+    UPDATE holds h
+    SET status = 'committed',
+        commit_reference = sqlc.arg(reference)::text,
+        closed_at = now(),
+        updated_at = now()
+    WHERE h.shop_id = sqlc.arg(shop_id)
+      AND h.id = sqlc.arg(hold_id)
+      AND h.status IN ('active', 'pending_payment')
+      AND h.expires_at > now()
+    RETURNING h.id
+),
+alloc AS (
+    SELECT a.sku, a.variant_key, a.location_id, a.quantity
+    FROM hold_allocations a
+    JOIN closed c ON c.id = a.hold_id
+    WHERE a.shop_id = sqlc.arg(shop_id)
+),
+locked AS (
+    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved
+    FROM stock_levels s
+    JOIN alloc a ON a.sku = s.sku AND a.variant_key = s.variant_key AND a.location_id = s.location_id
+    WHERE s.shop_id = sqlc.arg(shop_id)
+    ORDER BY s.sku, s.variant_key, s.location_id
+    FOR NO KEY UPDATE OF s
+),
+sold AS (
+    UPDATE stock_levels s
+    SET on_hand = k.on_hand - a.quantity,
+        reserved = k.reserved - a.quantity,
+        updated_at = now()
+    FROM alloc a
+    JOIN locked k ON k.sku = a.sku AND k.variant_key = a.variant_key AND k.location_id = a.location_id
+    WHERE s.shop_id = sqlc.arg(shop_id)
+      AND s.sku = a.sku AND s.variant_key = a.variant_key AND s.location_id = a.location_id
+),
+recorded AS (
+    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
+    SELECT sqlc.arg(shop_id), a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, sqlc.arg(reference), sqlc.arg(hold_id)
+    FROM alloc a
+)
+SELECT count(*) FROM closed;
+
+-- name: LockDueHolds :many
+-- Picks open holds that lapsed before now for the reaper. SKIP LOCKED lets
+-- several reapers, and commits in flight, work side by side.
+SELECT shop_id, id
+FROM holds
+WHERE status IN ('active', 'pending_payment')
+  AND expires_at <= sqlc.arg(now)
+ORDER BY expires_at
+LIMIT sqlc.arg(max)
+FOR NO KEY UPDATE SKIP LOCKED;
+
+-- name: LockLapsedHoldsOnLines :many
+-- Picks a shop's lapsed open holds that reserve any of the given lines, so a
+-- request that found them in its way can close them itself instead of
+-- waiting for the reaper.
+SELECT h.shop_id, h.id
+FROM holds h
+WHERE h.shop_id = sqlc.arg(shop_id)
+  AND h.status IN ('active', 'pending_payment')
+  AND h.expires_at <= now()
+  AND EXISTS (
+      SELECT 1
+      FROM hold_allocations a
+      JOIN (SELECT unnest(sqlc.arg(skus)::text[]) AS sku, unnest(sqlc.arg(variant_keys)::text[]) AS variant_key) r
+          ON r.sku = a.sku AND r.variant_key = a.variant_key
+      WHERE a.shop_id = h.shop_id AND a.hold_id = h.id
+  )
+ORDER BY h.expires_at
+LIMIT 1000
+FOR NO KEY UPDATE SKIP LOCKED;
+
+-- name: CloseHolds :many
+-- Releases or expires open holds (status is 'released' or 'expired') and gives
+-- their units back to available stock, with a RELEASE movement per
+-- allocation. Only holds that lapsed at or before due_before are touched, so
+-- expiry never closes a hold that was extended meanwhile; release passes
+-- 'infinity'.
+WITH closed AS (
+    UPDATE holds h
+    SET status = sqlc.arg(status)::text,
+        release_reason = sqlc.arg(reason)::text,
+        closed_at = now(),
+        updated_at = now()
+    FROM (SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id, unnest(sqlc.arg(hold_ids)::text[]) AS id) k
+    WHERE h.shop_id = k.shop_id AND h.id = k.id
+      AND h.status IN ('active', 'pending_payment')
+      AND h.expires_at <= sqlc.arg(due_before)
+    RETURNING h.shop_id, h.id, h.checkout_session_id
+),
+alloc AS (
+    SELECT a.shop_id, a.hold_id, a.sku, a.variant_key, a.location_id, a.quantity
+    FROM hold_allocations a
+    JOIN closed c ON c.shop_id = a.shop_id AND c.id = a.hold_id
+),
+per_level AS (
+    SELECT a.shop_id, a.sku, a.variant_key, a.location_id, sum(a.quantity) AS quantity
+    FROM alloc a
+    GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
+),
+locked AS (
+    SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.reserved
+    FROM stock_levels s
+    JOIN per_level p ON p.shop_id = s.shop_id AND p.sku = s.sku AND p.variant_key = s.variant_key AND p.location_id = s.location_id
+    ORDER BY s.shop_id, s.sku, s.variant_key, s.location_id
+    FOR NO KEY UPDATE OF s
+),
+released AS (
+    UPDATE stock_levels s
+    SET reserved = k.reserved - p.quantity,
+        updated_at = now()
+    FROM per_level p
+    JOIN locked k ON k.shop_id = p.shop_id AND k.sku = p.sku AND k.variant_key = p.variant_key AND k.location_id = p.location_id
+    WHERE s.shop_id = p.shop_id AND s.sku = p.sku AND s.variant_key = p.variant_key AND s.location_id = p.location_id
+),
+recorded AS (
+    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
+    SELECT a.shop_id, a.sku, a.variant_key, a.location_id, 'RELEASE', -a.quantity, sqlc.arg(reason), a.hold_id
+    FROM alloc a
+)
+SELECT c.shop_id, c.id, c.checkout_session_id FROM closed c;
+
+-- name: ExtendHold :execrows
+UPDATE holds
+SET expires_at = expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+    updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id)
+  AND id = sqlc.arg(id)
+  AND status = 'active'
+  AND expires_at > now();

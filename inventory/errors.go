@@ -1,0 +1,111 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrShopNotFound is returned for an operation on a shop that does not exist.
+var ErrShopNotFound = errors.New("shop not found")
+
+// ErrShopExists is returned by CreateShop for an id that is taken.
+var ErrShopExists = errors.New("shop already exists")
+
+// ErrLocationExists is returned by AddLocation for an id that is taken.
+var ErrLocationExists = errors.New("location already exists")
+
+// ErrHoldNotFound is returned for a hold id the shop does not have.
+var ErrHoldNotFound = errors.New("hold not found")
+
+// ErrStockLineNotFound is returned when reading a stock line the shop has
+// never stocked or configured.
+var ErrStockLineNotFound = errors.New("stock line not found")
+
+// ErrIdempotencyConflict is returned when an idempotency key is reused with a
+// different request.
+var ErrIdempotencyConflict = errors.New("idempotency key was used with a different request")
+
+// Shortfall is a line that cannot be had in the quantity asked for.
+type Shortfall struct {
+	SKU        string `json:"sku"`
+	VariantKey string `json:"variantKey"`
+	Requested  int64  `json:"requested"`
+	Available  int64  `json:"available"`
+}
+
+// InsufficientStockError is returned when a hold cannot cover every line.
+// Nothing was reserved.
+type InsufficientStockError struct {
+	Lines []Shortfall
+}
+
+func (e *InsufficientStockError) Error() string {
+	parts := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		parts[i] = fmt.Sprintf("%s[%s] requested %d, available %d", l.SKU, l.VariantKey, l.Requested, l.Available)
+	}
+	return "insufficient stock: " + strings.Join(parts, "; ")
+}
+
+// HoldNotActiveError is returned when a hold cannot make the transition asked
+// of it because of its status: committing a released or expired hold,
+// releasing a committed one, extending anything but an active one.
+type HoldNotActiveError struct {
+	HoldID string
+	Status HoldStatus
+}
+
+func (e *HoldNotActiveError) Error() string {
+	return fmt.Sprintf("hold %s is %s", e.HoldID, e.Status)
+}
+
+// StockConflictError is returned when a stock change would leave a row with
+// less on hand than it has reserved (or a setting that its holds already
+// exceed). Nothing was changed.
+type StockConflictError struct {
+	SKU        string
+	VariantKey string
+	LocationID string
+	Reason     string
+}
+
+func (e *StockConflictError) Error() string {
+	return fmt.Sprintf("stock conflict on %s[%s] at %s: %s", e.SKU, e.VariantKey, e.LocationID, e.Reason)
+}
+
+// BusyError is returned when the stock rows an operation needs stayed locked
+// by others past the lock budget. Nothing was changed; try again after
+// RetryAfter.
+type BusyError struct {
+	RetryAfter time.Duration
+	cause      error
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("inventory busy, retry after %s", e.RetryAfter)
+}
+
+func (e *BusyError) Unwrap() error { return e.cause }
+
+// FieldIssue names one thing wrong with a request, by the field's path in the
+// request as the API spells it (for example "items[2].quantity").
+type FieldIssue struct {
+	Field string `json:"field"`
+	Issue string `json:"issue"`
+}
+
+// ValidationError is returned for a request that is malformed. Nothing was
+// read or changed.
+type ValidationError struct {
+	Details []FieldIssue
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Details))
+	for i, d := range e.Details {
+		parts[i] = d.Field + ": " + d.Issue
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}

@@ -1,0 +1,106 @@
+package inventory
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+// ExpiredHold is a hold the reaper closed.
+type ExpiredHold struct {
+	ShopID            string
+	HoldID            string
+	CheckoutSessionID *string
+}
+
+// ExpireDue closes up to batch open holds that lapsed at or before now,
+// giving their units back with RELEASE movements, and returns them. Holds
+// locked by a commit or another reaper are skipped, so reapers can run side by
+// side; call it until it returns fewer than batch.
+func (l *Ledger) ExpireDue(ctx context.Context, now time.Time, batch int) ([]ExpiredHold, error) {
+	var expired []ExpiredHold
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		due, err := l.queries.LockDueHolds(ctx, tx, dbsqlc.LockDueHoldsParams{Now: now, Max: int32(batch)})
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		shopIDs := make([]string, len(due))
+		holdIDs := make([]string, len(due))
+		for i, d := range due {
+			shopIDs[i], holdIDs[i] = d.ShopID, d.ID
+		}
+		closed, err := l.closeExpired(ctx, tx, shopIDs, holdIDs, now)
+		if err != nil {
+			return err
+		}
+		for _, c := range closed {
+			expired = append(expired, ExpiredHold{ShopID: c.ShopID, HoldID: c.ID, CheckoutSessionID: c.CheckoutSessionID})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, l.dbError("expire due holds", err)
+	}
+	for _, e := range expired {
+		l.log.InfoContext(ctx, "hold expired", "shop_id", e.ShopID, "hold_id", e.HoldID)
+	}
+	return expired, nil
+}
+
+// expireLapsedOnLines closes the shop's lapsed holds that reserve any of the
+// given lines and reports how many it closed.
+func (l *Ledger) expireLapsedOnLines(ctx context.Context, shopID string, lines []Shortfall) (int, error) {
+	skus := make([]string, len(lines))
+	variantKeys := make([]string, len(lines))
+	for i, s := range lines {
+		skus[i], variantKeys[i] = s.SKU, s.VariantKey
+	}
+	var closed []dbsqlc.CloseHoldsRow
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		lapsed, err := l.queries.LockLapsedHoldsOnLines(ctx, tx, dbsqlc.LockLapsedHoldsOnLinesParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+		if err != nil || len(lapsed) == 0 {
+			return err
+		}
+		shopIDs := make([]string, len(lapsed))
+		holdIDs := make([]string, len(lapsed))
+		for i, h := range lapsed {
+			shopIDs[i], holdIDs[i] = h.ShopID, h.ID
+		}
+		// The rows are locked and verified lapsed by the database's clock,
+		// and a lapsed hold cannot be extended, so no expiry bound is needed.
+		closed, err = l.closeExpired(ctx, tx, shopIDs, holdIDs, farFuture)
+		return err
+	})
+	if err != nil {
+		return 0, l.dbError("expire lapsed holds", err)
+	}
+	for _, c := range closed {
+		l.log.InfoContext(ctx, "hold expired", "shop_id", c.ShopID, "hold_id", c.ID, "by", "request")
+	}
+	return len(closed), nil
+}
+
+// expireLapsed closes one hold that GetHold saw lapsed.
+func (l *Ledger) expireLapsed(ctx context.Context, shopID, holdID string) error {
+	closed, err := l.closeExpired(ctx, l.db, []string{shopID}, []string{holdID}, farFuture)
+	if err != nil {
+		return l.dbError("expire lapsed hold", err)
+	}
+	for _, c := range closed {
+		l.log.InfoContext(ctx, "hold expired", "shop_id", c.ShopID, "hold_id", c.ID, "by", "request")
+	}
+	return nil
+}
+
+func (l *Ledger) closeExpired(ctx context.Context, db dbsqlc.DBTX, shopIDs, holdIDs []string, dueBefore time.Time) ([]dbsqlc.CloseHoldsRow, error) {
+	return l.queries.CloseHolds(ctx, db, dbsqlc.CloseHoldsParams{
+		ShopIds:   shopIDs,
+		HoldIds:   holdIDs,
+		Status:    string(HoldExpired),
+		Reason:    "expired",
+		DueBefore: dueBefore,
+	})
+}

@@ -1,0 +1,351 @@
+package inventory
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+// HoldStatus is where a hold is in its life. active and pending_payment holds
+// are open: they hold stock. The other three are final.
+type HoldStatus string
+
+// The states of a hold.
+const (
+	HoldActive         HoldStatus = "active"
+	HoldPendingPayment HoldStatus = "pending_payment"
+	HoldCommitted      HoldStatus = "committed"
+	HoldReleased       HoldStatus = "released"
+	HoldExpired        HoldStatus = "expired"
+)
+
+// Hold is stock set aside for a checkout until it is committed (sold),
+// released, or expires.
+type Hold struct {
+	ID                string     `json:"id"`
+	ShopID            string     `json:"shopId"`
+	Status            HoldStatus `json:"status"`
+	ExpiresAt         time.Time  `json:"expiresAt"`
+	CreatedAt         time.Time  `json:"createdAt"`
+	CheckoutSessionID *string    `json:"checkoutSessionId"`
+	Reference         string     `json:"reference"`
+	Items             []HoldItem `json:"items"`
+}
+
+// HoldItem is one line of a hold and where its units were taken from.
+type HoldItem struct {
+	SKU         string       `json:"sku"`
+	VariantKey  string       `json:"variantKey"`
+	Quantity    int64        `json:"quantity"`
+	Allocations []Allocation `json:"allocations"`
+}
+
+// Allocation is the part of a hold line taken from one location. Backordered
+// units are promised beyond what the location has on hand.
+type Allocation struct {
+	LocationID  string `json:"locationId"`
+	Quantity    int64  `json:"quantity"`
+	Backordered int64  `json:"backordered"`
+}
+
+// ReserveRequest asks for a hold on some lines.
+type ReserveRequest struct {
+	Items []Line `json:"items"`
+	// TTL is how long the hold lasts unless committed or released.
+	TTL time.Duration `json:"-"`
+	// IdempotencyKey, when set, makes a repeated request return the first
+	// hold instead of placing another.
+	IdempotencyKey string `json:"idempotencyKey"`
+	Reference      string `json:"reference"`
+}
+
+func (r ReserveRequest) validate(shopID string) error {
+	var c checker
+	c.id("shopId", shopID)
+	c.lines("items", r.Items)
+	if r.TTL < time.Second || r.TTL > MaxTTLSeconds*time.Second || r.TTL%time.Second != 0 {
+		c.add("ttlSeconds", "must be a whole number of seconds from 1 to %d", MaxTTLSeconds)
+	}
+	c.text("idempotencyKey", r.IdempotencyKey, maxTextLen)
+	c.text("reference", r.Reference, maxTextLen)
+	return c.err()
+}
+
+// Reserve places a hold on every line of req or on none. Lines naming the same
+// stock line are summed first. Each line takes free stock from the shop's
+// locations in priority order, splitting across locations when one is short,
+// and may then backorder up to the line's backorder limit.
+//
+// With an IdempotencyKey, a repeat of the same request returns the same hold
+// (created is false); the same key with other items is ErrIdempotencyConflict.
+// A shortfall is an *InsufficientStockError and changes nothing.
+func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest) (hold *Hold, created bool, err error) {
+	if err := req.validate(shopID); err != nil {
+		return nil, false, err
+	}
+	lines := mergeLines(req.Items)
+
+	hold, created, shortfall, err := l.tryReserve(ctx, shopID, lines, req)
+	if err != nil || shortfall == nil {
+		return hold, created, err
+	}
+	// Lapsed holds may still be counted in the rows that came up short:
+	// close them now rather than make the customer wait for the reaper.
+	closed, err := l.expireLapsedOnLines(ctx, shopID, shortfall.Lines)
+	if err != nil {
+		return nil, false, err
+	}
+	if closed > 0 {
+		hold, created, shortfall, err = l.tryReserve(ctx, shopID, lines, req)
+		if err != nil || shortfall == nil {
+			return hold, created, err
+		}
+	}
+	if err := l.requireShop(ctx, shopID); err != nil {
+		return nil, false, err
+	}
+	return nil, false, shortfall
+}
+
+// tryReserve runs the reserve statement once. It returns the hold when one
+// was placed or the idempotency key already had one, else the shortfall.
+func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, req ReserveRequest) (*Hold, bool, *InsufficientStockError, error) {
+	skus, variantKeys, quantities := lineColumns(lines)
+	holdID := newHoldID()
+	var key *string
+	if req.IdempotencyKey != "" {
+		key = &req.IdempotencyKey
+	}
+	rows, err := l.queries.ReserveHold(ctx, l.db, dbsqlc.ReserveHoldParams{
+		ShopID:         shopID,
+		HoldID:         holdID,
+		Skus:           skus,
+		VariantKeys:    variantKeys,
+		Quantities:     quantities,
+		TtlSeconds:     int32(req.TTL / time.Second),
+		IdempotencyKey: key,
+		Reference:      req.Reference,
+	})
+	if err != nil {
+		return nil, false, nil, l.dbError("reserve", err)
+	}
+	if len(rows) > 0 && rows[0].Placed {
+		hold := holdFromReserve(shopID, holdID, req.Reference, rows)
+		l.log.DebugContext(ctx, "hold placed", "shop_id", shopID, "hold_id", holdID, "expires_at", hold.ExpiresAt)
+		return hold, true, nil, nil
+	}
+	if key != nil {
+		existing, err := l.holdForKey(ctx, shopID, req.IdempotencyKey, lines)
+		if err != nil || existing != nil {
+			return existing, false, nil, err
+		}
+	}
+	short := &InsufficientStockError{}
+	for _, r := range rows {
+		if r.Requested > r.Available {
+			short.Lines = append(short.Lines, Shortfall{SKU: r.Sku, VariantKey: r.VariantKey, Requested: r.Requested, Available: r.Available})
+		}
+	}
+	if len(short.Lines) == 0 {
+		// The idempotency key's hold was taken by a request that has since
+		// rolled back: a retry will place it.
+		return nil, false, nil, &BusyError{RetryAfter: l.cfg.BusyRetryAfter}
+	}
+	return nil, false, short, nil
+}
+
+// holdForKey returns the hold placed earlier under key, nil if there is none,
+// or ErrIdempotencyConflict if it holds other lines than asked for.
+func (l *Ledger) holdForKey(ctx context.Context, shopID, key string, lines []Line) (*Hold, error) {
+	id, err := l.queries.GetHoldIDByIdempotencyKey(ctx, l.db, dbsqlc.GetHoldIDByIdempotencyKeyParams{ShopID: shopID, IdempotencyKey: key})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, l.dbError("look up idempotency key", err)
+	}
+	hold, err := l.GetHold(ctx, shopID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !sameLines(hold.Items, lines) {
+		return nil, ErrIdempotencyConflict
+	}
+	return hold, nil
+}
+
+func sameLines(items []HoldItem, lines []Line) bool {
+	if len(items) != len(lines) {
+		return false
+	}
+	for i, it := range items {
+		if it.SKU != lines[i].SKU || it.VariantKey != lines[i].VariantKey || it.Quantity != lines[i].Quantity {
+			return false
+		}
+	}
+	return true
+}
+
+func holdFromReserve(shopID, holdID, reference string, rows []dbsqlc.ReserveHoldRow) *Hold {
+	h := &Hold{
+		ID:        holdID,
+		ShopID:    shopID,
+		Status:    HoldActive,
+		ExpiresAt: rows[0].ExpiresAt.UTC(),
+		CreatedAt: rows[0].CreatedAt.UTC(),
+		Reference: reference,
+	}
+	for _, r := range rows {
+		h.addAllocation(r.Sku, r.VariantKey, Allocation{LocationID: r.LocationID, Quantity: r.Allocated, Backordered: r.Backordered})
+	}
+	return h
+}
+
+// addAllocation appends a to the hold's item for the line, starting a new item
+// when the line changes; rows arrive grouped by line.
+func (h *Hold) addAllocation(sku, variantKey string, a Allocation) {
+	n := len(h.Items)
+	if n == 0 || h.Items[n-1].SKU != sku || h.Items[n-1].VariantKey != variantKey {
+		h.Items = append(h.Items, HoldItem{SKU: sku, VariantKey: variantKey})
+		n++
+	}
+	it := &h.Items[n-1]
+	it.Quantity += a.Quantity
+	it.Allocations = append(it.Allocations, a)
+}
+
+// GetHold returns a hold with its lines. An open hold past its expiry is
+// reported as expired, whether or not the reaper has closed it yet.
+func (l *Ledger) GetHold(ctx context.Context, shopID, holdID string) (*Hold, error) {
+	row, err := l.queries.GetHold(ctx, l.db, dbsqlc.GetHoldParams{ShopID: shopID, ID: holdID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrHoldNotFound
+	}
+	if err != nil {
+		return nil, l.dbError("get hold", err)
+	}
+	allocs, err := l.queries.ListHoldAllocations(ctx, l.db, dbsqlc.ListHoldAllocationsParams{ShopID: shopID, HoldID: holdID})
+	if err != nil {
+		return nil, l.dbError("get hold allocations", err)
+	}
+	h := &Hold{
+		ID:                row.ID,
+		ShopID:            row.ShopID,
+		Status:            HoldStatus(row.Status),
+		ExpiresAt:         row.ExpiresAt.UTC(),
+		CreatedAt:         row.CreatedAt.UTC(),
+		CheckoutSessionID: row.CheckoutSessionID,
+		Reference:         row.Reference,
+	}
+	if row.Lapsed {
+		h.Status = HoldExpired
+	}
+	for _, a := range allocs {
+		h.addAllocation(a.Sku, a.VariantKey, Allocation{LocationID: a.LocationID, Quantity: a.Quantity, Backordered: a.Backordered})
+	}
+	return h, nil
+}
+
+// Commit turns an open hold into a sale: its units leave on_hand and reserved
+// together, with a SALE movement per allocation. Committing a committed hold
+// returns it unchanged. A released or expired hold, including an open one
+// past its expiry, is a *HoldNotActiveError.
+func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (*Hold, error) {
+	var c checker
+	c.text("reference", reference, maxTextLen)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	n, err := l.queries.CommitHold(ctx, l.db, dbsqlc.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
+	if err != nil {
+		return nil, l.dbError("commit hold", err)
+	}
+	hold, err := l.GetHold(ctx, shopID, holdID)
+	if err != nil {
+		return nil, err
+	}
+	if n == 1 {
+		l.log.InfoContext(ctx, "hold committed", "shop_id", shopID, "hold_id", holdID, "reference", reference)
+		return hold, nil
+	}
+	switch hold.Status {
+	case HoldCommitted:
+		return hold, nil
+	case HoldExpired:
+		if err := l.expireLapsed(ctx, shopID, holdID); err != nil {
+			return nil, err
+		}
+	}
+	return nil, &HoldNotActiveError{HoldID: holdID, Status: hold.Status}
+}
+
+// Release gives an open hold's units back, with a RELEASE movement per
+// allocation. Releasing a released or expired hold returns it unchanged;
+// releasing a committed one is a *HoldNotActiveError.
+func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*Hold, error) {
+	var c checker
+	c.text("reason", reason, maxTextLen)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	closed, err := l.queries.CloseHolds(ctx, l.db, dbsqlc.CloseHoldsParams{
+		ShopIds:   []string{shopID},
+		HoldIds:   []string{holdID},
+		Status:    string(HoldReleased),
+		Reason:    reason,
+		DueBefore: farFuture,
+	})
+	if err != nil {
+		return nil, l.dbError("release hold", err)
+	}
+	hold, err := l.GetHold(ctx, shopID, holdID)
+	if err != nil {
+		return nil, err
+	}
+	if len(closed) == 1 {
+		l.log.InfoContext(ctx, "hold released", "shop_id", shopID, "hold_id", holdID, "reason", reason)
+		return hold, nil
+	}
+	if hold.Status == HoldCommitted {
+		return nil, &HoldNotActiveError{HoldID: holdID, Status: hold.Status}
+	}
+	return hold, nil
+}
+
+// Extend pushes an active hold's expiry ttl further out. Only active holds
+// that have not lapsed can be extended.
+func (l *Ledger) Extend(ctx context.Context, shopID, holdID string, ttl time.Duration) (*Hold, error) {
+	if ttl < time.Second || ttl > MaxTTLSeconds*time.Second || ttl%time.Second != 0 {
+		return nil, &ValidationError{Details: []FieldIssue{{Field: "ttlSeconds", Issue: fmt.Sprintf("must be a whole number of seconds from 1 to %d", MaxTTLSeconds)}}}
+	}
+	n, err := l.queries.ExtendHold(ctx, l.db, dbsqlc.ExtendHoldParams{ShopID: shopID, ID: holdID, TtlSeconds: int32(ttl / time.Second)})
+	if err != nil {
+		return nil, l.dbError("extend hold", err)
+	}
+	hold, err := l.GetHold(ctx, shopID, holdID)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, &HoldNotActiveError{HoldID: holdID, Status: hold.Status}
+	}
+	l.log.DebugContext(ctx, "hold extended", "shop_id", shopID, "hold_id", holdID, "expires_at", hold.ExpiresAt)
+	return hold, nil
+}
+
+var holdIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newHoldID returns "hold_" and 26 random base32 characters (128 bits).
+func newHoldID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "hold_" + strings.ToLower(holdIDEncoding.EncodeToString(b[:]))
+}

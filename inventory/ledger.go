@@ -1,0 +1,90 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+// Config tunes a Ledger. The zero value is usable.
+type Config struct {
+	// DefaultLowStockThreshold applies to lines without a threshold of their
+	// own (LOW_STOCK_DEFAULT_THRESHOLD).
+	DefaultLowStockThreshold int64
+	// BusyRetryAfter is what a BusyError tells callers to wait (default 1s).
+	BusyRetryAfter time.Duration
+	// Logger receives structured logs; every line about a hold carries
+	// hold_id and shop_id (default: slog.Default()).
+	Logger *slog.Logger
+}
+
+// Ledger is the inventory ledger of every shop in one database. It is safe
+// for concurrent use, and any number of processes may share the database.
+type Ledger struct {
+	db      *pgxpool.Pool
+	queries *dbsqlc.Queries
+	cfg     Config
+	log     *slog.Logger
+}
+
+// NewLedger returns a Ledger on db. The pool should come from
+// database.Open, which sets the lock timeout that bounds how long an operation
+// waits for contended stock rows.
+func NewLedger(db *pgxpool.Pool, cfg Config) *Ledger {
+	if cfg.BusyRetryAfter == 0 {
+		cfg.BusyRetryAfter = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Ledger{db: db, queries: dbsqlc.New(), cfg: cfg, log: cfg.Logger}
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (l *Ledger) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, l.db, fn)
+}
+
+// PostgreSQL error codes the ledger turns into typed errors.
+const (
+	pgLockNotAvailable     = "55P03"
+	pgDeadlockDetected     = "40P01"
+	pgSerializationFailure = "40001"
+	pgCheckViolation       = "23514"
+	pgForeignKeyViolation  = "23503"
+)
+
+// dbError wraps err with what was being done, turning lock contention into a
+// BusyError callers can branch on.
+func (l *Ledger) dbError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgLockNotAvailable, pgDeadlockDetected, pgSerializationFailure:
+			return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func pgErrorCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// farFuture stands for "no expiry bound" where a query takes one.
+var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)

@@ -1,0 +1,64 @@
+package inventory
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Line asks for a quantity of one stock line.
+type Line struct {
+	SKU        string `json:"sku"`
+	VariantKey string `json:"variantKey"`
+	Quantity   int64  `json:"quantity"`
+}
+
+// lineKey identifies a stock line within a shop.
+type lineKey struct {
+	sku        string
+	variantKey string
+}
+
+// checkLines validates lines as the items of a request under field.
+func (c *checker) lines(field string, lines []Line) {
+	c.itemCount(field, len(lines))
+	if len(lines) > MaxItems {
+		return
+	}
+	for i, l := range lines {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		c.sku(f+".sku", l.SKU)
+		c.variantKey(f+".variantKey", l.VariantKey)
+		c.quantity(f+".quantity", l.Quantity, 1)
+	}
+}
+
+// mergeLines sums lines that name the same stock line and sorts the result by
+// (sku, variant key): the order stock rows are locked in.
+func mergeLines(lines []Line) []Line {
+	sums := make(map[lineKey]int64, len(lines))
+	for _, l := range lines {
+		sums[lineKey{l.SKU, l.VariantKey}] += l.Quantity
+	}
+	merged := make([]Line, 0, len(sums))
+	for k, q := range sums {
+		merged = append(merged, Line{SKU: k.sku, VariantKey: k.variantKey, Quantity: q})
+	}
+	sort.Slice(merged, func(i, j int) bool {
+		if merged[i].SKU != merged[j].SKU {
+			return merged[i].SKU < merged[j].SKU
+		}
+		return merged[i].VariantKey < merged[j].VariantKey
+	})
+	return merged
+}
+
+// lineColumns splits lines into the parallel arrays the queries take.
+func lineColumns(lines []Line) (skus, variantKeys []string, quantities []int64) {
+	skus = make([]string, len(lines))
+	variantKeys = make([]string, len(lines))
+	quantities = make([]int64, len(lines))
+	for i, l := range lines {
+		skus[i], variantKeys[i], quantities[i] = l.SKU, l.VariantKey, l.Quantity
+	}
+	return skus, variantKeys, quantities
+}

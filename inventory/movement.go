@@ -1,0 +1,97 @@
+package inventory
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+// Movement is one entry of the append-only stock ledger. Quantity is the
+// signed change to on_hand, except for RESERVATION and RELEASE, where it is
+// the signed change to reserved.
+type Movement struct {
+	ID         string       `json:"id"`
+	SKU        string       `json:"sku"`
+	VariantKey string       `json:"variantKey"`
+	LocationID string       `json:"locationId"`
+	Type       MovementType `json:"type"`
+	Quantity   int64        `json:"quantity"`
+	Reference  string       `json:"reference"`
+	Notes      string       `json:"notes,omitempty"`
+	CreatedBy  string       `json:"createdBy,omitempty"`
+	HoldID     *string      `json:"holdId,omitempty"`
+	CreatedAt  time.Time    `json:"createdAt"`
+}
+
+// MovementsOptions selects a page of the ledger.
+type MovementsOptions struct {
+	// SKU, when set, keeps that sku's movements.
+	SKU string
+	// VariantKey, when set, keeps that variant's movements (with SKU).
+	VariantKey *string
+	// Limit is the page size, 1 to 500 (default 100).
+	Limit int
+	// Cursor is the NextCursor of the previous page, "" for the first.
+	Cursor string
+}
+
+// MovementPage is a page of the ledger, newest first.
+type MovementPage struct {
+	Items      []Movement `json:"items"`
+	NextCursor *string    `json:"nextCursor"`
+}
+
+// Movements returns a page of the shop's ledger, newest first.
+func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOptions) (*MovementPage, error) {
+	var c checker
+	c.id("shopId", shopID)
+	limit := pageLimit(&c, opts.Limit)
+	params := dbsqlc.ListMovementsParams{ShopID: shopID, BeforeID: math.MaxInt64, Max: int32(limit + 1)}
+	if opts.SKU != "" {
+		c.sku("sku", opts.SKU)
+		params.Sku = &opts.SKU
+	}
+	if opts.VariantKey != nil {
+		if opts.SKU == "" {
+			c.add("variantKey", "needs sku")
+		}
+		c.variantKey("variantKey", *opts.VariantKey)
+		params.VariantKey = opts.VariantKey
+	}
+	if opts.Cursor != "" {
+		var before int64
+		if decodeCursor(opts.Cursor, &before) != nil || before <= 0 {
+			c.add("cursor", "is not a cursor this endpoint returned")
+		}
+		params.BeforeID = before
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	rows, err := l.queries.ListMovements(ctx, l.db, params)
+	if err != nil {
+		return nil, l.dbError("list movements", err)
+	}
+	page := &MovementPage{Items: make([]Movement, 0, len(rows))}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next := encodeCursor(rows[limit-1].ID)
+		page.NextCursor = &next
+	}
+	if len(rows) == 0 {
+		if err := l.requireShop(ctx, shopID); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range rows {
+		page.Items = append(page.Items, Movement{
+			ID: strconv.FormatInt(r.ID, 10), SKU: r.Sku, VariantKey: r.VariantKey, LocationID: r.LocationID,
+			Type: MovementType(r.Type), Quantity: r.Quantity, Reference: r.Reference, Notes: r.Notes,
+			CreatedBy: r.CreatedBy, HoldID: r.HoldID, CreatedAt: r.CreatedAt.UTC(),
+		})
+	}
+	return page, nil
+}

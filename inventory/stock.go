@@ -1,0 +1,340 @@
+package inventory
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+// ValidateResult says whether every line could be held right now.
+type ValidateResult struct {
+	OK           bool        `json:"ok"`
+	Insufficient []Shortfall `json:"insufficient,omitempty"`
+}
+
+// Validate checks, without holding anything, whether a hold on lines would
+// succeed now. Lines naming the same stock line are summed; a line the shop
+// has never stocked counts as available 0.
+func (l *Ledger) Validate(ctx context.Context, shopID string, lines []Line) (*ValidateResult, error) {
+	var c checker
+	c.id("shopId", shopID)
+	c.lines("items", lines)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	merged := mergeLines(lines)
+	skus, variantKeys, _ := lineColumns(merged)
+	rows, err := l.queries.LineAvailability(ctx, l.db, dbsqlc.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+	if err != nil {
+		return nil, l.dbError("validate", err)
+	}
+	available := make(map[lineKey]int64, len(rows))
+	for _, r := range rows {
+		available[lineKey{r.Sku, r.VariantKey}] = r.Available
+	}
+	res := &ValidateResult{OK: true}
+	for _, m := range merged {
+		if a := available[lineKey{m.SKU, m.VariantKey}]; a < m.Quantity {
+			res.OK = false
+			res.Insufficient = append(res.Insufficient, Shortfall{SKU: m.SKU, VariantKey: m.VariantKey, Requested: m.Quantity, Available: a})
+		}
+	}
+	if !res.OK {
+		if err := l.requireShop(ctx, shopID); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// StockInfo is a stock line's position across the shop's locations.
+// Available is OnHand - Reserved - SafetyStock, never below 0, and does not
+// count lapsed holds as reserved.
+type StockInfo struct {
+	SKU               string          `json:"sku"`
+	VariantKey        string          `json:"variantKey"`
+	OnHand            int64           `json:"onHand"`
+	Reserved          int64           `json:"reserved"`
+	Available         int64           `json:"available"`
+	SafetyStock       int64           `json:"safetyStock"`
+	LowStockThreshold int64           `json:"lowStockThreshold"`
+	LowStock          bool            `json:"lowStock"`
+	BackorderAllowed  bool            `json:"backorderAllowed"`
+	BackorderLimit    int64           `json:"backorderLimit"`
+	Locations         []LocationStock `json:"locations"`
+}
+
+// LocationStock is a stock line's position at one location.
+type LocationStock struct {
+	LocationID string `json:"locationId"`
+	OnHand     int64  `json:"onHand"`
+	Reserved   int64  `json:"reserved"`
+	Available  int64  `json:"available"`
+}
+
+// StockInfo returns one stock line, or ErrStockLineNotFound (ErrShopNotFound
+// for an unknown shop).
+func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) (*StockInfo, error) {
+	var c checker
+	c.id("shopId", shopID)
+	c.sku("sku", sku)
+	c.variantKey("variantKey", variantKey)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	infos, err := l.stockInfos(ctx, l.db, shopID, []lineKey{{sku, variantKey}})
+	if err != nil {
+		return nil, err
+	}
+	if len(infos) == 0 {
+		if err := l.requireShop(ctx, shopID); err != nil {
+			return nil, err
+		}
+		return nil, ErrStockLineNotFound
+	}
+	return &infos[0], nil
+}
+
+// ListStockOptions selects a page of stock lines.
+type ListStockOptions struct {
+	// LowStockOnly keeps lines whose available stock is at or below their
+	// low-stock threshold.
+	LowStockOnly bool
+	// Limit is the page size, 1 to 500 (default 100).
+	Limit int
+	// Cursor is the NextCursor of the previous page, "" for the first.
+	Cursor string
+}
+
+// StockPage is a page of stock lines in (sku, variant key) order.
+type StockPage struct {
+	Items      []StockInfo `json:"items"`
+	NextCursor *string     `json:"nextCursor"`
+}
+
+// ListStock returns a page of the shop's stock lines.
+func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOptions) (*StockPage, error) {
+	var c checker
+	c.id("shopId", shopID)
+	limit := pageLimit(&c, opts.Limit)
+	var after stockCursor
+	hasCursor := opts.Cursor != ""
+	if hasCursor && decodeCursor(opts.Cursor, &after) != nil {
+		c.add("cursor", "is not a cursor this endpoint returned")
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	rows, err := l.queries.ListStockLines(ctx, l.db, dbsqlc.ListStockLinesParams{
+		ShopID:           shopID,
+		DefaultThreshold: l.cfg.DefaultLowStockThreshold,
+		HasCursor:        hasCursor,
+		AfterSku:         after.SKU,
+		AfterVariantKey:  after.VariantKey,
+		LowStockOnly:     opts.LowStockOnly,
+		Max:              int32(limit + 1),
+	})
+	if err != nil {
+		return nil, l.dbError("list stock", err)
+	}
+	page := &StockPage{Items: []StockInfo{}}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		next := encodeCursor(stockCursor{SKU: last.Sku, VariantKey: last.VariantKey})
+		page.NextCursor = &next
+	}
+	if len(rows) == 0 {
+		if err := l.requireShop(ctx, shopID); err != nil {
+			return nil, err
+		}
+		return page, nil
+	}
+	lines := make([]stockLineRow, len(rows))
+	for i, r := range rows {
+		lines[i] = stockLineRow(r)
+	}
+	page.Items, err = l.withLocations(ctx, l.db, shopID, lines)
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+type stockCursor struct {
+	SKU        string `json:"s"`
+	VariantKey string `json:"v"`
+}
+
+// stockLineRow is a line's totals across locations.
+type stockLineRow dbsqlc.ListStockLinesRow
+
+// stockInfos reads the given lines, in (sku, variant key) order; unknown
+// lines are left out.
+func (l *Ledger) stockInfos(ctx context.Context, db dbsqlc.DBTX, shopID string, keys []lineKey) ([]StockInfo, error) {
+	skus := make([]string, len(keys))
+	variantKeys := make([]string, len(keys))
+	for i, k := range keys {
+		skus[i], variantKeys[i] = k.sku, k.variantKey
+	}
+	rows, err := l.queries.GetStockLines(ctx, db, dbsqlc.GetStockLinesParams{
+		ShopID:           shopID,
+		Skus:             skus,
+		VariantKeys:      variantKeys,
+		DefaultThreshold: l.cfg.DefaultLowStockThreshold,
+	})
+	if err != nil {
+		return nil, l.dbError("read stock", err)
+	}
+	lines := make([]stockLineRow, len(rows))
+	for i, r := range rows {
+		lines[i] = stockLineRow(r)
+	}
+	return l.withLocations(ctx, db, shopID, lines)
+}
+
+// withLocations completes line totals with their per-location rows.
+func (l *Ledger) withLocations(ctx context.Context, db dbsqlc.DBTX, shopID string, lines []stockLineRow) ([]StockInfo, error) {
+	skus := make([]string, len(lines))
+	variantKeys := make([]string, len(lines))
+	infos := make([]StockInfo, len(lines))
+	index := make(map[lineKey]int, len(lines))
+	for i, r := range lines {
+		skus[i], variantKeys[i] = r.Sku, r.VariantKey
+		index[lineKey{r.Sku, r.VariantKey}] = i
+		available := max(r.OnHand-r.Reserved-r.SafetyStock, 0)
+		infos[i] = StockInfo{
+			SKU:               r.Sku,
+			VariantKey:        r.VariantKey,
+			OnHand:            r.OnHand,
+			Reserved:          r.Reserved,
+			Available:         available,
+			SafetyStock:       r.SafetyStock,
+			LowStockThreshold: r.LowStockThreshold,
+			LowStock:          available <= r.LowStockThreshold,
+			BackorderAllowed:  r.BackorderLimit > 0,
+			BackorderLimit:    r.BackorderLimit,
+			Locations:         []LocationStock{},
+		}
+	}
+	levels, err := l.queries.ListStockLevels(ctx, db, dbsqlc.ListStockLevelsParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+	if err != nil {
+		return nil, l.dbError("read stock locations", err)
+	}
+	for _, lv := range levels {
+		info := &infos[index[lineKey{lv.Sku, lv.VariantKey}]]
+		info.Locations = append(info.Locations, LocationStock{
+			LocationID: lv.LocationID,
+			OnHand:     lv.OnHand,
+			Reserved:   lv.Reserved,
+			Available:  max(lv.OnHand-lv.Reserved, 0),
+		})
+	}
+	return infos, nil
+}
+
+// StockSettings changes a line's settings; nil fields are left as they are.
+type StockSettings struct {
+	LowStockThreshold *int64 `json:"lowStockThreshold"`
+	SafetyStock       *int64 `json:"safetyStock"`
+	BackorderLimit    *int64 `json:"backorderLimit"`
+}
+
+// UpdateSettings changes a stock line's settings, creating the line if the
+// shop has not stocked it yet (so a pre-order line can be configured before
+// stock arrives). Lowering the backorder limit below what is already
+// backordered is a *StockConflictError.
+func (l *Ledger) UpdateSettings(ctx context.Context, shopID, sku, variantKey string, s StockSettings) (*StockInfo, error) {
+	var c checker
+	c.id("shopId", shopID)
+	c.sku("sku", sku)
+	c.variantKey("variantKey", variantKey)
+	for _, f := range []struct {
+		name string
+		v    *int64
+	}{{"lowStockThreshold", s.LowStockThreshold}, {"safetyStock", s.SafetyStock}, {"backorderLimit", s.BackorderLimit}} {
+		if f.v != nil && (*f.v < 0 || *f.v > MaxQuantity) {
+			c.add(f.name, "must be an integer from 0 to %d", MaxQuantity)
+		}
+	}
+	if s.LowStockThreshold == nil && s.SafetyStock == nil && s.BackorderLimit == nil {
+		c.add("body", "must set at least one of lowStockThreshold, safetyStock, backorderLimit")
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	var info *StockInfo
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		locations := []string{DefaultLocation}
+		if err := l.queries.EnsureStockLevels(ctx, tx, dbsqlc.EnsureStockLevelsParams{
+			ShopID: shopID, Skus: []string{sku}, VariantKeys: []string{variantKey}, LocationIds: locations,
+		}); err != nil {
+			return err
+		}
+		if _, err := l.queries.UpdateStockLineSettings(ctx, tx, dbsqlc.UpdateStockLineSettingsParams{
+			ShopID: shopID, Sku: sku, VariantKey: variantKey,
+			SafetyStock: s.SafetyStock, LowStockThreshold: s.LowStockThreshold,
+		}); err != nil {
+			return err
+		}
+		if s.BackorderLimit != nil {
+			err := l.queries.SetBackorderLimit(ctx, tx, dbsqlc.SetBackorderLimitParams{
+				ShopID: shopID, Sku: sku, VariantKey: variantKey, BackorderLimit: *s.BackorderLimit,
+			})
+			if pgErrorCode(err) == pgCheckViolation {
+				return &StockConflictError{SKU: sku, VariantKey: variantKey, LocationID: DefaultLocation,
+					Reason: "more units are already backordered than the new backorder limit allows"}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		infos, err := l.stockInfos(ctx, tx, shopID, []lineKey{{sku, variantKey}})
+		if err != nil {
+			return err
+		}
+		info = &infos[0]
+		return nil
+	})
+	var conflict *StockConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return nil, err
+	case pgErrorCode(err) == pgForeignKeyViolation:
+		return nil, ErrShopNotFound
+	case err != nil:
+		return nil, l.dbError("update stock settings", err)
+	}
+	l.log.InfoContext(ctx, "stock settings updated", "shop_id", shopID, "sku", sku, "variant_key", variantKey)
+	return info, nil
+}
+
+// pageLimit checks a requested page size and applies the default.
+func pageLimit(c *checker, limit int) int {
+	switch {
+	case limit == 0:
+		return 100
+	case limit < 1 || limit > 500:
+		c.add("limit", "must be from 1 to 500")
+	}
+	return limit
+}
+
+func encodeCursor(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("decode cursor: %w", err)
+	}
+	return json.Unmarshal(b, v)
+}
