@@ -1,0 +1,187 @@
+// Command checkoutd runs the checkoutd service and the operator tasks around
+// it. Each task is a subcommand; all of them read their settings from the
+// environment (see .env.example) and log JSON to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/checkoutd/checkoutd/internal/config"
+	"github.com/checkoutd/checkoutd/internal/database"
+)
+
+// command is one subcommand of checkoutd.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// commands are listed in the order the usage text shows them.
+var commands = []command{
+	{"serve", "serve the HTTP API until SIGINT or SIGTERM", runServe},
+	{"migrate", "bring the database schema up to date", runMigrate},
+	{"ledger", "check the inventory ledger: ledger check [--shop id]", runLedger},
+	{"shops", "manage shops: shops create <id> [--name name]", runShops},
+}
+
+// app is what every subcommand runs with.
+type app struct {
+	cfg    config.Config
+	logger *slog.Logger
+	stdout io.Writer
+	stderr io.Writer
+}
+
+var (
+	// errUsage reports a command line the command cannot run with. The
+	// problem and the command's usage have been printed; checkoutd exits 2.
+	errUsage = errors.New("usage error")
+	// errReported reports a failure the command has already printed, such
+	// as ledger discrepancies; checkoutd exits 1 without logging it again.
+	errReported = errors.New("failure reported")
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Once the first signal has started a graceful stop, restore the default
+	// handling so that a second one kills the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the subcommand named by args[0] and returns the exit code: 0 for
+// success, 1 for a failure, 2 for a bad command line or configuration.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == args[0] {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "checkoutd: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	a := &app{
+		cfg:    cfg,
+		logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		stdout: stdout,
+		stderr: stderr,
+	}
+
+	err = cmd.run(ctx, a, args[1:])
+	var cfgErr *config.Error
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &cfgErr):
+		fmt.Fprintln(stderr, cfgErr)
+		return 2
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, errReported):
+		return 1
+	default:
+		a.logger.ErrorContext(ctx, "checkoutd "+cmd.name+" failed", "error", err.Error())
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "usage: checkoutd <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nSettings come from environment variables; see .env.example.\n"+
+		"Run 'checkoutd <command> -h' for a command's own usage.\n")
+}
+
+// newFlagSet returns the flag set of a subcommand, whose usage text shows
+// synopsis after the command's name, then about, then the flags if any.
+func (a *app) newFlagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("checkoutd "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "usage: checkoutd %s %s\n\n%s\n", name, synopsis, about)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprint(out, "\nflags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args into fs. It returns flag.ErrHelp for -h, and
+// errUsage for anything else wrong, which fs has already printed.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errUsage
+}
+
+// usageFail prints a problem with the command line and fs's usage, and
+// returns errUsage.
+func usageFail(fs *flag.FlagSet, format string, args ...any) error {
+	fmt.Fprintf(fs.Output(), "%s: %s\n\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return errUsage
+}
+
+// noMoreArgs fails with a usage error if fs was left with arguments it does
+// not take.
+func noMoreArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usageFail(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// openPool connects to DATABASE_URL, naming the connections after the
+// subcommand so they can be told apart in pg_stat_activity.
+func (a *app) openPool(ctx context.Context, name string, maxConns int32) (*pgxpool.Pool, error) {
+	if err := a.cfg.RequireDatabaseURL(); err != nil {
+		return nil, err
+	}
+	return database.Open(ctx, a.cfg.DatabaseURL, database.PoolConfig{
+		MaxConns:        maxConns,
+		LockTimeout:     a.cfg.LockTimeout(),
+		ApplicationName: "checkoutd " + name,
+	})
+}

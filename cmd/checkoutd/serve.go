@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/migrations"
+)
+
+// runServe serves the HTTP API until ctx is cancelled by a signal.
+func runServe(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("serve", "",
+		"Serve the HTTP API on HTTP_ADDR until SIGINT or SIGTERM, then let\n"+
+			"in-flight requests finish and exit. The database schema must be\n"+
+			"up to date: run 'checkoutd migrate' first.")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noMoreArgs(fs); err != nil {
+		return err
+	}
+
+	pool, err := a.openPool(ctx, "serve", a.cfg.DatabaseMaxConns)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	// Serving against an older schema would fail request by request; refuse
+	// up front instead, while the deploy can still be stopped.
+	current, err := migrations.Current(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("check database schema: %w", err)
+	}
+	if !current {
+		return errors.New("database schema is not up to date: run 'checkoutd migrate' first")
+	}
+
+	a.logger.InfoContext(ctx, "checkoutd starting",
+		"http_addr", a.cfg.HTTPAddr,
+		"inventory_backend", a.cfg.InventoryBackend,
+		"inventory_mode", string(a.cfg.InventoryMode),
+		"hold_ttl", a.cfg.HoldTTL().String(),
+		"lock_timeout", a.cfg.LockTimeout().String(),
+		"skip_inventory_validation", a.cfg.SkipInventoryValidation,
+		"database_max_conns", a.cfg.DatabaseMaxConns,
+	)
+	srv := httpserver.New(httpserver.Options{
+		Addr:     a.cfg.HTTPAddr,
+		Pool:     pool,
+		Registry: httpserver.NewRegistry(),
+		Logger:   a.logger,
+	})
+	return srv.Run(ctx)
+}

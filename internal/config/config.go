@@ -1,0 +1,221 @@
+// Package config reads checkoutd's settings from environment variables and
+// rejects any value the service cannot use before anything starts, so an
+// operator sees one line naming the variable instead of a failure later on.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// InventoryMode says what checkout does with stock when an order is placed.
+type InventoryMode string
+
+const (
+	// ModeValidateOnly checks that stock is available at checkout without
+	// holding it.
+	ModeValidateOnly InventoryMode = "validate_only"
+	// ModeReserveTTL holds stock for a checkout until it is paid or the hold
+	// expires after the hold TTL.
+	ModeReserveTTL InventoryMode = "reserve_ttl"
+)
+
+// BackendPostgres is the only inventory backend: the ledger lives in
+// PostgreSQL.
+const BackendPostgres = "postgres"
+
+// Config is the validated configuration. Load fills every field; the zero
+// value is not a usable configuration.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection URL. Load accepts it empty so
+	// that commands without a database can run; the ones that need it call
+	// RequireDatabaseURL.
+	DatabaseURL string
+	// HTTPAddr is the host:port the HTTP server listens on.
+	HTTPAddr string
+	// InventoryBackend is where the ledger is stored; always BackendPostgres.
+	InventoryBackend string
+	// InventoryMode is what checkout does with stock.
+	InventoryMode InventoryMode
+	// HoldTTLSeconds is how long a reserve_ttl hold lasts; see HoldTTL.
+	HoldTTLSeconds int
+	// SkipInventoryValidation lets checkouts through without checking stock,
+	// for shops that must keep selling while the ledger is being repaired.
+	SkipInventoryValidation bool
+	// LowStockDefaultThreshold is the low-stock threshold of stock lines that
+	// have none of their own.
+	LowStockDefaultThreshold int64
+	// LogLevel is the minimum level written to the log.
+	LogLevel slog.Level
+	// DatabaseMaxConns caps the connection pool.
+	DatabaseMaxConns int32
+	// LockTimeoutMillis is the row-lock wait budget; see LockTimeout.
+	LockTimeoutMillis int
+}
+
+// HoldTTL is how long a reserve_ttl hold keeps stock before it expires.
+func (c Config) HoldTTL() time.Duration {
+	return time.Duration(c.HoldTTLSeconds) * time.Second
+}
+
+// LockTimeout is how long a request waits for an inventory row lock before it
+// is answered "busy, retry" instead of queueing behind other checkouts.
+func (c Config) LockTimeout() time.Duration {
+	return time.Duration(c.LockTimeoutMillis) * time.Millisecond
+}
+
+// RequireDatabaseURL returns an *Error when DATABASE_URL is unset, for the
+// commands that cannot run without a database.
+func (c Config) RequireDatabaseURL() error {
+	if c.DatabaseURL == "" {
+		return &Error{
+			Name:    "DATABASE_URL",
+			Problem: problemUnset,
+			Allowed: "use a PostgreSQL URL such as postgres://checkoutd@localhost:5432/checkoutd",
+		}
+	}
+	return nil
+}
+
+const problemUnset = "is not set"
+
+// Error is a variable whose value cannot be used. Its message is one line
+// naming the variable, the value and what is allowed instead.
+type Error struct {
+	// Name is the environment variable, e.g. INVENTORY_MODE.
+	Name string
+	// Value is what the environment holds.
+	Value string
+	// Problem is what is wrong with Value, e.g. "is out of range".
+	Problem string
+	// Allowed tells the operator what to use instead, e.g. "use 60-3600".
+	Allowed string
+}
+
+func (e *Error) Error() string {
+	if e.Problem == problemUnset {
+		return fmt.Sprintf("%s %s: %s", e.Name, e.Problem, e.Allowed)
+	}
+	return fmt.Sprintf("%s=%q %s: %s", e.Name, e.Value, e.Problem, e.Allowed)
+}
+
+// env is the environment as envconfig reads it. Every field is a string so
+// that parse, not envconfig, words the error for a bad value. A variable that
+// is set but empty does not take its default: an empty value is an error.
+type env struct {
+	DatabaseURL              string `envconfig:"DATABASE_URL"`
+	HTTPAddr                 string `envconfig:"HTTP_ADDR" default:":8080"`
+	InventoryBackend         string `envconfig:"INVENTORY_BACKEND" default:"postgres"`
+	InventoryMode            string `envconfig:"INVENTORY_MODE" default:"validate_only"`
+	HoldTTLSeconds           string `envconfig:"INVENTORY_HOLD_TTL_SECONDS" default:"1200"`
+	SkipInventoryValidation  string `envconfig:"SKIP_INVENTORY_VALIDATION" default:"0"`
+	LowStockDefaultThreshold string `envconfig:"LOW_STOCK_DEFAULT_THRESHOLD" default:"10"`
+	LogLevel                 string `envconfig:"LOG_LEVEL" default:"info"`
+	DatabaseMaxConns         string `envconfig:"DATABASE_MAX_CONNS" default:"16"`
+	LockTimeoutMillis        string `envconfig:"INVENTORY_LOCK_TIMEOUT_MS" default:"3000"`
+}
+
+// Load reads the configuration from the environment and validates it. The
+// error for a bad value is an *Error; only the first bad variable is
+// reported, in the order the variables are documented in .env.example.
+func Load() (Config, error) {
+	var e env
+	if err := envconfig.Process("", &e); err != nil {
+		return Config{}, fmt.Errorf("read environment: %w", err)
+	}
+	return e.parse()
+}
+
+func (e env) parse() (Config, error) {
+	c := Config{DatabaseURL: e.DatabaseURL}
+
+	if _, _, err := net.SplitHostPort(e.HTTPAddr); err != nil {
+		return Config{}, &Error{Name: "HTTP_ADDR", Value: e.HTTPAddr, Problem: "is not allowed", Allowed: "use host:port or :port, e.g. :8080"}
+	}
+	c.HTTPAddr = e.HTTPAddr
+
+	if e.InventoryBackend != BackendPostgres {
+		return Config{}, &Error{Name: "INVENTORY_BACKEND", Value: e.InventoryBackend, Problem: "is not allowed", Allowed: "use postgres"}
+	}
+	c.InventoryBackend = e.InventoryBackend
+
+	switch m := InventoryMode(e.InventoryMode); m {
+	case ModeValidateOnly, ModeReserveTTL:
+		c.InventoryMode = m
+	default:
+		return Config{}, &Error{Name: "INVENTORY_MODE", Value: e.InventoryMode, Problem: "is not allowed", Allowed: "use validate_only or reserve_ttl"}
+	}
+
+	ttl, err := parseInt("INVENTORY_HOLD_TTL_SECONDS", e.HoldTTLSeconds, 60, 3600)
+	if err != nil {
+		return Config{}, err
+	}
+	c.HoldTTLSeconds = int(ttl)
+
+	switch e.SkipInventoryValidation {
+	case "0":
+	case "1":
+		c.SkipInventoryValidation = true
+	default:
+		return Config{}, &Error{Name: "SKIP_INVENTORY_VALIDATION", Value: e.SkipInventoryValidation, Problem: "is not allowed", Allowed: "use 0 or 1"}
+	}
+
+	low, err := parseInt("LOW_STOCK_DEFAULT_THRESHOLD", e.LowStockDefaultThreshold, 0, -1)
+	if err != nil {
+		return Config{}, err
+	}
+	c.LowStockDefaultThreshold = low
+
+	switch e.LogLevel {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return Config{}, &Error{Name: "LOG_LEVEL", Value: e.LogLevel, Problem: "is not allowed", Allowed: "use debug, info, warn or error"}
+	}
+
+	conns, err := parseInt("DATABASE_MAX_CONNS", e.DatabaseMaxConns, 1, 1000)
+	if err != nil {
+		return Config{}, err
+	}
+	c.DatabaseMaxConns = int32(conns)
+
+	lockMS, err := parseInt("INVENTORY_LOCK_TIMEOUT_MS", e.LockTimeoutMillis, 50, 60000)
+	if err != nil {
+		return Config{}, err
+	}
+	c.LockTimeoutMillis = int(lockMS)
+
+	return c, nil
+}
+
+// parseInt parses a base-10 integer in [lo, hi]; hi < lo means no upper bound.
+func parseInt(name, value string, lo, hi int64) (int64, error) {
+	allowed := fmt.Sprintf("use %d-%d", lo, hi)
+	if hi < lo {
+		allowed = fmt.Sprintf("use %d or more", lo)
+	}
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		problem := "is not an integer"
+		if errors.Is(err, strconv.ErrRange) {
+			problem = "is out of range"
+		}
+		return 0, &Error{Name: name, Value: value, Problem: problem, Allowed: allowed}
+	}
+	if n < lo || (hi >= lo && n > hi) {
+		return 0, &Error{Name: name, Value: value, Problem: "is out of range", Allowed: allowed}
+	}
+	return n, nil
+}

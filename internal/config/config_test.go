@@ -1,0 +1,254 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"reflect"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// variables lists every variable Load reads, taken from the env struct so a
+// new field cannot be missed by the tests.
+func variables(t *testing.T) []string {
+	t.Helper()
+	typ := reflect.TypeFor[env]()
+	names := make([]string, 0, typ.NumField())
+	for i := range typ.NumField() {
+		name := typ.Field(i).Tag.Get("envconfig")
+		if name == "" {
+			t.Fatalf("env.%s has no envconfig tag", typ.Field(i).Name)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// setEnv makes the environment hold exactly vars among the variables Load
+// reads, whatever the machine running the tests has set.
+func setEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	for _, name := range variables(t) {
+		t.Setenv(name, "") // restores the original value after the test
+		if err := os.Unsetenv(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, value := range vars {
+		t.Setenv(name, value)
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	setEnv(t, nil)
+	got, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Config{
+		DatabaseURL:              "",
+		HTTPAddr:                 ":8080",
+		InventoryBackend:         "postgres",
+		InventoryMode:            ModeValidateOnly,
+		HoldTTLSeconds:           1200,
+		SkipInventoryValidation:  false,
+		LowStockDefaultThreshold: 10,
+		LogLevel:                 slog.LevelInfo,
+		DatabaseMaxConns:         16,
+		LockTimeoutMillis:        3000,
+	}
+	if got != want {
+		t.Errorf("Load() = %+v, want %+v", got, want)
+	}
+	if got.HoldTTL() != 20*time.Minute {
+		t.Errorf("HoldTTL() = %v, want 20m", got.HoldTTL())
+	}
+	if got.LockTimeout() != 3*time.Second {
+		t.Errorf("LockTimeout() = %v, want 3s", got.LockTimeout())
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	setEnv(t, map[string]string{
+		"DATABASE_URL":                "postgres://u@127.0.0.1:5432/db",
+		"HTTP_ADDR":                   "127.0.0.1:9000",
+		"INVENTORY_BACKEND":           "postgres",
+		"INVENTORY_MODE":              "reserve_ttl",
+		"INVENTORY_HOLD_TTL_SECONDS":  "60",
+		"SKIP_INVENTORY_VALIDATION":   "1",
+		"LOW_STOCK_DEFAULT_THRESHOLD": "0",
+		"LOG_LEVEL":                   "debug",
+		"DATABASE_MAX_CONNS":          "1000",
+		"INVENTORY_LOCK_TIMEOUT_MS":   "50",
+	})
+	got, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Config{
+		DatabaseURL:              "postgres://u@127.0.0.1:5432/db",
+		HTTPAddr:                 "127.0.0.1:9000",
+		InventoryBackend:         "postgres",
+		InventoryMode:            ModeReserveTTL,
+		HoldTTLSeconds:           60,
+		SkipInventoryValidation:  true,
+		LowStockDefaultThreshold: 0,
+		LogLevel:                 slog.LevelDebug,
+		DatabaseMaxConns:         1000,
+		LockTimeoutMillis:        50,
+	}
+	if got != want {
+		t.Errorf("Load() = %+v, want %+v", got, want)
+	}
+	if got.HoldTTL() != time.Minute {
+		t.Errorf("HoldTTL() = %v, want 1m", got.HoldTTL())
+	}
+	if got.LockTimeout() != 50*time.Millisecond {
+		t.Errorf("LockTimeout() = %v, want 50ms", got.LockTimeout())
+	}
+}
+
+func TestLoadAcceptedValues(t *testing.T) {
+	tests := []struct {
+		name, value string
+		check       func(Config) bool
+	}{
+		{"HTTP_ADDR", ":0", func(c Config) bool { return c.HTTPAddr == ":0" }},
+		{"HTTP_ADDR", "[::1]:8080", func(c Config) bool { return c.HTTPAddr == "[::1]:8080" }},
+		{"INVENTORY_MODE", "validate_only", func(c Config) bool { return c.InventoryMode == ModeValidateOnly }},
+		{"INVENTORY_HOLD_TTL_SECONDS", "3600", func(c Config) bool { return c.HoldTTL() == time.Hour }},
+		{"SKIP_INVENTORY_VALIDATION", "0", func(c Config) bool { return !c.SkipInventoryValidation }},
+		{"LOW_STOCK_DEFAULT_THRESHOLD", "1000000", func(c Config) bool { return c.LowStockDefaultThreshold == 1000000 }},
+		{"LOG_LEVEL", "info", func(c Config) bool { return c.LogLevel == slog.LevelInfo }},
+		{"LOG_LEVEL", "warn", func(c Config) bool { return c.LogLevel == slog.LevelWarn }},
+		{"LOG_LEVEL", "error", func(c Config) bool { return c.LogLevel == slog.LevelError }},
+		{"DATABASE_MAX_CONNS", "1", func(c Config) bool { return c.DatabaseMaxConns == 1 }},
+		{"INVENTORY_LOCK_TIMEOUT_MS", "60000", func(c Config) bool { return c.LockTimeout() == time.Minute }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			setEnv(t, map[string]string{tt.name: tt.value})
+			c, err := Load()
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !tt.check(c) {
+				t.Errorf("Load() = %+v", c)
+			}
+		})
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        string
+	}{
+		{"HTTP_ADDR", "", `HTTP_ADDR="" is not allowed: use host:port or :port, e.g. :8080`},
+		{"HTTP_ADDR", "8080", `HTTP_ADDR="8080" is not allowed: use host:port or :port, e.g. :8080`},
+
+		{"INVENTORY_BACKEND", "memory", `INVENTORY_BACKEND="memory" is not allowed: use postgres`},
+		{"INVENTORY_BACKEND", "Postgres", `INVENTORY_BACKEND="Postgres" is not allowed: use postgres`},
+		{"INVENTORY_BACKEND", "", `INVENTORY_BACKEND="" is not allowed: use postgres`},
+
+		{"INVENTORY_MODE", "reserve", `INVENTORY_MODE="reserve" is not allowed: use validate_only or reserve_ttl`},
+		{"INVENTORY_MODE", "RESERVE_TTL", `INVENTORY_MODE="RESERVE_TTL" is not allowed: use validate_only or reserve_ttl`},
+		{"INVENTORY_MODE", "", `INVENTORY_MODE="" is not allowed: use validate_only or reserve_ttl`},
+
+		{"INVENTORY_HOLD_TTL_SECONDS", "30", `INVENTORY_HOLD_TTL_SECONDS="30" is out of range: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "59", `INVENTORY_HOLD_TTL_SECONDS="59" is out of range: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "3601", `INVENTORY_HOLD_TTL_SECONDS="3601" is out of range: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "-1200", `INVENTORY_HOLD_TTL_SECONDS="-1200" is out of range: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "20m", `INVENTORY_HOLD_TTL_SECONDS="20m" is not an integer: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "1200.0", `INVENTORY_HOLD_TTL_SECONDS="1200.0" is not an integer: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", " 1200", `INVENTORY_HOLD_TTL_SECONDS=" 1200" is not an integer: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "", `INVENTORY_HOLD_TTL_SECONDS="" is not an integer: use 60-3600`},
+		{"INVENTORY_HOLD_TTL_SECONDS", "99999999999999999999", `INVENTORY_HOLD_TTL_SECONDS="99999999999999999999" is out of range: use 60-3600`},
+
+		{"SKIP_INVENTORY_VALIDATION", "true", `SKIP_INVENTORY_VALIDATION="true" is not allowed: use 0 or 1`},
+		{"SKIP_INVENTORY_VALIDATION", "yes", `SKIP_INVENTORY_VALIDATION="yes" is not allowed: use 0 or 1`},
+		{"SKIP_INVENTORY_VALIDATION", "01", `SKIP_INVENTORY_VALIDATION="01" is not allowed: use 0 or 1`},
+		{"SKIP_INVENTORY_VALIDATION", "", `SKIP_INVENTORY_VALIDATION="" is not allowed: use 0 or 1`},
+
+		{"LOW_STOCK_DEFAULT_THRESHOLD", "-1", `LOW_STOCK_DEFAULT_THRESHOLD="-1" is out of range: use 0 or more`},
+		{"LOW_STOCK_DEFAULT_THRESHOLD", "ten", `LOW_STOCK_DEFAULT_THRESHOLD="ten" is not an integer: use 0 or more`},
+		{"LOW_STOCK_DEFAULT_THRESHOLD", "", `LOW_STOCK_DEFAULT_THRESHOLD="" is not an integer: use 0 or more`},
+
+		{"LOG_LEVEL", "trace", `LOG_LEVEL="trace" is not allowed: use debug, info, warn or error`},
+		{"LOG_LEVEL", "INFO", `LOG_LEVEL="INFO" is not allowed: use debug, info, warn or error`},
+		{"LOG_LEVEL", "warning", `LOG_LEVEL="warning" is not allowed: use debug, info, warn or error`},
+		{"LOG_LEVEL", "", `LOG_LEVEL="" is not allowed: use debug, info, warn or error`},
+
+		{"DATABASE_MAX_CONNS", "0", `DATABASE_MAX_CONNS="0" is out of range: use 1-1000`},
+		{"DATABASE_MAX_CONNS", "1001", `DATABASE_MAX_CONNS="1001" is out of range: use 1-1000`},
+		{"DATABASE_MAX_CONNS", "many", `DATABASE_MAX_CONNS="many" is not an integer: use 1-1000`},
+
+		{"INVENTORY_LOCK_TIMEOUT_MS", "49", `INVENTORY_LOCK_TIMEOUT_MS="49" is out of range: use 50-60000`},
+		{"INVENTORY_LOCK_TIMEOUT_MS", "60001", `INVENTORY_LOCK_TIMEOUT_MS="60001" is out of range: use 50-60000`},
+		{"INVENTORY_LOCK_TIMEOUT_MS", "3s", `INVENTORY_LOCK_TIMEOUT_MS="3s" is not an integer: use 50-60000`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			setEnv(t, map[string]string{tt.name: tt.value})
+			_, err := Load()
+			if err == nil {
+				t.Fatal("Load succeeded, want error")
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error = %q\nwant    %q", err, tt.want)
+			}
+			var cfgErr *Error
+			if !errors.As(err, &cfgErr) || cfgErr.Name != tt.name || cfgErr.Value != tt.value {
+				t.Errorf("error = %#v, want *Error for %s=%q", err, tt.name, tt.value)
+			}
+		})
+	}
+}
+
+// TestLoadReportsFirstBadVariable keeps the message to one line when several
+// variables are wrong.
+func TestLoadReportsFirstBadVariable(t *testing.T) {
+	setEnv(t, map[string]string{"INVENTORY_MODE": "x", "LOG_LEVEL": "y"})
+	_, err := Load()
+	want := `INVENTORY_MODE="x" is not allowed: use validate_only or reserve_ttl`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load() error = %v, want %s", err, want)
+	}
+}
+
+func TestRequireDatabaseURL(t *testing.T) {
+	setEnv(t, nil)
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	err = c.RequireDatabaseURL()
+	want := "DATABASE_URL is not set: use a PostgreSQL URL such as postgres://checkoutd@localhost:5432/checkoutd"
+	if err == nil || err.Error() != want {
+		t.Errorf("RequireDatabaseURL() = %v, want %s", err, want)
+	}
+
+	setEnv(t, map[string]string{"DATABASE_URL": "postgres://localhost/checkoutd"})
+	if c, err = Load(); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if err := c.RequireDatabaseURL(); err != nil {
+		t.Errorf("RequireDatabaseURL() = %v, want nil", err)
+	}
+}
+
+// TestEnvExampleDocumentsEveryVariable keeps .env.example in step with the
+// variables Load reads.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	example, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range variables(t) {
+		if !regexp.MustCompile(`(?m)^` + name + `=`).Match(example) {
+			t.Errorf(".env.example does not set %s", name)
+		}
+	}
+}
