@@ -1,0 +1,33 @@
+# Every variable may be overridden, e.g. make test TEST_FLAGS=-v PKGS=./inventory/...
+GO ?= go
+GOFMT ?= gofmt
+WITH_POSTGRES ?= scripts/with-postgres
+PKGS ?= ./...
+TEST_FLAGS ?= -race -count=1
+SQLC_VERSION ?= v1.27.0
+# Recursive (=) so that only make generate pays for asking go.
+TOOLBIN = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
+SQLC = $(TOOLBIN)/sqlc
+
+.PHONY: test dev generate bench build
+
+# --ephemeral only matters when with-postgres has to start a server: it then
+# uses a throwaway one with fsync off.
+test:
+	@unformatted=$$(find . \( -path './.*' -o -name testdata \) -prune -o -name '*.go' -exec $(GOFMT) -l {} +); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@$(GO) vet $(PKGS)
+	@$(WITH_POSTGRES) --ephemeral $(GO) test $(TEST_FLAGS) $(PKGS)
+
+dev:
+	$(WITH_POSTGRES) $(GO) run ./cmd/checkoutd dev
+
+generate:
+	@[ "$$($(SQLC) version 2>/dev/null)" = "$(SQLC_VERSION)" ] || GOBIN=$(TOOLBIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+	$(SQLC) generate -f internal/dbsqlc/sqlc.yaml
+
+bench:
+	$(WITH_POSTGRES) $(GO) test -run '^$$' -bench . -benchmem ./inventory/...
+
+build:
+	$(GO) build -o bin/checkoutd ./cmd/checkoutd
