@@ -33,6 +33,7 @@ var commands = []command{
 	{"migrate", "bring the database schema up to date", runMigrate},
 	{"ledger", "check the inventory ledger: ledger check [--shop id]", runLedger},
 	{"shops", "manage shops: shops create <id> [--name name]", runShops},
+	{"dev", "local development: migrate, stock a demo shop, serve", runDev},
 }
 
 // app is what every subcommand runs with.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/migrations"
 )
@@ -27,7 +29,11 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
+	return serve(ctx, a, pool)
+}
 
+// serve runs the HTTP server on pool until ctx is cancelled.
+func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 	// Serving against an older schema would fail request by request; refuse
 	// up front instead, while the deploy can still be stopped.
 	current, err := migrations.Current(ctx, pool)

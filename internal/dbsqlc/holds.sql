@@ -40,12 +40,16 @@ line AS (
     -- free: what the line can sell from stock on hand, keeping its safety
     -- stock. backorder_room: how far the default location may go below zero,
     -- less what it has already backordered.
+    -- The safety stock is looked up by the full key on purpose: a join here
+    -- can be planned as a scan of every line of the shop.
     SELECT q.sku, q.variant_key, q.quantity,
-           greatest(coalesce(sum(v.unreserved), 0) - coalesce(max(sl.safety_stock), 0), 0) AS free,
+           greatest(coalesce(sum(v.unreserved), 0) - coalesce((
+               SELECT sl.safety_stock FROM stock_lines sl
+               WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
+           ), 0), 0) AS free,
            greatest(coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0), 0) AS backorder_room
     FROM req q
     LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
-    LEFT JOIN stock_lines sl ON sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
     GROUP BY q.sku, q.variant_key, q.quantity
 ),
 free_take AS (
