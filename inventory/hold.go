@@ -264,17 +264,29 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	n, err := l.queries.CommitHold(ctx, l.db, dbsqlc.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
+	rows, err := l.queries.CommitHold(ctx, l.db, dbsqlc.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
 	if err != nil {
 		return nil, l.dbError("commit hold", err)
+	}
+	if len(rows) > 0 {
+		hold := &Hold{
+			ID:                holdID,
+			ShopID:            shopID,
+			Status:            HoldCommitted,
+			ExpiresAt:         rows[0].ExpiresAt.UTC(),
+			CreatedAt:         rows[0].CreatedAt.UTC(),
+			CheckoutSessionID: rows[0].CheckoutSessionID,
+			Reference:         rows[0].Reference,
+		}
+		for _, r := range rows {
+			hold.addAllocation(r.Sku, r.VariantKey, Allocation{LocationID: r.LocationID, Quantity: r.Quantity, Backordered: r.Backordered})
+		}
+		l.log.InfoContext(ctx, "hold committed", "shop_id", shopID, "hold_id", holdID, "reference", reference)
+		return hold, nil
 	}
 	hold, err := l.GetHold(ctx, shopID, holdID)
 	if err != nil {
 		return nil, err
-	}
-	if n == 1 {
-		l.log.InfoContext(ctx, "hold committed", "shop_id", shopID, "hold_id", holdID, "reference", reference)
-		return hold, nil
 	}
 	switch hold.Status {
 	case HoldCommitted:

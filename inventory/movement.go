@@ -49,29 +49,37 @@ func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOpt
 	var c checker
 	c.id("shopId", shopID)
 	limit := pageLimit(&c, opts.Limit)
-	params := dbsqlc.ListMovementsParams{ShopID: shopID, BeforeID: math.MaxInt64, Max: int32(limit + 1)}
 	if opts.SKU != "" {
 		c.sku("sku", opts.SKU)
-		params.Sku = &opts.SKU
 	}
 	if opts.VariantKey != nil {
 		if opts.SKU == "" {
 			c.add("variantKey", "needs sku")
 		}
 		c.variantKey("variantKey", *opts.VariantKey)
-		params.VariantKey = opts.VariantKey
 	}
+	before := int64(math.MaxInt64)
 	if opts.Cursor != "" {
-		var before int64
 		if decodeCursor(opts.Cursor, &before) != nil || before <= 0 {
 			c.add("cursor", "is not a cursor this endpoint returned")
 		}
-		params.BeforeID = before
 	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.ListMovements(ctx, l.db, params)
+	var rows []dbsqlc.ListMovementsRow
+	var err error
+	if opts.SKU == "" {
+		rows, err = l.queries.ListMovements(ctx, l.db, dbsqlc.ListMovementsParams{ShopID: shopID, BeforeID: before, Max: int32(limit + 1)})
+	} else {
+		var skuRows []dbsqlc.ListSKUMovementsRow
+		skuRows, err = l.queries.ListSKUMovements(ctx, l.db, dbsqlc.ListSKUMovementsParams{
+			ShopID: shopID, Sku: opts.SKU, VariantKey: opts.VariantKey, BeforeID: before, Max: int32(limit + 1),
+		})
+		for _, r := range skuRows {
+			rows = append(rows, dbsqlc.ListMovementsRow(r))
+		}
+	}
 	if err != nil {
 		return nil, l.dbError("list movements", err)
 	}

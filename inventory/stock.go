@@ -124,8 +124,7 @@ func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOpt
 	c.id("shopId", shopID)
 	limit := pageLimit(&c, opts.Limit)
 	var after stockCursor
-	hasCursor := opts.Cursor != ""
-	if hasCursor && decodeCursor(opts.Cursor, &after) != nil {
+	if opts.Cursor != "" && decodeCursor(opts.Cursor, &after) != nil {
 		c.add("cursor", "is not a cursor this endpoint returned")
 	}
 	if err := c.err(); err != nil {
@@ -134,7 +133,6 @@ func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOpt
 	rows, err := l.queries.ListStockLines(ctx, l.db, dbsqlc.ListStockLinesParams{
 		ShopID:           shopID,
 		DefaultThreshold: l.cfg.DefaultLowStockThreshold,
-		HasCursor:        hasCursor,
 		AfterSku:         after.SKU,
 		AfterVariantKey:  after.VariantKey,
 		LowStockOnly:     opts.LowStockOnly,

@@ -43,6 +43,10 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 	rp["lock_timeout"] = strconv.FormatInt(cfg.LockTimeout.Milliseconds(), 10)
 	rp["application_name"] = cfg.ApplicationName
 	rp["timezone"] = "UTC"
+	// Every query the service runs is a keyed lookup whose best plan does not
+	// depend on the parameter values, and re-planning the large reserve and
+	// commit statements on each execution costs more than running them.
+	rp["plan_cache_mode"] = "force_generic_plan"
 
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -160,10 +160,11 @@ LEFT JOIN locations loc ON loc.shop_id = a.shop_id AND loc.id = a.location_id
 WHERE a.shop_id = sqlc.arg(shop_id) AND a.hold_id = sqlc.arg(hold_id)
 ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
 
--- name: CommitHold :one
+-- name: CommitHold :many
 -- Commits an open, unexpired hold: its units leave on_hand and reserved
--- together, with a SALE movement per allocation. Returns 0 when the hold was
--- not open (or had lapsed), and the caller looks at why.
+-- together, with a SALE movement per allocation. Returns the committed hold,
+-- a row per allocation, or no rows when the hold was not open (or had
+-- lapsed), and the caller looks at why.
 WITH closed AS (
     UPDATE holds h
     SET status = 'committed',
@@ -174,10 +175,10 @@ WITH closed AS (
       AND h.id = sqlc.arg(hold_id)
       AND h.status IN ('active', 'pending_payment')
       AND h.expires_at > now()
-    RETURNING h.id
+    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id
 ),
 alloc AS (
-    SELECT a.sku, a.variant_key, a.location_id, a.quantity
+    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
     FROM hold_allocations a
     JOIN closed c ON c.id = a.hold_id
     WHERE a.shop_id = sqlc.arg(shop_id)
@@ -205,7 +206,12 @@ recorded AS (
     SELECT sqlc.arg(shop_id), a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, sqlc.arg(reference), sqlc.arg(hold_id)
     FROM alloc a
 )
-SELECT count(*) FROM closed;
+SELECT c.expires_at, c.created_at, c.reference, c.checkout_session_id,
+       a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
+FROM closed c
+CROSS JOIN alloc a
+LEFT JOIN locations loc ON loc.shop_id = sqlc.arg(shop_id) AND loc.id = a.location_id
+ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
 
 -- name: LockDueHolds :many
 -- Picks open holds that lapsed before now for the reaper. SKIP LOCKED lets

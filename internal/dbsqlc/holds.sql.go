@@ -101,30 +101,30 @@ func (q *Queries) CloseHolds(ctx context.Context, db DBTX, arg CloseHoldsParams)
 	return items, nil
 }
 
-const commitHold = `-- name: CommitHold :one
+const commitHold = `-- name: CommitHold :many
 WITH closed AS (
     UPDATE holds h
     SET status = 'committed',
-        commit_reference = $1::text,
+        commit_reference = $2::text,
         closed_at = now(),
         updated_at = now()
-    WHERE h.shop_id = $2
+    WHERE h.shop_id = $1
       AND h.id = $3
       AND h.status IN ('active', 'pending_payment')
       AND h.expires_at > now()
-    RETURNING h.id
+    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id
 ),
 alloc AS (
-    SELECT a.sku, a.variant_key, a.location_id, a.quantity
+    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
     FROM hold_allocations a
     JOIN closed c ON c.id = a.hold_id
-    WHERE a.shop_id = $2
+    WHERE a.shop_id = $1
 ),
 locked AS (
     SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved
     FROM stock_levels s
     JOIN alloc a ON a.sku = s.sku AND a.variant_key = s.variant_key AND a.location_id = s.location_id
-    WHERE s.shop_id = $2
+    WHERE s.shop_id = $1
     ORDER BY s.sku, s.variant_key, s.location_id
     FOR NO KEY UPDATE OF s
 ),
@@ -135,31 +135,72 @@ sold AS (
         updated_at = now()
     FROM alloc a
     JOIN locked k ON k.sku = a.sku AND k.variant_key = a.variant_key AND k.location_id = a.location_id
-    WHERE s.shop_id = $2
+    WHERE s.shop_id = $1
       AND s.sku = a.sku AND s.variant_key = a.variant_key AND s.location_id = a.location_id
 ),
 recorded AS (
     INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
-    SELECT $2, a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, $1, $3
+    SELECT $1, a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, $2, $3
     FROM alloc a
 )
-SELECT count(*) FROM closed
+SELECT c.expires_at, c.created_at, c.reference, c.checkout_session_id,
+       a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
+FROM closed c
+CROSS JOIN alloc a
+LEFT JOIN locations loc ON loc.shop_id = $1 AND loc.id = a.location_id
+ORDER BY a.sku, a.variant_key, loc.priority, a.location_id
 `
 
 type CommitHoldParams struct {
-	Reference string
 	ShopID    string
+	Reference string
 	HoldID    string
 }
 
+type CommitHoldRow struct {
+	ExpiresAt         time.Time
+	CreatedAt         time.Time
+	Reference         string
+	CheckoutSessionID *string
+	Sku               string
+	VariantKey        string
+	LocationID        string
+	Quantity          int64
+	Backordered       int64
+}
+
 // Commits an open, unexpired hold: its units leave on_hand and reserved
-// together, with a SALE movement per allocation. Returns 0 when the hold was
-// not open (or had lapsed), and the caller looks at why.
-func (q *Queries) CommitHold(ctx context.Context, db DBTX, arg CommitHoldParams) (int64, error) {
-	row := db.QueryRow(ctx, commitHold, arg.Reference, arg.ShopID, arg.HoldID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+// together, with a SALE movement per allocation. Returns the committed hold,
+// a row per allocation, or no rows when the hold was not open (or had
+// lapsed), and the caller looks at why.
+func (q *Queries) CommitHold(ctx context.Context, db DBTX, arg CommitHoldParams) ([]CommitHoldRow, error) {
+	rows, err := db.Query(ctx, commitHold, arg.ShopID, arg.Reference, arg.HoldID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CommitHoldRow
+	for rows.Next() {
+		var i CommitHoldRow
+		if err := rows.Scan(
+			&i.ExpiresAt,
+			&i.CreatedAt,
+			&i.Reference,
+			&i.CheckoutSessionID,
+			&i.Sku,
+			&i.VariantKey,
+			&i.LocationID,
+			&i.Quantity,
+			&i.Backordered,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const extendHold = `-- name: ExtendHold :execrows

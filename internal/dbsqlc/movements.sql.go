@@ -14,19 +14,15 @@ const listMovements = `-- name: ListMovements :many
 SELECT id, sku, variant_key, location_id, type, quantity, reference, notes, created_by, hold_id, created_at
 FROM movements
 WHERE shop_id = $1
-  AND ($2::text IS NULL OR sku = $2)
-  AND ($3::text IS NULL OR variant_key = $3)
-  AND id < $4
+  AND id < $2
 ORDER BY id DESC
-LIMIT $5
+LIMIT $3
 `
 
 type ListMovementsParams struct {
-	ShopID     string
-	Sku        *string
-	VariantKey *string
-	BeforeID   int64
-	Max        int32
+	ShopID   string
+	BeforeID int64
+	Max      int32
 }
 
 type ListMovementsRow struct {
@@ -43,10 +39,77 @@ type ListMovementsRow struct {
 	CreatedAt  time.Time
 }
 
-// A shop's ledger, newest first, optionally for one sku (and one variant).
-// before_id is the cursor: the id of the last movement of the previous page.
+// A shop's ledger, newest first. before_id is the cursor: the id of the last
+// movement of the previous page.
 func (q *Queries) ListMovements(ctx context.Context, db DBTX, arg ListMovementsParams) ([]ListMovementsRow, error) {
-	rows, err := db.Query(ctx, listMovements,
+	rows, err := db.Query(ctx, listMovements, arg.ShopID, arg.BeforeID, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListMovementsRow
+	for rows.Next() {
+		var i ListMovementsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Sku,
+			&i.VariantKey,
+			&i.LocationID,
+			&i.Type,
+			&i.Quantity,
+			&i.Reference,
+			&i.Notes,
+			&i.CreatedBy,
+			&i.HoldID,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSKUMovements = `-- name: ListSKUMovements :many
+SELECT id, sku, variant_key, location_id, type, quantity, reference, notes, created_by, hold_id, created_at
+FROM movements
+WHERE shop_id = $1
+  AND sku = $2
+  AND ($3::text IS NULL OR variant_key = $3)
+  AND id < $4
+ORDER BY id DESC
+LIMIT $5
+`
+
+type ListSKUMovementsParams struct {
+	ShopID     string
+	Sku        string
+	VariantKey *string
+	BeforeID   int64
+	Max        int32
+}
+
+type ListSKUMovementsRow struct {
+	ID         int64
+	Sku        string
+	VariantKey string
+	LocationID string
+	Type       string
+	Quantity   int64
+	Reference  string
+	Notes      string
+	CreatedBy  string
+	HoldID     *string
+	CreatedAt  time.Time
+}
+
+// As ListMovements, for one sku, and one variant of it when variant_key is
+// not NULL.
+func (q *Queries) ListSKUMovements(ctx context.Context, db DBTX, arg ListSKUMovementsParams) ([]ListSKUMovementsRow, error) {
+	rows, err := db.Query(ctx, listSKUMovements,
 		arg.ShopID,
 		arg.Sku,
 		arg.VariantKey,
@@ -57,9 +120,9 @@ func (q *Queries) ListMovements(ctx context.Context, db DBTX, arg ListMovementsP
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListMovementsRow
+	var items []ListSKUMovementsRow
 	for rows.Next() {
-		var i ListMovementsRow
+		var i ListSKUMovementsRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Sku,

@@ -20,7 +20,7 @@ GROUP BY req.sku, req.variant_key;
 -- name: ListStockLines :many
 -- A page of a shop's stock lines in (sku, variant_key) order, with totals
 -- across locations. Pass the last line of the previous page as the cursor
--- ('' and '' with has_cursor false for the first page).
+-- ('' and '' for the first page: every sku sorts after it).
 SELECT sl.sku, sl.variant_key, sl.safety_stock,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
@@ -29,7 +29,7 @@ SELECT sl.sku, sl.variant_key, sl.safety_stock,
 FROM stock_lines sl
 LEFT JOIN stock_levels_effective e ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
 WHERE sl.shop_id = sqlc.arg(shop_id)
-  AND (NOT sqlc.arg(has_cursor)::boolean OR (sl.sku, sl.variant_key) > (sqlc.arg(after_sku)::text, sqlc.arg(after_variant_key)::text))
+  AND (sl.sku, sl.variant_key) > (sqlc.arg(after_sku)::text, sqlc.arg(after_variant_key)::text)
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 HAVING NOT sqlc.arg(low_stock_only)::boolean
     OR greatest(coalesce(sum(e.on_hand), 0) - coalesce(sum(e.reserved), 0) - sl.safety_stock, 0)

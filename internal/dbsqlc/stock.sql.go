@@ -375,19 +375,18 @@ SELECT sl.sku, sl.variant_key, sl.safety_stock,
 FROM stock_lines sl
 LEFT JOIN stock_levels_effective e ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
 WHERE sl.shop_id = $2
-  AND (NOT $3::boolean OR (sl.sku, sl.variant_key) > ($4::text, $5::text))
+  AND (sl.sku, sl.variant_key) > ($3::text, $4::text)
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
-HAVING NOT $6::boolean
+HAVING NOT $5::boolean
     OR greatest(coalesce(sum(e.on_hand), 0) - coalesce(sum(e.reserved), 0) - sl.safety_stock, 0)
        <= coalesce(sl.low_stock_threshold, $1::bigint)
 ORDER BY sl.sku, sl.variant_key
-LIMIT $7
+LIMIT $6
 `
 
 type ListStockLinesParams struct {
 	DefaultThreshold int64
 	ShopID           string
-	HasCursor        bool
 	AfterSku         string
 	AfterVariantKey  string
 	LowStockOnly     bool
@@ -406,12 +405,11 @@ type ListStockLinesRow struct {
 
 // A page of a shop's stock lines in (sku, variant_key) order, with totals
 // across locations. Pass the last line of the previous page as the cursor
-// (” and ” with has_cursor false for the first page).
+// (” and ” for the first page: every sku sorts after it).
 func (q *Queries) ListStockLines(ctx context.Context, db DBTX, arg ListStockLinesParams) ([]ListStockLinesRow, error) {
 	rows, err := db.Query(ctx, listStockLines,
 		arg.DefaultThreshold,
 		arg.ShopID,
-		arg.HasCursor,
 		arg.AfterSku,
 		arg.AfterVariantKey,
 		arg.LowStockOnly,

@@ -82,10 +82,12 @@ CREATE TABLE holds (
 
 CREATE UNIQUE INDEX holds_idempotency_key ON holds (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX holds_checkout_session ON holds (shop_id, checkout_session_id) WHERE checkout_session_id IS NOT NULL;
--- The reaper walks open holds by expiry across shops; availability reads look
--- for a shop's lapsed-but-unreaped holds. Both sets are small: only open holds.
+-- The reaper walks open holds by expiry, and availability reads look for
+-- lapsed holds the reaper has not closed yet: a handful at any time, across
+-- all shops. There is deliberately no (shop_id, expires_at) index: the
+-- planner would take it for lookups of one hold by id and scan every open
+-- hold of a busy shop.
 CREATE INDEX holds_open_by_expiry ON holds (expires_at) WHERE status IN ('active', 'pending_payment');
-CREATE INDEX holds_open_by_shop_expiry ON holds (shop_id, expires_at) WHERE status IN ('active', 'pending_payment');
 
 -- What a hold took, line by line and location by location. A hold's lines are
 -- these rows grouped by (sku, variant_key).
