@@ -110,7 +110,7 @@ func (l *Ledger) Adjust(ctx context.Context, shopID string, req AdjustRequest) (
 			c.add(f+".type", "must be ADJUSTMENT, PURCHASE_ORDER, RETURN or DAMAGE")
 		}
 		c.text(f+".notes", ch.Notes, maxNotesLen)
-		changes = append(changes, rowChange{field: f, StockChange: ch})
+		changes = append(changes, rowChange{field: f, locationField: f + ".locationId", StockChange: ch})
 	}
 	if err := c.err(); err != nil {
 		return nil, err
@@ -161,7 +161,7 @@ func (l *Ledger) Receive(ctx context.Context, shopID string, req ReceiptRequest)
 		c.variantKey(f+".variantKey", it.VariantKey)
 		c.id(f+".locationId", it.LocationID)
 		c.quantity(f+".quantity", it.Quantity, 1)
-		changes = append(changes, rowChange{field: f, StockChange: StockChange{
+		changes = append(changes, rowChange{field: f, locationField: f + ".locationId", StockChange: StockChange{
 			SKU: it.SKU, VariantKey: it.VariantKey, LocationID: it.LocationID,
 			Op: OpIncrement, Quantity: it.Quantity, Type: MovementPurchaseOrder,
 		}})
@@ -206,15 +206,19 @@ func (l *Ledger) Transfer(ctx context.Context, shopID string, req TransferReques
 		out := StockChange{SKU: it.SKU, VariantKey: it.VariantKey, LocationID: req.FromLocationID, Op: OpDecrement, Quantity: it.Quantity, Type: MovementTransfer}
 		in := out
 		in.LocationID, in.Op = req.ToLocationID, OpIncrement
-		changes = append(changes, rowChange{field: f, StockChange: out}, rowChange{field: f, StockChange: in})
+		changes = append(changes,
+			rowChange{field: f, locationField: "fromLocationId", StockChange: out},
+			rowChange{field: f, locationField: "toLocationId", StockChange: in})
 	}
 	return l.applyChanges(ctx, shopID, "transfers", req.IdempotencyKey, req, changes, req.Reference, req.CreatedBy)
 }
 
-// rowChange is a stock change with the request field it came from.
+// rowChange is a stock change with the request fields it came from, for
+// error details.
 type rowChange struct {
 	StockChange
-	field string
+	field         string
+	locationField string
 }
 
 // applyChanges runs changes in one transaction, in lock order, under an
@@ -232,6 +236,25 @@ func (l *Ledger) applyChanges(ctx context.Context, shopID, scope, key string, re
 		hash = sum[:]
 	}
 
+	result, err := l.applyChangesOnce(ctx, shopID, scope, key, hash, changes, reference, createdBy)
+	var conflict *StockConflictError
+	if errors.As(err, &conflict) {
+		// Lapsed holds no longer count as reserved, but they still do in the
+		// row until they are closed: close those on the line, and try again.
+		if err := l.expireLapsedOnLines(ctx, shopID, []lineKey{{conflict.SKU, conflict.VariantKey}}); err != nil {
+			return nil, err
+		}
+		result, err = l.applyChangesOnce(ctx, shopID, scope, key, hash, changes, reference, createdBy)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.log.InfoContext(ctx, "stock changed", "shop_id", shopID, "kind", scope, "changes", len(changes), "reference", reference)
+	return result, nil
+}
+
+// applyChangesOnce runs the changes in one transaction.
+func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string, hash []byte, changes []rowChange, reference, createdBy string) (*ChangeResult, error) {
 	var result *ChangeResult
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
 		if key != "" {
@@ -286,7 +309,6 @@ func (l *Ledger) applyChanges(ctx context.Context, shopID, scope, key string, re
 	default:
 		return nil, l.dbError("apply stock changes", err)
 	}
-	l.log.InfoContext(ctx, "stock changed", "shop_id", shopID, "kind", scope, "changes", len(changes), "reference", reference)
 	return result, nil
 }
 
@@ -329,7 +351,7 @@ func (l *Ledger) ensureRows(ctx context.Context, tx pgx.Tx, shopID string, chang
 	var skus, variantKeys, rowLocations []string
 	for _, ch := range changes {
 		if _, seen := fields[ch.LocationID]; !seen {
-			fields[ch.LocationID] = ch.field + ".locationId"
+			fields[ch.LocationID] = ch.locationField
 			locationIDs = append(locationIDs, ch.LocationID)
 		}
 		if ch.Op != OpDecrement {

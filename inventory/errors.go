@@ -23,6 +23,11 @@ var ErrHoldNotFound = errors.New("hold not found")
 // never stocked or configured.
 var ErrStockLineNotFound = errors.New("stock line not found")
 
+// ErrUnavailable is wrapped into errors caused by the database not
+// answering. Whatever was asked did not happen, or its outcome is unknown;
+// callers must fail closed.
+var ErrUnavailable = errors.New("inventory database unavailable")
+
 // ErrIdempotencyConflict is returned when an idempotency key is reused with a
 // different request.
 var ErrIdempotencyConflict = errors.New("idempotency key was used with a different request")

@@ -44,6 +44,7 @@ func (l *Ledger) ExpireDue(ctx context.Context, now time.Time, batch int) ([]Exp
 	if err != nil {
 		return nil, l.dbError("expire due holds", err)
 	}
+	l.metrics.holdsExpired(len(expired))
 	for _, e := range expired {
 		l.log.InfoContext(ctx, "hold expired", "shop_id", e.ShopID, "hold_id", e.HoldID)
 	}
@@ -51,12 +52,13 @@ func (l *Ledger) ExpireDue(ctx context.Context, now time.Time, batch int) ([]Exp
 }
 
 // expireLapsedOnLines closes the shop's lapsed holds that reserve any of the
-// given lines and reports how many it closed.
-func (l *Ledger) expireLapsedOnLines(ctx context.Context, shopID string, lines []Shortfall) (int, error) {
+// given lines. It waits for holds a reaper is closing at the same moment, so
+// when it returns no lapsed hold counts against those lines any more.
+func (l *Ledger) expireLapsedOnLines(ctx context.Context, shopID string, lines []lineKey) error {
 	skus := make([]string, len(lines))
 	variantKeys := make([]string, len(lines))
-	for i, s := range lines {
-		skus[i], variantKeys[i] = s.SKU, s.VariantKey
+	for i, k := range lines {
+		skus[i], variantKeys[i] = k.sku, k.variantKey
 	}
 	var closed []dbsqlc.CloseHoldsRow
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
@@ -75,12 +77,13 @@ func (l *Ledger) expireLapsedOnLines(ctx context.Context, shopID string, lines [
 		return err
 	})
 	if err != nil {
-		return 0, l.dbError("expire lapsed holds", err)
+		return l.dbError("expire lapsed holds", err)
 	}
+	l.metrics.holdsExpired(len(closed))
 	for _, c := range closed {
 		l.log.InfoContext(ctx, "hold expired", "shop_id", c.ShopID, "hold_id", c.ID, "by", "request")
 	}
-	return len(closed), nil
+	return nil
 }
 
 // expireLapsed closes one hold that GetHold saw lapsed.
@@ -89,6 +92,7 @@ func (l *Ledger) expireLapsed(ctx context.Context, shopID, holdID string) error 
 	if err != nil {
 		return l.dbError("expire lapsed hold", err)
 	}
+	l.metrics.holdsExpired(len(closed))
 	for _, c := range closed {
 		l.log.InfoContext(ctx, "hold expired", "shop_id", c.ShopID, "hold_id", c.ID, "by", "request")
 	}

@@ -97,13 +97,19 @@ func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest)
 	if err != nil || shortfall == nil {
 		return hold, created, err
 	}
-	// Lapsed holds may still be counted in the rows that came up short:
-	// close them now rather than make the customer wait for the reaper.
-	closed, err := l.expireLapsedOnLines(ctx, shopID, shortfall.Lines)
-	if err != nil {
+	// The statement counts every open hold; availability does not count
+	// lapsed ones. If lapsed holds are all that stands in the way, close them
+	// now rather than make the customer wait for the reaper, and try again.
+	if lapsedInWay, err := l.coveredWithoutLapsed(ctx, shopID, shortfall); err != nil {
 		return nil, false, err
-	}
-	if closed > 0 {
+	} else if lapsedInWay {
+		keys := make([]lineKey, len(shortfall.Lines))
+		for i, s := range shortfall.Lines {
+			keys[i] = lineKey{s.SKU, s.VariantKey}
+		}
+		if err := l.expireLapsedOnLines(ctx, shopID, keys); err != nil {
+			return nil, false, err
+		}
 		hold, created, shortfall, err = l.tryReserve(ctx, shopID, lines, req)
 		if err != nil || shortfall == nil {
 			return hold, created, err
@@ -112,7 +118,37 @@ func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest)
 	if err := l.requireShop(ctx, shopID); err != nil {
 		return nil, false, err
 	}
+	l.metrics.insufficientStock()
 	return nil, false, shortfall
+}
+
+// coveredWithoutLapsed reports whether every short line would be covered if
+// lapsed holds no longer counted. Otherwise it updates the shortfall's
+// available quantities to what the lines have once lapsed holds are set
+// aside, the figure a caller can act on.
+func (l *Ledger) coveredWithoutLapsed(ctx context.Context, shopID string, short *InsufficientStockError) (bool, error) {
+	skus := make([]string, len(short.Lines))
+	variantKeys := make([]string, len(short.Lines))
+	for i, s := range short.Lines {
+		skus[i], variantKeys[i] = s.SKU, s.VariantKey
+	}
+	rows, err := l.queries.LineAvailability(ctx, l.db, dbsqlc.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+	if err != nil {
+		return false, l.dbError("check availability", err)
+	}
+	available := make(map[lineKey]int64, len(rows))
+	for _, r := range rows {
+		available[lineKey{r.Sku, r.VariantKey}] = r.Available
+	}
+	covered := true
+	for i, s := range short.Lines {
+		a := available[lineKey{s.SKU, s.VariantKey}]
+		if a < s.Requested {
+			covered = false
+		}
+		short.Lines[i].Available = a
+	}
+	return covered, nil
 }
 
 // tryReserve runs the reserve statement once. It returns the hold when one
@@ -139,6 +175,7 @@ func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, re
 	}
 	if len(rows) > 0 && rows[0].Placed {
 		hold := holdFromReserve(shopID, holdID, req.Reference, rows)
+		l.metrics.holdCreated()
 		l.log.DebugContext(ctx, "hold placed", "shop_id", shopID, "hold_id", holdID, "expires_at", hold.ExpiresAt)
 		return hold, true, nil, nil
 	}
@@ -281,6 +318,7 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 		for _, r := range rows {
 			hold.addAllocation(r.Sku, r.VariantKey, Allocation{LocationID: r.LocationID, Quantity: r.Quantity, Backordered: r.Backordered})
 		}
+		l.metrics.holdCommitted()
 		l.log.InfoContext(ctx, "hold committed", "shop_id", shopID, "hold_id", holdID, "reference", reference)
 		return hold, nil
 	}
@@ -308,6 +346,15 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	// A lapsed hold has expired, whether or not the reaper closed it yet:
+	// releasing it leaves it expired, and closes it now if need be.
+	hold, err := l.GetHold(ctx, shopID, holdID)
+	if err != nil {
+		return nil, err
+	}
+	if hold.Status == HoldExpired {
+		return hold, l.expireLapsed(ctx, shopID, holdID)
+	}
 	closed, err := l.queries.CloseHolds(ctx, l.db, dbsqlc.CloseHoldsParams{
 		ShopIds:   []string{shopID},
 		HoldIds:   []string{holdID},
@@ -318,11 +365,11 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 	if err != nil {
 		return nil, l.dbError("release hold", err)
 	}
-	hold, err := l.GetHold(ctx, shopID, holdID)
-	if err != nil {
+	if hold, err = l.GetHold(ctx, shopID, holdID); err != nil {
 		return nil, err
 	}
 	if len(closed) == 1 {
+		l.metrics.holdReleased()
 		l.log.InfoContext(ctx, "hold released", "shop_id", shopID, "hold_id", holdID, "reason", reason)
 		return hold, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,9 @@ type Config struct {
 	// Logger receives structured logs; every line about a hold carries
 	// hold_id and shop_id (default: slog.Default()).
 	Logger *slog.Logger
+	// Metrics, when set, counts holds created, committed, released and
+	// expired.
+	Metrics *Metrics
 }
 
 // Ledger is the inventory ledger of every shop in one database. It is safe
@@ -33,6 +37,7 @@ type Ledger struct {
 	queries *dbsqlc.Queries
 	cfg     Config
 	log     *slog.Logger
+	metrics *Metrics
 }
 
 // NewLedger returns a Ledger on db. The pool should come from
@@ -45,7 +50,7 @@ func NewLedger(db *pgxpool.Pool, cfg Config) *Ledger {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Ledger{db: db, queries: dbsqlc.New(), cfg: cfg, log: cfg.Logger}
+	return &Ledger{db: db, queries: dbsqlc.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.
@@ -74,6 +79,12 @@ func (l *Ledger) dbError(what string, err error) error {
 		case pgLockNotAvailable, pgDeadlockDetected, pgSerializationFailure:
 			return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
 		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) {
+		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

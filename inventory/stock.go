@@ -267,6 +267,24 @@ func (l *Ledger) UpdateSettings(ctx context.Context, shopID, sku, variantKey str
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	info, err := l.updateSettingsOnce(ctx, shopID, sku, variantKey, s)
+	var conflict *StockConflictError
+	if errors.As(err, &conflict) {
+		// Lapsed holds' backorders no longer count, but do in the row until
+		// the holds are closed: close them, and try again.
+		if err := l.expireLapsedOnLines(ctx, shopID, []lineKey{{sku, variantKey}}); err != nil {
+			return nil, err
+		}
+		info, err = l.updateSettingsOnce(ctx, shopID, sku, variantKey, s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.log.InfoContext(ctx, "stock settings updated", "shop_id", shopID, "sku", sku, "variant_key", variantKey)
+	return info, nil
+}
+
+func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey string, s StockSettings) (*StockInfo, error) {
 	var info *StockInfo
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
 		locations := []string{DefaultLocation}
@@ -309,7 +327,6 @@ func (l *Ledger) UpdateSettings(ctx context.Context, shopID, sku, variantKey str
 	case err != nil:
 		return nil, l.dbError("update stock settings", err)
 	}
-	l.log.InfoContext(ctx, "stock settings updated", "shop_id", shopID, "sku", sku, "variant_key", variantKey)
 	return info, nil
 }
 

@@ -37,20 +37,28 @@ levels AS (
     JOIN locations loc ON loc.shop_id = sqlc.arg(shop_id) AND loc.id = k.location_id
 ),
 line AS (
-    -- free: what the line can sell from stock on hand, keeping its safety
-    -- stock. backorder_room: how far the default location may go below zero,
-    -- less what it has already backordered.
-    -- The safety stock is looked up by the full key on purpose: a join here
-    -- can be planned as a scan of every line of the shop.
-    SELECT q.sku, q.variant_key, q.quantity,
-           greatest(coalesce(sum(v.unreserved), 0) - coalesce((
-               SELECT sl.safety_stock FROM stock_lines sl
-               WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
-           ), 0), 0) AS free,
-           greatest(coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0), 0) AS backorder_room
-    FROM req q
-    LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
-    GROUP BY q.sku, q.variant_key, q.quantity
+    -- net: unreserved stock less safety stock, below zero once the line has
+    -- backordered. free: what it can sell from stock on hand. backorder_room:
+    -- how much more it may backorder, bounded both by the default row's limit
+    -- (less what that row already backordered) and by the line's limit less
+    -- what the line as a whole is short.
+    SELECT n.sku, n.variant_key, n.quantity,
+           greatest(n.net, 0) AS free,
+           greatest(least(n.default_room, n.backorder_limit + least(n.net, 0)), 0) AS backorder_room
+    FROM (
+        -- The safety stock is looked up by the full key on purpose: a join
+        -- here can be planned as a scan of every line of the shop.
+        SELECT q.sku, q.variant_key, q.quantity,
+               coalesce(sum(v.unreserved), 0) - coalesce((
+                   SELECT sl.safety_stock FROM stock_lines sl
+                   WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
+               ), 0) AS net,
+               coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0) AS default_room,
+               coalesce(sum(v.backorder_limit), 0) AS backorder_limit
+        FROM req q
+        LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
+        GROUP BY q.sku, q.variant_key, q.quantity
+    ) n
 ),
 free_take AS (
     SELECT v.sku, v.variant_key, v.location_id, v.reserved,
@@ -137,8 +145,9 @@ SELECT l.sku::text AS sku,
        coalesce(h.created_at, now())::timestamptz AS created_at
 FROM line l
 LEFT JOIN taken t ON t.sku = l.sku AND t.variant_key = l.variant_key
+LEFT JOIN locations loc ON loc.shop_id = sqlc.arg(shop_id) AND loc.id = t.location_id
 LEFT JOIN new_hold h ON true
-ORDER BY l.sku, l.variant_key, t.location_id;
+ORDER BY l.sku, l.variant_key, loc.priority, t.location_id;
 
 -- name: GetHold :one
 -- lapsed tells, by the database's clock, whether an open hold is past its
@@ -227,7 +236,8 @@ FOR NO KEY UPDATE SKIP LOCKED;
 -- name: LockLapsedHoldsOnLines :many
 -- Picks a shop's lapsed open holds that reserve any of the given lines, so a
 -- request that found them in its way can close them itself instead of
--- waiting for the reaper.
+-- waiting for the reaper. It waits for holds a reaper is closing rather than
+-- skipping them, so the caller sees their stock back when it returns.
 SELECT h.shop_id, h.id
 FROM holds h
 WHERE h.shop_id = sqlc.arg(shop_id)
@@ -240,9 +250,9 @@ WHERE h.shop_id = sqlc.arg(shop_id)
           ON r.sku = a.sku AND r.variant_key = a.variant_key
       WHERE a.shop_id = h.shop_id AND a.hold_id = h.id
   )
-ORDER BY h.expires_at
+ORDER BY h.expires_at, h.id
 LIMIT 1000
-FOR NO KEY UPDATE SKIP LOCKED;
+FOR NO KEY UPDATE;
 
 -- name: CloseHolds :many
 -- Releases or expires open holds (status is 'released' or 'expired') and gives

@@ -390,9 +390,9 @@ WHERE h.shop_id = $1
           ON r.sku = a.sku AND r.variant_key = a.variant_key
       WHERE a.shop_id = h.shop_id AND a.hold_id = h.id
   )
-ORDER BY h.expires_at
+ORDER BY h.expires_at, h.id
 LIMIT 1000
-FOR NO KEY UPDATE SKIP LOCKED
+FOR NO KEY UPDATE
 `
 
 type LockLapsedHoldsOnLinesParams struct {
@@ -408,7 +408,8 @@ type LockLapsedHoldsOnLinesRow struct {
 
 // Picks a shop's lapsed open holds that reserve any of the given lines, so a
 // request that found them in its way can close them itself instead of
-// waiting for the reaper.
+// waiting for the reaper. It waits for holds a reaper is closing rather than
+// skipping them, so the caller sees their stock back when it returns.
 func (q *Queries) LockLapsedHoldsOnLines(ctx context.Context, db DBTX, arg LockLapsedHoldsOnLinesParams) ([]LockLapsedHoldsOnLinesRow, error) {
 	rows, err := db.Query(ctx, lockLapsedHoldsOnLines, arg.ShopID, arg.Skus, arg.VariantKeys)
 	if err != nil {
@@ -431,15 +432,15 @@ func (q *Queries) LockLapsedHoldsOnLines(ctx context.Context, db DBTX, arg LockL
 
 const reserveHold = `-- name: ReserveHold :many
 WITH req AS (
-    SELECT unnest($1::text[]) AS sku,
-           unnest($2::text[]) AS variant_key,
-           unnest($3::bigint[]) AS quantity
+    SELECT unnest($2::text[]) AS sku,
+           unnest($3::text[]) AS variant_key,
+           unnest($4::bigint[]) AS quantity
 ),
 locked AS (
     SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     JOIN req ON req.sku = s.sku AND req.variant_key = s.variant_key
-    WHERE s.shop_id = $4
+    WHERE s.shop_id = $1
     ORDER BY s.sku, s.variant_key, s.location_id
     FOR NO KEY UPDATE OF s
 ),
@@ -447,23 +448,31 @@ levels AS (
     SELECT k.sku, k.variant_key, k.location_id, k.on_hand, k.reserved, k.on_hand - k.reserved AS unreserved,
            k.backorder_limit, loc.priority
     FROM locked k
-    JOIN locations loc ON loc.shop_id = $4 AND loc.id = k.location_id
+    JOIN locations loc ON loc.shop_id = $1 AND loc.id = k.location_id
 ),
 line AS (
-    -- free: what the line can sell from stock on hand, keeping its safety
-    -- stock. backorder_room: how far the default location may go below zero,
-    -- less what it has already backordered.
-    -- The safety stock is looked up by the full key on purpose: a join here
-    -- can be planned as a scan of every line of the shop.
-    SELECT q.sku, q.variant_key, q.quantity,
-           greatest(coalesce(sum(v.unreserved), 0) - coalesce((
-               SELECT sl.safety_stock FROM stock_lines sl
-               WHERE sl.shop_id = $4 AND sl.sku = q.sku AND sl.variant_key = q.variant_key
-           ), 0), 0) AS free,
-           greatest(coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0), 0) AS backorder_room
-    FROM req q
-    LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
-    GROUP BY q.sku, q.variant_key, q.quantity
+    -- net: unreserved stock less safety stock, below zero once the line has
+    -- backordered. free: what it can sell from stock on hand. backorder_room:
+    -- how much more it may backorder, bounded both by the default row's limit
+    -- (less what that row already backordered) and by the line's limit less
+    -- what the line as a whole is short.
+    SELECT n.sku, n.variant_key, n.quantity,
+           greatest(n.net, 0) AS free,
+           greatest(least(n.default_room, n.backorder_limit + least(n.net, 0)), 0) AS backorder_room
+    FROM (
+        -- The safety stock is looked up by the full key on purpose: a join
+        -- here can be planned as a scan of every line of the shop.
+        SELECT q.sku, q.variant_key, q.quantity,
+               coalesce(sum(v.unreserved), 0) - coalesce((
+                   SELECT sl.safety_stock FROM stock_lines sl
+                   WHERE sl.shop_id = $1 AND sl.sku = q.sku AND sl.variant_key = q.variant_key
+               ), 0) AS net,
+               coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0) AS default_room,
+               coalesce(sum(v.backorder_limit), 0) AS backorder_limit
+        FROM req q
+        LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
+        GROUP BY q.sku, q.variant_key, q.quantity
+    ) n
 ),
 free_take AS (
     SELECT v.sku, v.variant_key, v.location_id, v.reserved,
@@ -506,7 +515,7 @@ verdict AS (
 ),
 new_hold AS (
     INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference)
-    SELECT $4, $5, 'active',
+    SELECT $1, $5, 'active',
            now() + make_interval(secs => $6::int),
            $7, $8
     FROM verdict
@@ -521,7 +530,7 @@ taken AS (
 ),
 inserted_allocations AS (
     INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered)
-    SELECT $4, $5, t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
+    SELECT $1, $5, t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
     FROM taken t
 ),
 reserved AS (
@@ -529,12 +538,12 @@ reserved AS (
     SET reserved = t.reserved + t.quantity,
         updated_at = now()
     FROM taken t
-    WHERE s.shop_id = $4
+    WHERE s.shop_id = $1
       AND s.sku = t.sku AND s.variant_key = t.variant_key AND s.location_id = t.location_id
 ),
 recorded AS (
     INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
-    SELECT $4, t.sku, t.variant_key, t.location_id, 'RESERVATION', t.quantity, $8, $5
+    SELECT $1, t.sku, t.variant_key, t.location_id, 'RESERVATION', t.quantity, $8, $5
     FROM taken t
 )
 SELECT l.sku::text AS sku,
@@ -550,15 +559,16 @@ SELECT l.sku::text AS sku,
        coalesce(h.created_at, now())::timestamptz AS created_at
 FROM line l
 LEFT JOIN taken t ON t.sku = l.sku AND t.variant_key = l.variant_key
+LEFT JOIN locations loc ON loc.shop_id = $1 AND loc.id = t.location_id
 LEFT JOIN new_hold h ON true
-ORDER BY l.sku, l.variant_key, t.location_id
+ORDER BY l.sku, l.variant_key, loc.priority, t.location_id
 `
 
 type ReserveHoldParams struct {
+	ShopID         string
 	Skus           []string
 	VariantKeys    []string
 	Quantities     []int64
-	ShopID         string
 	HoldID         string
 	TtlSeconds     int32
 	IdempotencyKey *string
@@ -599,10 +609,10 @@ type ReserveHoldRow struct {
 // already taken; and one row per allocation when it was placed.
 func (q *Queries) ReserveHold(ctx context.Context, db DBTX, arg ReserveHoldParams) ([]ReserveHoldRow, error) {
 	rows, err := db.Query(ctx, reserveHold,
+		arg.ShopID,
 		arg.Skus,
 		arg.VariantKeys,
 		arg.Quantities,
-		arg.ShopID,
 		arg.HoldID,
 		arg.TtlSeconds,
 		arg.IdempotencyKey,

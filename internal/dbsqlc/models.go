@@ -8,6 +8,15 @@ import (
 	"time"
 )
 
+type ApiKey struct {
+	ShopID     string
+	ID         string
+	Name       string
+	SecretHash []byte
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+}
+
 type Hold struct {
 	ShopID            string
 	ID                string

@@ -10,7 +10,10 @@ WITH req AS (
 SELECT req.sku::text AS sku,
        req.variant_key::text AS variant_key,
        (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-        + greatest(coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0), 0)
+        + greatest(least(
+              coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
+              coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
+          ), 0)
        )::bigint AS available
 FROM req
 LEFT JOIN stock_lines sl ON sl.shop_id = sqlc.arg(shop_id) AND sl.sku = req.sku AND sl.variant_key = req.variant_key
@@ -141,9 +144,9 @@ recorded AS (
 SELECT t.old_on_hand::bigint AS old_on_hand,
        t.reserved::bigint AS reserved,
        t.new_on_hand::bigint AS new_on_hand,
-       r.id::bigint AS movement_id,
-       r.quantity::bigint AS movement_quantity,
-       r.created_at::timestamptz AS created_at,
+       coalesce(r.id, 0)::bigint AS movement_id,
+       coalesce(r.quantity, 0)::bigint AS movement_quantity,
+       coalesce(r.created_at, now())::timestamptz AS created_at,
        (r.id IS NOT NULL)::boolean AS ok
 FROM target t
 LEFT JOIN recorded r ON true;

@@ -1,11 +1,14 @@
 -- The inventory ledger. Every table leads with shop_id (and every primary key
 -- starts with it) so the data can be distributed by shop without a rewrite.
+-- Key columns use the "C" collation: they compare byte by byte, as Go does,
+-- so the order rows are locked in is the same in SQL and in Go whatever the
+-- database's default collation.
 -- The CHECK constraints are the last line of defence against overselling: even a
 -- wrong query cannot leave a stock row reserving more than it may.
 
 -- +goose Up
 CREATE TABLE shops (
-    id         text        NOT NULL,
+    id         text COLLATE "C" NOT NULL,
     name       text        NOT NULL DEFAULT '',
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (id),
@@ -15,8 +18,8 @@ CREATE TABLE shops (
 -- Locations are where stock physically is. Holds take stock from locations in
 -- ascending priority (then id), so allocation is deterministic.
 CREATE TABLE locations (
-    shop_id    text        NOT NULL REFERENCES shops (id),
-    id         text        NOT NULL,
+    shop_id    text COLLATE "C" NOT NULL REFERENCES shops (id),
+    id         text COLLATE "C" NOT NULL,
     name       text        NOT NULL DEFAULT '',
     priority   integer     NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now(),
@@ -27,9 +30,9 @@ CREATE TABLE locations (
 -- A stock line is what a shop sells: (sku, variant_key). Its settings apply to
 -- the line as a whole, across locations.
 CREATE TABLE stock_lines (
-    shop_id             text        NOT NULL REFERENCES shops (id),
-    sku                 text        NOT NULL,
-    variant_key         text        NOT NULL,
+    shop_id             text COLLATE "C" NOT NULL REFERENCES shops (id),
+    sku                 text COLLATE "C" NOT NULL,
+    variant_key         text COLLATE "C" NOT NULL,
     safety_stock        bigint      NOT NULL DEFAULT 0,
     low_stock_threshold bigint,
     created_at          timestamptz NOT NULL DEFAULT now(),
@@ -45,10 +48,10 @@ CREATE TABLE stock_lines (
 -- default location only, so a line's backorder limit is one number that one
 -- row's CHECK enforces.
 CREATE TABLE stock_levels (
-    shop_id         text        NOT NULL,
-    sku             text        NOT NULL,
-    variant_key     text        NOT NULL,
-    location_id     text        NOT NULL,
+    shop_id         text COLLATE "C" NOT NULL,
+    sku             text COLLATE "C" NOT NULL,
+    variant_key     text COLLATE "C" NOT NULL,
+    location_id     text COLLATE "C" NOT NULL,
     on_hand         bigint      NOT NULL DEFAULT 0,
     reserved        bigint      NOT NULL DEFAULT 0,
     backorder_limit bigint      NOT NULL DEFAULT 0,
@@ -63,7 +66,7 @@ CREATE TABLE stock_levels (
 );
 
 CREATE TABLE holds (
-    shop_id             text        NOT NULL REFERENCES shops (id),
+    shop_id             text COLLATE "C" NOT NULL REFERENCES shops (id),
     id                  text        NOT NULL,
     status              text        NOT NULL DEFAULT 'active',
     expires_at          timestamptz NOT NULL,
@@ -92,11 +95,11 @@ CREATE INDEX holds_open_by_expiry ON holds (expires_at) WHERE status IN ('active
 -- What a hold took, line by line and location by location. A hold's lines are
 -- these rows grouped by (sku, variant_key).
 CREATE TABLE hold_allocations (
-    shop_id     text   NOT NULL,
+    shop_id     text COLLATE "C" NOT NULL,
     hold_id     text   NOT NULL,
-    sku         text   NOT NULL,
-    variant_key text   NOT NULL,
-    location_id text   NOT NULL,
+    sku         text COLLATE "C" NOT NULL,
+    variant_key text COLLATE "C" NOT NULL,
+    location_id text COLLATE "C" NOT NULL,
     quantity    bigint NOT NULL,
     backordered bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (shop_id, hold_id, sku, variant_key, location_id),
@@ -110,11 +113,11 @@ CREATE TABLE hold_allocations (
 -- reserved. It has no foreign key to stock_levels on purpose: a key check would
 -- take a share lock on the hottest rows in the system for every movement.
 CREATE TABLE movements (
-    shop_id     text        NOT NULL,
+    shop_id     text COLLATE "C" NOT NULL,
     id          bigint      GENERATED ALWAYS AS IDENTITY,
-    sku         text        NOT NULL,
-    variant_key text        NOT NULL,
-    location_id text        NOT NULL,
+    sku         text COLLATE "C" NOT NULL,
+    variant_key text COLLATE "C" NOT NULL,
+    location_id text COLLATE "C" NOT NULL,
     type        text        NOT NULL,
     quantity    bigint      NOT NULL,
     reference   text        NOT NULL DEFAULT '',
@@ -154,7 +157,7 @@ FROM stock_levels s;
 
 -- Remembers the response to an idempotent stock change so a replay returns it.
 CREATE TABLE idempotency_keys (
-    shop_id      text        NOT NULL REFERENCES shops (id),
+    shop_id      text COLLATE "C" NOT NULL REFERENCES shops (id),
     scope        text        NOT NULL,
     key          text        NOT NULL,
     request_hash bytea       NOT NULL,
