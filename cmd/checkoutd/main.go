@@ -33,6 +33,8 @@ var commands = []command{
 	{"migrate", "bring the database schema up to date", runMigrate},
 	{"ledger", "check the inventory ledger: ledger check [--shop id]", runLedger},
 	{"shops", "manage shops: shops create <id> [--name name]", runShops},
+	{"locations", "manage locations: locations add --shop <id> <locationId> [--priority n]", runLocations},
+	{"keys", "manage shop API keys: keys create|list|revoke --shop <id>", runKeys},
 	{"dev", "local development: migrate, stock a demo shop, serve", runDev},
 }
 

@@ -7,7 +7,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd/internal/apikey"
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/migrations"
 )
 
@@ -53,11 +57,25 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 		"skip_inventory_validation", a.cfg.SkipInventoryValidation,
 		"database_max_conns", a.cfg.DatabaseMaxConns,
 	)
+	if a.cfg.InventoryAuthorityToken == "" {
+		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
+	}
+	registry := httpserver.NewRegistry()
+	database.RegisterPoolMetrics(registry, pool)
+	ledger := inventory.NewLedger(pool, inventory.Config{
+		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
+		Logger:                   a.logger,
+		Metrics:                  inventory.NewMetrics(registry),
+	})
 	srv := httpserver.New(httpserver.Options{
 		Addr:     a.cfg.HTTPAddr,
 		Pool:     pool,
-		Registry: httpserver.NewRegistry(),
+		Registry: registry,
 		Logger:   a.logger,
 	})
+	httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{
+		ServiceToken:   a.cfg.InventoryAuthorityToken,
+		DefaultHoldTTL: a.cfg.HoldTTL(),
+	}, a.logger).Mount(srv.Router())
 	return srv.Run(ctx)
 }

@@ -57,6 +57,9 @@ type Config struct {
 	DatabaseMaxConns int32
 	// LockTimeoutMillis is the row-lock wait budget; see LockTimeout.
 	LockTimeoutMillis int
+	// InventoryAuthorityToken is the service token that may act on every
+	// shop over the API; empty leaves only shop API keys.
+	InventoryAuthorityToken string
 }
 
 // HoldTTL is how long a reserve_ttl hold keeps stock before it expires.
@@ -119,6 +122,7 @@ type env struct {
 	LogLevel                 string `envconfig:"LOG_LEVEL" default:"info"`
 	DatabaseMaxConns         string `envconfig:"DATABASE_MAX_CONNS" default:"16"`
 	LockTimeoutMillis        string `envconfig:"INVENTORY_LOCK_TIMEOUT_MS" default:"3000"`
+	InventoryAuthorityToken  string `envconfig:"INVENTORY_AUTHORITY_TOKEN"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -133,7 +137,7 @@ func Load() (Config, error) {
 }
 
 func (e env) parse() (Config, error) {
-	c := Config{DatabaseURL: e.DatabaseURL}
+	c := Config{DatabaseURL: e.DatabaseURL, InventoryAuthorityToken: e.InventoryAuthorityToken}
 
 	if _, _, err := net.SplitHostPort(e.HTTPAddr); err != nil {
 		return Config{}, &Error{Name: "HTTP_ADDR", Value: e.HTTPAddr, Problem: "is not allowed", Allowed: "use host:port or :port, e.g. :8080"}

@@ -73,6 +73,14 @@ func New(opts Options) *Server {
 		addr:            opts.Addr,
 		shutdownTimeout: opts.ShutdownTimeout,
 	}
+	mw := instrument(opts.Logger, newRequestMetrics(opts.Registry))
+	s.router.Use(mw)
+	// mux runs middleware only on matched routes; these get it too.
+	s.router.NotFoundHandler = mw(jsonError(http.StatusNotFound, "not_found", "no such route"))
+	s.router.MethodNotAllowedHandler = mw(jsonError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route"))
+	// Routes match on the encoded path so that a SKU containing "/" can be
+	// sent as %2F within one path segment.
+	s.router.UseEncodedPath()
 	mountHealth(s.router, opts.Pool, opts.Logger)
 	s.router.Handle("/metrics", metricsHandler(opts.Registry)).Methods(http.MethodGet)
 	return s

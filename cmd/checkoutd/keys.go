@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/checkoutd/checkoutd/internal/apikey"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// runKeys dispatches the keys subcommands.
+func runKeys(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("keys", "create|list|revoke --shop <id> ...",
+		"Manage shop API keys. A key may act only on its own shop.\n\n"+
+			"commands:\n"+
+			"  create --shop <id> [--name label]   issue a key; it is printed once\n"+
+			"  list --shop <id>                     list the shop's keys (never their secrets)\n"+
+			"  revoke --shop <id> <keyId>           stop a key from working, at once")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	sub := fs.Arg(0)
+	sfs := a.newFlagSet("keys "+sub, "--shop <id> ...", "See 'checkoutd keys -h'.")
+	shop := sfs.String("shop", "", "the shop's `id`")
+	name := sfs.String("name", "", "a `label` for the key (create)")
+	switch sub {
+	case "create", "list", "revoke":
+	case "":
+		return usageFail(fs, "missing command")
+	default:
+		return usageFail(fs, "unknown command %q", sub)
+	}
+	// Flags may stand before or after the key id.
+	if err := parseFlags(sfs, fs.Args()[1:]); err != nil {
+		return err
+	}
+	rest := sfs.Args()
+	var keyID string
+	if sub == "revoke" && len(rest) > 0 {
+		keyID, rest = rest[0], rest[1:]
+		if err := parseFlags(sfs, rest); err != nil {
+			return err
+		}
+		rest = sfs.Args()
+	}
+	if len(rest) > 0 {
+		return usageFail(sfs, "unexpected argument %q", rest[0])
+	}
+	if !inventory.ValidShopID(*shop) {
+		return usageFail(sfs, "--shop must be a shop id")
+	}
+	if sub == "revoke" && keyID == "" {
+		return usageFail(sfs, "missing key id")
+	}
+
+	pool, err := a.openPool(ctx, "keys", 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := apikey.NewStore(pool)
+
+	switch sub {
+	case "create":
+		token, key, err := store.Create(ctx, *shop, *name)
+		if errors.Is(err, apikey.ErrUnknownShop) {
+			return fmt.Errorf("shop %q does not exist", *shop)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s\n", token)
+		fmt.Fprintf(a.stderr, "created key %s for shop %s; this is the only time it is shown\n", key.ID, key.ShopID)
+	case "list":
+		keys, err := store.List(ctx, *shop)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Name, k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := store.Revoke(ctx, *shop, keyID); errors.Is(err, apikey.ErrNotFound) {
+			return fmt.Errorf("shop %s has no active key %q", *shop, keyID)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "revoked key %s of shop %s\n", keyID, *shop)
+	}
+	return nil
+}
+
+// runLocations dispatches the locations subcommands.
+func runLocations(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("locations", "add --shop <id> <locationId> [--priority n] [--name name]",
+		"Add a location to a shop. Holds take stock from locations in\n"+
+			"ascending priority, then by id; the default location has priority 0.")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.Arg(0) != "add" {
+		return usageFail(fs, "unknown or missing command %q", fs.Arg(0))
+	}
+	afs := a.newFlagSet("locations add", "--shop <id> <locationId> [--priority n] [--name name]", "Add a location to a shop.")
+	shop := afs.String("shop", "", "the shop's `id`")
+	priority := afs.Int("priority", 0, "allocation `priority`, lower first")
+	name := afs.String("name", "", "the location's display `name`")
+	if err := parseFlags(afs, fs.Args()[1:]); err != nil {
+		return err
+	}
+	if afs.NArg() == 0 {
+		return usageFail(afs, "missing location id")
+	}
+	id := afs.Arg(0)
+	if err := parseFlags(afs, afs.Args()[1:]); err != nil {
+		return err
+	}
+	if err := noMoreArgs(afs); err != nil {
+		return err
+	}
+	pool, err := a.openPool(ctx, "locations", 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ledger := inventory.NewLedger(pool, inventory.Config{Logger: a.logger})
+	if err := ledger.AddLocation(ctx, *shop, id, *name, int32(*priority)); err != nil {
+		var invalid *inventory.ValidationError
+		if errors.As(err, &invalid) {
+			return usageFail(afs, "%v", invalid)
+		}
+		return err
+	}
+	fmt.Fprintf(a.stdout, "added location %s to shop %s with priority %d\n", id, *shop, *priority)
+	return nil
+}

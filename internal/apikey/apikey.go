@@ -1,0 +1,146 @@
+// Package apikey issues, lists, revokes and verifies shop API keys.
+//
+// A key reads "ckd_<shopId>.<keyId>.<secret>". It names its shop, so
+// verification is one keyed lookup, and only a SHA-256 of the secret is
+// stored: the key is shown once, when it is created, and cannot be recovered.
+package apikey
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+const prefix = "ckd_"
+
+// ErrInvalid is returned by Verify for a key that is malformed, unknown,
+// wrong or revoked. Callers must not tell these apart to the client.
+var ErrInvalid = errors.New("invalid API key")
+
+// ErrNotFound is returned by Revoke for a key the shop does not have (or has
+// already revoked).
+var ErrNotFound = errors.New("API key not found")
+
+// ErrUnknownShop is returned by Create for a shop that does not exist.
+var ErrUnknownShop = errors.New("shop not found")
+
+// Key describes a key without its secret.
+type Key struct {
+	ShopID    string
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// Store keeps API keys in the database.
+type Store struct {
+	db      *pgxpool.Pool
+	queries *dbsqlc.Queries
+}
+
+// NewStore returns a Store on db.
+func NewStore(db *pgxpool.Pool) *Store {
+	return &Store{db: db, queries: dbsqlc.New()}
+}
+
+// Create issues a key for shopID and returns it; this is the only time the
+// full key exists outside the client.
+func (s *Store) Create(ctx context.Context, shopID, name string) (token string, key Key, err error) {
+	id := randomString(6)
+	secret := randomString(24)
+	hash := sha256.Sum256([]byte(secret))
+	err = s.queries.CreateAPIKey(ctx, s.db, dbsqlc.CreateAPIKeyParams{ShopID: shopID, ID: id, Name: name, SecretHash: hash[:]})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return "", Key{}, ErrUnknownShop
+	}
+	if err != nil {
+		return "", Key{}, fmt.Errorf("create API key: %w", err)
+	}
+	return prefix + shopID + "." + id + "." + secret, Key{ShopID: shopID, ID: id, Name: name, CreatedAt: time.Now().UTC()}, nil
+}
+
+// List returns the shop's keys, revoked ones included, oldest first.
+func (s *Store) List(ctx context.Context, shopID string) ([]Key, error) {
+	rows, err := s.queries.ListAPIKeys(ctx, s.db, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("list API keys: %w", err)
+	}
+	keys := make([]Key, len(rows))
+	for i, r := range rows {
+		keys[i] = Key{ShopID: r.ShopID, ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}
+	}
+	return keys, nil
+}
+
+// Revoke stops a key from working, at once.
+func (s *Store) Revoke(ctx context.Context, shopID, keyID string) error {
+	n, err := s.queries.RevokeAPIKey(ctx, s.db, dbsqlc.RevokeAPIKeyParams{ShopID: shopID, ID: keyID})
+	if err != nil {
+		return fmt.Errorf("revoke API key: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Verify returns the shop a key belongs to, or ErrInvalid.
+func (s *Store) Verify(ctx context.Context, token string) (shopID string, err error) {
+	rest, ok := strings.CutPrefix(token, prefix)
+	if !ok {
+		return "", ErrInvalid
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
+		return "", ErrInvalid
+	}
+	shopID, keyID, secret := parts[0], parts[1], parts[2]
+	row, err := s.queries.GetAPIKey(ctx, s.db, dbsqlc.GetAPIKeyParams{ShopID: shopID, ID: keyID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrInvalid
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up API key: %w", err)
+	}
+	hash := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(hash[:], row.SecretHash) != 1 || row.RevokedAt != nil {
+		return "", ErrInvalid
+	}
+	return shopID, nil
+}
+
+// MatchesServiceToken reports, in constant time, whether token is the
+// service token. An empty service token matches nothing.
+func MatchesServiceToken(token, serviceToken string) bool {
+	if serviceToken == "" {
+		return false
+	}
+	// Comparing hashes keeps the comparison's time independent of where the
+	// strings differ and of their lengths.
+	a, b := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(serviceToken))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	if n <= 8 {
+		return hex.EncodeToString(b)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

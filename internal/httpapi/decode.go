@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// decode reads the JSON body of r into v, strictly: application/json only,
+// at most MaxBodyBytes, no unknown fields, nothing after the value. An empty
+// body decodes as {}. It writes the error response itself and returns false
+// when the body is not acceptable.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), nil)
+		return false
+	case err != nil:
+		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "could not be read"}})
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json", nil)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeInvalid(w, []inventory.FieldIssue{jsonIssue(err)})
+		return false
+	}
+	if dec.More() {
+		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "must hold a single JSON object"}})
+		return false
+	}
+	return true
+}
+
+// jsonIssue turns a decoding error into a field and what is wrong with it,
+// without echoing the Go types involved.
+func jsonIssue(err error) inventory.FieldIssue {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return inventory.FieldIssue{Field: "body", Issue: fmt.Sprintf("is not valid JSON (at byte %d)", syntax.Offset)}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return inventory.FieldIssue{Field: field, Issue: "must be " + jsonKind(typ.Type.Kind().String())}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return inventory.FieldIssue{Field: "body", Issue: "is truncated JSON"}
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return inventory.FieldIssue{Field: strings.Trim(name, `"`), Issue: "is not a known field"}
+	}
+	return inventory.FieldIssue{Field: "body", Issue: "is not a valid request"}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int32", "int64":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}

@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+type createHoldRequest struct {
+	Items          []inventory.Line `json:"items"`
+	TTLSeconds     *int64           `json:"ttlSeconds"`
+	IdempotencyKey string           `json:"idempotencyKey"`
+	Reference      string           `json:"reference"`
+}
+
+// createHold places a hold: 201 for a new one, 200 for an idempotent replay.
+func (a *API) createHold(w http.ResponseWriter, r *http.Request) {
+	var req createHoldRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	ttl := a.cfg.DefaultHoldTTL
+	if req.TTLSeconds != nil {
+		if *req.TTLSeconds < 1 || *req.TTLSeconds > inventory.MaxTTLSeconds {
+			writeInvalid(w, []inventory.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
+			return
+		}
+		ttl = time.Duration(*req.TTLSeconds) * time.Second
+	}
+	hold, created, err := a.ledger.Reserve(r.Context(), pathVar(r, "shopId"), inventory.ReserveRequest{
+		Items: req.Items, TTL: ttl, IdempotencyKey: req.IdempotencyKey, Reference: req.Reference,
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, hold)
+}
+
+func (a *API) getHold(w http.ResponseWriter, r *http.Request) {
+	hold, err := a.ledger.GetHold(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"))
+	a.holdResult(w, r, hold, err)
+}
+
+func (a *API) commitHold(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Reference string `json:"reference"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	hold, err := a.ledger.Commit(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"), req.Reference)
+	a.holdResult(w, r, hold, err)
+}
+
+func (a *API) releaseHold(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	hold, err := a.ledger.Release(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"), req.Reason)
+	a.holdResult(w, r, hold, err)
+}
+
+func (a *API) extendHold(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		TTLSeconds int64 `json:"ttlSeconds"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.TTLSeconds < 1 || req.TTLSeconds > inventory.MaxTTLSeconds {
+		writeInvalid(w, []inventory.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
+		return
+	}
+	hold, err := a.ledger.Extend(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"), time.Duration(req.TTLSeconds)*time.Second)
+	a.holdResult(w, r, hold, err)
+}
+
+func (a *API) holdResult(w http.ResponseWriter, r *http.Request, hold *inventory.Hold, err error) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, hold)
+}

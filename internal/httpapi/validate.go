@@ -1,0 +1,30 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+type validateRequest struct {
+	ShopID string           `json:"shopId"`
+	Items  []inventory.Line `json:"items"`
+}
+
+// validate answers whether items could be held now, holding nothing.
+func (a *API) validate(w http.ResponseWriter, r *http.Request) {
+	var req validateRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if inventory.ValidShopID(req.ShopID) && !mayActOn(r.Context(), req.ShopID) {
+		writeNotFound(w, "shop not found")
+		return
+	}
+	res, err := a.ledger.Validate(r.Context(), req.ShopID, req.Items)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

@@ -1,0 +1,153 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// RequestIDHeader carries the request id in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID keeps a client's id only if it is short and plain, so it
+// cannot inject anything into logs or headers.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestMetrics are the HTTP server's own metrics.
+type requestMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newRequestMetrics(reg prometheus.Registerer) *requestMetrics {
+	m := &requestMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "checkoutd", Name: "http_requests_total",
+			Help: "HTTP requests by route template, method and status code.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "checkoutd", Name: "http_request_duration_seconds",
+			Help:    "HTTP request latency by route template and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers flush through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// instrument wraps every request: it assigns the request id, recovers a
+// panic into a 500 internal_error, and logs and counts the request by its
+// route template (never its raw path, which would explode the label set).
+func instrument(logger *slog.Logger, metrics *requestMetrics) mux.MiddlewareFunc {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := r.Header.Get(RequestIDHeader)
+			if !validRequestID.MatchString(id) {
+				id = newRequestID()
+			}
+			w.Header().Set(RequestIDHeader, id)
+			r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+			rec := &statusRecorder{ResponseWriter: w}
+
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					logger.ErrorContext(r.Context(), "panic serving request",
+						"request_id", id, "panic", p, "stack", string(debug.Stack()))
+					if rec.status == 0 {
+						rec.Header().Set("Content-Type", "application/json")
+						rec.WriteHeader(http.StatusInternalServerError)
+						_, _ = rec.Write([]byte(`{"error":"internal_error","message":"internal error"}` + "\n"))
+					}
+				}
+				route := "unmatched"
+				if cr := mux.CurrentRoute(r); cr != nil {
+					if tmpl, err := cr.GetPathTemplate(); err == nil {
+						route = tmpl
+					}
+				}
+				status := rec.status
+				if status == 0 {
+					status = http.StatusOK
+				}
+				elapsed := time.Since(start)
+				metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+				metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+				level := slog.LevelInfo
+				if status >= 500 {
+					level = slog.LevelError
+				}
+				logger.Log(r.Context(), level, "http request",
+					"request_id", id, "method", r.Method, "route", route, "path", r.URL.Path,
+					"status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
+			}()
+			next.ServeHTTP(rec, r)
+		})
+	}
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// jsonError answers every request with one error body.
+func jsonError(status int, code, message string) http.Handler {
+	body := []byte(`{"error":"` + code + `","message":"` + message + `"}` + "\n")
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
