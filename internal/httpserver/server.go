@@ -79,8 +79,10 @@ func New(opts Options) *Server {
 	s.router.NotFoundHandler = mw(jsonError(http.StatusNotFound, "not_found", "no such route"))
 	s.router.MethodNotAllowedHandler = mw(jsonError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route"))
 	// Routes match on the encoded path so that a SKU containing "/" can be
-	// sent as %2F within one path segment.
+	// sent as %2F within one path segment, and paths are not cleaned, so the
+	// SKUs "." and ".." (valid ones) reach their handler.
 	s.router.UseEncodedPath()
+	s.router.SkipClean(true)
 	mountHealth(s.router, opts.Pool, opts.Logger)
 	s.router.Handle("/metrics", metricsHandler(opts.Registry)).Methods(http.MethodGet)
 	return s
