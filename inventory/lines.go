@@ -24,11 +24,20 @@ func (c *checker) lines(field string, lines []Line) {
 	if len(lines) > MaxItems {
 		return
 	}
+	// Repeated lines are summed before any check, so their sum is held to
+	// the same limit as one line's quantity.
+	sums := make(map[lineKey]int64, len(lines))
 	for i, l := range lines {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		c.sku(f+".sku", l.SKU)
 		c.variantKey(f+".variantKey", l.VariantKey)
 		c.quantity(f+".quantity", l.Quantity, 1)
+		k := lineKey{l.SKU, l.VariantKey}
+		before := sums[k]
+		sums[k] += l.Quantity
+		if l.Quantity >= 1 && l.Quantity <= MaxQuantity && before <= MaxQuantity && sums[k] > MaxQuantity {
+			c.add(f+".quantity", "summed with the earlier items for the same sku and variantKey, must be at most %d", MaxQuantity)
+		}
 	}
 }
 

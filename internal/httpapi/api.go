@@ -48,24 +48,32 @@ func New(ledger *inventory.Ledger, keys *apikey.Store, cfg Config, logger *slog.
 // Mount adds the API's routes to r. GET /api/inventory/health is not among
 // them: the HTTP server serves it with the other health checks, without
 // authentication.
+//
+// Every route is registered on r with its full path rather than through
+// subrouters: with subrouters, gorilla/mux answers a wrong method on a
+// nested route with 404 instead of 405.
 func (a *API) Mount(r *mux.Router) {
-	api := r.PathPrefix("/api/inventory").Subrouter()
-	api.Use(a.authenticate)
+	const base = "/api/inventory"
+	const shop = base + "/shops/{shopId}"
+	route := func(method, path string, h http.HandlerFunc) {
+		r.Handle(path, a.authenticate(h)).Methods(method)
+	}
+	shopRoute := func(method, path string, h http.HandlerFunc) {
+		r.Handle(shop+path, a.authenticate(a.authorizeShop(h))).Methods(method)
+	}
 
-	api.HandleFunc("/validate", a.validate).Methods(http.MethodPost)
+	route(http.MethodPost, base+"/validate", a.validate)
 
-	shop := api.PathPrefix("/shops/{shopId}").Subrouter()
-	shop.Use(a.authorizeShop)
-	shop.HandleFunc("/stock", a.listStock).Methods(http.MethodGet)
-	shop.HandleFunc("/stock/{sku}", a.stockInfo).Methods(http.MethodGet)
-	shop.HandleFunc("/stock/{sku}/settings", a.updateSettings).Methods(http.MethodPut)
-	shop.HandleFunc("/adjustments", a.adjust).Methods(http.MethodPost)
-	shop.HandleFunc("/receipts", a.receive).Methods(http.MethodPost)
-	shop.HandleFunc("/transfers", a.transfer).Methods(http.MethodPost)
-	shop.HandleFunc("/movements", a.movements).Methods(http.MethodGet)
-	shop.HandleFunc("/holds", a.createHold).Methods(http.MethodPost)
-	shop.HandleFunc("/holds/{holdId}", a.getHold).Methods(http.MethodGet)
-	shop.HandleFunc("/holds/{holdId}/commit", a.commitHold).Methods(http.MethodPost)
-	shop.HandleFunc("/holds/{holdId}/release", a.releaseHold).Methods(http.MethodPost)
-	shop.HandleFunc("/holds/{holdId}/extend", a.extendHold).Methods(http.MethodPost)
+	shopRoute(http.MethodGet, "/stock", a.listStock)
+	shopRoute(http.MethodGet, "/stock/{sku}", a.stockInfo)
+	shopRoute(http.MethodPut, "/stock/{sku}/settings", a.updateSettings)
+	shopRoute(http.MethodPost, "/adjustments", a.adjust)
+	shopRoute(http.MethodPost, "/receipts", a.receive)
+	shopRoute(http.MethodPost, "/transfers", a.transfer)
+	shopRoute(http.MethodGet, "/movements", a.movements)
+	shopRoute(http.MethodPost, "/holds", a.createHold)
+	shopRoute(http.MethodGet, "/holds/{holdId}", a.getHold)
+	shopRoute(http.MethodPost, "/holds/{holdId}/commit", a.commitHold)
+	shopRoute(http.MethodPost, "/holds/{holdId}/release", a.releaseHold)
+	shopRoute(http.MethodPost, "/holds/{holdId}/extend", a.extendHold)
 }

@@ -41,7 +41,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeInvalid(w, []inventory.FieldIssue{jsonIssue(err)})
 		return false
 	}
-	if dec.More() {
+	// Token, not More: More reports false for a stray "}" or "]".
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "must hold a single JSON object"}})
 		return false
 	}
