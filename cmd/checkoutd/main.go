@@ -36,6 +36,7 @@ var commands = []command{
 	{"locations", "manage locations: locations add --shop <id> <locationId> [--priority n]", runLocations},
 	{"keys", "manage shop API keys: keys create|list|revoke --shop <id>", runKeys},
 	{"dev", "local development: migrate, stock a demo shop, serve", runDev},
+	{"load", "drive holds and commits over HTTP and report throughput and latency", runLoad},
 }
 
 // app is what every subcommand runs with.

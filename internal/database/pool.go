@@ -45,8 +45,13 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 	rp["timezone"] = "UTC"
 	// Every query the service runs is a keyed lookup whose best plan does not
 	// depend on the parameter values, and re-planning the large reserve and
-	// commit statements on each execution costs more than running them.
+	// commit statements on each execution costs more than running them. A
+	// cached plan is made from the statistics of its day, though: ANALYZE
+	// (autoanalyze, as tables grow) invalidates it, and connections are
+	// recycled every 15 minutes so no plan outlives a change of scale by long.
 	rp["plan_cache_mode"] = "force_generic_plan"
+	pcfg.MaxConnLifetime = 15 * time.Minute
+	pcfg.MaxConnLifetimeJitter = time.Minute
 
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
