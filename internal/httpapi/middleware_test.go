@@ -125,6 +125,14 @@ func TestMetrics(t *testing.T) {
 		`checkoutd_http_requests_total{method="GET",route="/api/inventory/shops/{shopId}/stock/{sku}",status="404"}`,
 		`checkoutd_http_requests_total{method="GET",route="unmatched",status="404"}`,
 		`checkoutd_http_request_duration_seconds_bucket{method="GET",route="/api/inventory/shops/{shopId}/stock/{sku}",`,
+		// The hold counters the commit and expiry rates are derived from,
+		// and the pool's statistics.
+		"\ncheckoutd_holds_created_total ",
+		"\ncheckoutd_holds_committed_total ",
+		"\ncheckoutd_holds_released_total ",
+		"\ncheckoutd_holds_expired_total ",
+		"\ncheckoutd_insufficient_stock_rejections_total ",
+		"\ncheckoutd_db_pool_acquired_connections ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics has no %s", want)
