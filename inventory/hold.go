@@ -65,6 +65,9 @@ type ReserveRequest struct {
 	// hold instead of placing another.
 	IdempotencyKey string `json:"idempotencyKey"`
 	Reference      string `json:"reference"`
+	// CheckoutMode, "sale" or "rental" when set, records what the hold is
+	// for; the SALE movements of its commit carry it in their notes.
+	CheckoutMode string `json:"-"`
 }
 
 func (r ReserveRequest) validate(shopID string) error {
@@ -76,6 +79,11 @@ func (r ReserveRequest) validate(shopID string) error {
 	}
 	c.text("idempotencyKey", r.IdempotencyKey, maxTextLen)
 	c.text("reference", r.Reference, maxTextLen)
+	switch r.CheckoutMode {
+	case "", "sale", "rental":
+	default:
+		c.add("mode", "must be sale or rental")
+	}
 	return c.err()
 }
 
@@ -156,9 +164,12 @@ func (l *Ledger) coveredWithoutLapsed(ctx context.Context, shopID string, short 
 func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, req ReserveRequest) (*Hold, bool, *InsufficientStockError, error) {
 	skus, variantKeys, quantities := lineColumns(lines)
 	holdID := newHoldID()
-	var key *string
+	var key, mode *string
 	if req.IdempotencyKey != "" {
 		key = &req.IdempotencyKey
+	}
+	if req.CheckoutMode != "" {
+		mode = &req.CheckoutMode
 	}
 	rows, err := l.queries.ReserveHold(ctx, l.db, dbsqlc.ReserveHoldParams{
 		ShopID:         shopID,
@@ -169,6 +180,7 @@ func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, re
 		TtlSeconds:     int32(req.TTL / time.Second),
 		IdempotencyKey: key,
 		Reference:      req.Reference,
+		CheckoutMode:   mode,
 	})
 	if err != nil {
 		return nil, false, nil, l.dbError("reserve", err)

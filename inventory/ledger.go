@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
 
@@ -81,9 +81,7 @@ func (l *Ledger) dbError(what string, err error) error {
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connectErr) || errors.As(err, &netErr) {
+	if database.IsUnavailable(err) {
 		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)

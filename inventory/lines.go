@@ -71,3 +71,13 @@ func lineColumns(lines []Line) (skus, variantKeys []string, quantities []int64) 
 	}
 	return skus, variantKeys, quantities
 }
+
+// ValidateLines checks lines by the rules every hold and validation request
+// follows (identifiers, quantities, at most MaxItems, repeated lines summed),
+// naming problems under field, for callers that take lines in requests of
+// their own.
+func ValidateLines(field string, lines []Line) error {
+	var c checker
+	c.lines(field, lines)
+	return c.err()
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpapi"
@@ -73,9 +74,25 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 		Registry: registry,
 		Logger:   a.logger,
 	})
-	httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{
+	api := httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{
 		ServiceToken:   a.cfg.InventoryAuthorityToken,
 		DefaultHoldTTL: a.cfg.HoldTTL(),
-	}, a.logger).Mount(srv.Router())
+	}, a.logger)
+	api.Mount(srv.Router())
+	if a.cfg.StripeSecretKey == "" {
+		a.logger.WarnContext(ctx, "STRIPE_SECRET_KEY is not set: checkout sessions will fail with payment_provider_error")
+	}
+	if a.cfg.SkipInventoryValidation {
+		a.logger.WarnContext(ctx, "SKIP_INVENTORY_VALIDATION=1: checkouts are created without any inventory check")
+	}
+	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, checkout.NewStripeSessions(checkout.StripeConfig{
+		SecretKey: a.cfg.StripeSecretKey,
+		APIBase:   a.cfg.StripeAPIBase,
+	}), checkout.Config{
+		InventoryMode:           checkout.InventoryMode(a.cfg.InventoryMode),
+		HoldTTL:                 a.cfg.HoldTTL(),
+		SkipInventoryValidation: a.cfg.SkipInventoryValidation,
+		Logger:                  a.logger,
+	}))
 	return srv.Run(ctx)
 }

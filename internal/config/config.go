@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -60,6 +61,11 @@ type Config struct {
 	// InventoryAuthorityToken is the service token that may act on every
 	// shop over the API; empty leaves only shop API keys.
 	InventoryAuthorityToken string
+	// StripeSecretKey is the key checkout sessions are created with.
+	StripeSecretKey string
+	// StripeAPIBase, when set, points the Stripe client at another server,
+	// such as stripe-mock.
+	StripeAPIBase string
 }
 
 // HoldTTL is how long a reserve_ttl hold keeps stock before it expires.
@@ -123,6 +129,8 @@ type env struct {
 	DatabaseMaxConns         string `envconfig:"DATABASE_MAX_CONNS" default:"16"`
 	LockTimeoutMillis        string `envconfig:"INVENTORY_LOCK_TIMEOUT_MS" default:"3000"`
 	InventoryAuthorityToken  string `envconfig:"INVENTORY_AUTHORITY_TOKEN"`
+	StripeSecretKey          string `envconfig:"STRIPE_SECRET_KEY"`
+	StripeAPIBase            string `envconfig:"STRIPE_API_BASE"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -137,7 +145,17 @@ func Load() (Config, error) {
 }
 
 func (e env) parse() (Config, error) {
-	c := Config{DatabaseURL: e.DatabaseURL, InventoryAuthorityToken: e.InventoryAuthorityToken}
+	c := Config{
+		DatabaseURL:             e.DatabaseURL,
+		InventoryAuthorityToken: e.InventoryAuthorityToken,
+		StripeSecretKey:         e.StripeSecretKey,
+		StripeAPIBase:           e.StripeAPIBase,
+	}
+	if e.StripeAPIBase != "" {
+		if u, err := url.Parse(e.StripeAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Config{}, &Error{Name: "STRIPE_API_BASE", Value: e.StripeAPIBase, Problem: "is not a URL", Allowed: "use an http(s) URL such as http://127.0.0.1:12111"}
+		}
+	}
 
 	if _, _, err := net.SplitHostPort(e.HTTPAddr); err != nil {
 		return Config{}, &Error{Name: "HTTP_ADDR", Value: e.HTTPAddr, Problem: "is not allowed", Allowed: "use host:port or :port, e.g. :8080"}

@@ -4,10 +4,13 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -62,4 +65,12 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
 	return pool, nil
+}
+
+// IsUnavailable reports whether err means the database could not be reached
+// (as opposed to a query that failed): callers fail closed on it.
+func IsUnavailable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr)
 }

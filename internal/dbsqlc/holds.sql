@@ -100,10 +100,10 @@ verdict AS (
     ) a ON a.sku = l.sku AND a.variant_key = l.variant_key
 ),
 new_hold AS (
-    INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference)
+    INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference, checkout_mode)
     SELECT sqlc.arg(shop_id), sqlc.arg(hold_id), 'active',
            now() + make_interval(secs => sqlc.arg(ttl_seconds)::int),
-           sqlc.narg(idempotency_key), sqlc.arg(reference)
+           sqlc.narg(idempotency_key), sqlc.arg(reference), sqlc.narg(checkout_mode)
     FROM verdict
     WHERE verdict.ok
     ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -184,7 +184,7 @@ WITH closed AS (
       AND h.id = sqlc.arg(hold_id)
       AND h.status IN ('active', 'pending_payment')
       AND h.expires_at > now()
-    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id
+    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_mode
 ),
 alloc AS (
     SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
@@ -211,9 +211,10 @@ sold AS (
       AND s.sku = a.sku AND s.variant_key = a.variant_key AND s.location_id = a.location_id
 ),
 recorded AS (
-    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
-    SELECT sqlc.arg(shop_id), a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, sqlc.arg(reference), sqlc.arg(hold_id)
-    FROM alloc a
+    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, notes, hold_id)
+    SELECT sqlc.arg(shop_id), a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, sqlc.arg(reference),
+           coalesce(c.checkout_mode, ''), sqlc.arg(hold_id)
+    FROM alloc a, closed c
 )
 SELECT c.expires_at, c.created_at, c.reference, c.checkout_session_id,
        a.sku, a.variant_key, a.location_id, a.quantity, a.backordered

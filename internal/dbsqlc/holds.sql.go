@@ -112,7 +112,7 @@ WITH closed AS (
       AND h.id = $3
       AND h.status IN ('active', 'pending_payment')
       AND h.expires_at > now()
-    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id
+    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_mode
 ),
 alloc AS (
     SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
@@ -139,9 +139,10 @@ sold AS (
       AND s.sku = a.sku AND s.variant_key = a.variant_key AND s.location_id = a.location_id
 ),
 recorded AS (
-    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
-    SELECT $1, a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, $2, $3
-    FROM alloc a
+    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, notes, hold_id)
+    SELECT $1, a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, $2,
+           coalesce(c.checkout_mode, ''), $3
+    FROM alloc a, closed c
 )
 SELECT c.expires_at, c.created_at, c.reference, c.checkout_session_id,
        a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
@@ -514,10 +515,10 @@ verdict AS (
     ) a ON a.sku = l.sku AND a.variant_key = l.variant_key
 ),
 new_hold AS (
-    INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference)
+    INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference, checkout_mode)
     SELECT $1, $5, 'active',
            now() + make_interval(secs => $6::int),
-           $7, $8
+           $7, $8, $9
     FROM verdict
     WHERE verdict.ok
     ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -573,6 +574,7 @@ type ReserveHoldParams struct {
 	TtlSeconds     int32
 	IdempotencyKey *string
 	Reference      string
+	CheckoutMode   *string
 }
 
 type ReserveHoldRow struct {
@@ -617,6 +619,7 @@ func (q *Queries) ReserveHold(ctx context.Context, db DBTX, arg ReserveHoldParam
 		arg.TtlSeconds,
 		arg.IdempotencyKey,
 		arg.Reference,
+		arg.CheckoutMode,
 	)
 	if err != nil {
 		return nil, err

@@ -17,19 +17,38 @@ type ApiKey struct {
 	RevokedAt  *time.Time
 }
 
+type Checkout struct {
+	ShopID          string
+	ID              string
+	Mode            string
+	InventoryMode   string
+	IdempotencyKey  *string
+	RequestHash     []byte
+	Lines           []byte
+	HoldID          *string
+	StripeSessionID *string
+	StripeUrl       *string
+	ExpiresAt       *time.Time
+	Status          string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
 type Hold struct {
-	ShopID            string
-	ID                string
-	Status            string
-	ExpiresAt         time.Time
-	IdempotencyKey    *string
-	Reference         string
-	CheckoutSessionID *string
-	CommitReference   *string
-	ReleaseReason     *string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	ClosedAt          *time.Time
+	ShopID                   string
+	ID                       string
+	Status                   string
+	ExpiresAt                time.Time
+	IdempotencyKey           *string
+	Reference                string
+	CheckoutSessionID        *string
+	CommitReference          *string
+	ReleaseReason            *string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+	ClosedAt                 *time.Time
+	CheckoutMode             *string
+	CheckoutSessionExpiresAt *time.Time
 }
 
 type HoldAllocation struct {

@@ -1,0 +1,292 @@
+package checkout
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// InventoryMode is what a checkout does with stock.
+type InventoryMode string
+
+// The inventory modes (INVENTORY_MODE).
+const (
+	ValidateOnly InventoryMode = "validate_only"
+	ReserveTTL   InventoryMode = "reserve_ttl"
+	// bypass is recorded on checkouts made with SKIP_INVENTORY_VALIDATION=1.
+	bypass InventoryMode = "bypass"
+)
+
+// Config configures a Service.
+type Config struct {
+	// InventoryMode is INVENTORY_MODE.
+	InventoryMode InventoryMode
+	// HoldTTL is how long a reserve_ttl hold lasts (INVENTORY_HOLD_TTL_SECONDS).
+	HoldTTL time.Duration
+	// SkipInventoryValidation is the SKIP_INVENTORY_VALIDATION=1 bypass.
+	SkipInventoryValidation bool
+	// Logger receives structured logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// abandonedAfter is how old a checkout still being created must be before a
+// replay takes it over: longer than any request to create one can last.
+const abandonedAfter = time.Minute
+
+// Service creates checkout sessions.
+type Service struct {
+	db      *pgxpool.Pool
+	queries *dbsqlc.Queries
+	ledger  *inventory.Ledger
+	stripe  Sessions
+	cfg     Config
+	log     *slog.Logger
+}
+
+// NewService returns a Service that keeps its records in db, its stock in
+// ledger and its sessions in stripe.
+func NewService(db *pgxpool.Pool, ledger *inventory.Ledger, stripe Sessions, cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{db: db, queries: dbsqlc.New(), ledger: ledger, stripe: stripe, cfg: cfg, log: cfg.Logger}
+}
+
+// Session is a checkout session as the shop sees it.
+type Session struct {
+	ID            string        `json:"id"`
+	URL           string        `json:"url"`
+	InventoryMode InventoryMode `json:"inventoryMode"`
+	ReservationID *string       `json:"reservationId"`
+	ExpiresAt     time.Time     `json:"expiresAt"`
+}
+
+// Create creates a checkout session for req, holding or checking its stock
+// as configured. A replay of a request with the same IdempotencyKey returns
+// the same session (created is false); the same key with another request is
+// inventory.ErrIdempotencyConflict.
+//
+// Errors: *inventory.ValidationError, *inventory.InsufficientStockError,
+// *inventory.BusyError, inventory.ErrUnavailable (the database does not
+// answer: no session is created, unchecked stock is never sold),
+// ErrPaymentProvider (Stripe failed; any hold was released) and ErrInProgress.
+func (s *Service) Create(ctx context.Context, req Request) (sess *Session, created bool, err error) {
+	if err := req.validate(); err != nil {
+		return nil, false, err
+	}
+	c, replay, err := s.claim(ctx, req)
+	if err != nil || replay != nil {
+		return replay, false, err
+	}
+	log := s.log.With("shop_id", req.ShopID, "checkout_id", c.id)
+
+	holdExpiresAt := time.Now()
+	switch c.mode {
+	case ReserveTTL:
+		if c.holdID == "" {
+			hold, _, err := s.ledger.Reserve(ctx, req.ShopID, inventory.ReserveRequest{
+				Items:          req.lines(),
+				TTL:            s.cfg.HoldTTL,
+				IdempotencyKey: "checkout:" + c.id,
+				Reference:      c.id,
+				CheckoutMode:   req.Mode,
+			})
+			if err != nil {
+				s.forget(ctx, req.ShopID, c.id, log)
+				return nil, false, err
+			}
+			c.holdID = hold.ID
+			if err := s.queries.SetCheckoutHold(ctx, s.db, dbsqlc.SetCheckoutHoldParams{ShopID: req.ShopID, ID: c.id, HoldID: &hold.ID}); err != nil {
+				s.abandon(ctx, req.ShopID, c, log)
+				return nil, false, dbError("record the checkout's hold", err)
+			}
+			holdExpiresAt = hold.ExpiresAt
+		} else {
+			hold, err := s.ledger.GetHold(ctx, req.ShopID, c.holdID)
+			if err != nil {
+				return nil, false, err
+			}
+			holdExpiresAt = hold.ExpiresAt
+		}
+		log = log.With("hold_id", c.holdID)
+	case ValidateOnly:
+		res, err := s.ledger.Validate(ctx, req.ShopID, req.lines())
+		if err == nil && !res.OK {
+			err = &inventory.InsufficientStockError{Lines: res.Insufficient}
+		}
+		if err != nil {
+			s.forget(ctx, req.ShopID, c.id, log)
+			return nil, false, err
+		}
+	case bypass:
+		log.WarnContext(ctx, "checkout created without an inventory check: SKIP_INVENTORY_VALIDATION=1")
+	}
+
+	expiresAt := sessionExpiry(time.Now(), holdExpiresAt)
+	stripeSession, err := s.stripe.New(sessionParams(req, c.id, c.holdID, expiresAt))
+	if err != nil {
+		log.ErrorContext(ctx, "stripe checkout session failed", "error", err.Error())
+		s.abandon(ctx, req.ShopID, c, log)
+		return nil, false, fmt.Errorf("create checkout session: %w: %w", ErrPaymentProvider, err)
+	}
+	if stripeSession.ExpiresAt != 0 {
+		expiresAt = time.Unix(stripeSession.ExpiresAt, 0).UTC()
+	}
+	if err := s.queries.OpenCheckout(ctx, s.db, dbsqlc.OpenCheckoutParams{
+		ShopID: req.ShopID, CheckoutID: c.id,
+		StripeSessionID: &stripeSession.ID, StripeUrl: &stripeSession.URL, ExpiresAt: &expiresAt,
+	}); err != nil {
+		// The session exists and its metadata names the checkout, so the
+		// webhooks can still settle it; a replay will record it.
+		return nil, false, dbError("record the checkout session", err)
+	}
+	log.InfoContext(ctx, "checkout session created", "stripe_session_id", stripeSession.ID,
+		"inventory_mode", string(c.mode), "mode", req.Mode, "expires_at", expiresAt)
+	return s.session(c.mode, stripeSession.ID, stripeSession.URL, c.holdID, expiresAt), true, nil
+}
+
+// claimed is a checkout this request is creating.
+type claimed struct {
+	id     string
+	mode   InventoryMode
+	holdID string
+}
+
+// claim records the checkout and its idempotency key. For a key already
+// used it returns the earlier session, or takes over a checkout whose
+// creator died halfway.
+func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hash request: %w", err)
+	}
+	hash := sha256.Sum256(body)
+	lines, err := json.Marshal(req.lines())
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode lines: %w", err)
+	}
+	c := &claimed{id: newID("chk_"), mode: s.mode()}
+	var key *string
+	if req.IdempotencyKey != "" {
+		key = &req.IdempotencyKey
+	}
+	_, err = s.queries.InsertCheckout(ctx, s.db, dbsqlc.InsertCheckoutParams{
+		ShopID: req.ShopID, ID: c.id, Mode: req.Mode, InventoryMode: string(c.mode),
+		IdempotencyKey: key, RequestHash: hash[:], Lines: lines,
+	})
+	switch {
+	case err == nil:
+		return c, nil, nil
+	case errors.Is(err, pgx.ErrNoRows):
+	case isForeignKeyViolation(err):
+		return nil, nil, inventory.ErrShopNotFound
+	default:
+		return nil, nil, dbError("record checkout", err)
+	}
+
+	prev, err := s.queries.GetCheckoutByIdempotencyKey(ctx, s.db, dbsqlc.GetCheckoutByIdempotencyKeyParams{
+		ShopID: req.ShopID, IdempotencyKey: req.IdempotencyKey, AbandonedAfterSeconds: int32(abandonedAfter / time.Second),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Its creator failed and forgot it between our insert and this read.
+		return nil, nil, ErrInProgress
+	}
+	if err != nil {
+		return nil, nil, dbError("read checkout", err)
+	}
+	if !bytes.Equal(prev.RequestHash, hash[:]) {
+		return nil, nil, inventory.ErrIdempotencyConflict
+	}
+	if prev.StripeSessionID != nil {
+		return nil, s.session(InventoryMode(prev.InventoryMode), *prev.StripeSessionID, deref(prev.StripeUrl), deref(prev.HoldID), *prev.ExpiresAt), nil
+	}
+	if !prev.Abandoned {
+		return nil, nil, ErrInProgress
+	}
+	s.log.InfoContext(ctx, "resuming an abandoned checkout", "shop_id", req.ShopID, "checkout_id", prev.ID)
+	return &claimed{id: prev.ID, mode: InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID)}, nil, nil
+}
+
+func (s *Service) mode() InventoryMode {
+	if s.cfg.SkipInventoryValidation {
+		return bypass
+	}
+	return s.cfg.InventoryMode
+}
+
+// session is what the shop is told. A bypassed checkout reports the
+// configured mode: the contract knows no other.
+func (s *Service) session(mode InventoryMode, id, url, holdID string, expiresAt time.Time) *Session {
+	if mode == bypass {
+		mode = s.cfg.InventoryMode
+	}
+	sess := &Session{ID: id, URL: url, InventoryMode: mode, ExpiresAt: expiresAt.UTC()}
+	if holdID != "" {
+		sess.ReservationID = &holdID
+	}
+	return sess
+}
+
+// abandon undoes a checkout that will get no session: releases its hold at
+// once and forgets the record, freeing the idempotency key for a retry.
+// It runs even if the request's context is done.
+func (s *Service) abandon(ctx context.Context, shopID string, c *claimed, log *slog.Logger) {
+	ctx = context.WithoutCancel(ctx)
+	if c.holdID != "" {
+		if _, err := s.ledger.Release(ctx, shopID, c.holdID, "checkout_failed"); err != nil {
+			// The hold expires by itself; log it so the gap is visible.
+			log.ErrorContext(ctx, "could not release the hold of a failed checkout", "hold_id", c.holdID, "error", err.Error())
+		}
+	}
+	s.forget(ctx, shopID, c.id, log)
+}
+
+func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *slog.Logger) {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.queries.DeleteCheckout(ctx, s.db, dbsqlc.DeleteCheckoutParams{ShopID: shopID, ID: checkoutID}); err != nil {
+		log.ErrorContext(ctx, "could not forget a failed checkout", "error", err.Error())
+	}
+}
+
+func dbError(what string, err error) error {
+	if database.IsUnavailable(err) {
+		return fmt.Errorf("%s: %w: %w", what, inventory.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func newID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + strings.ToLower(idEncoding.EncodeToString(b[:]))
+}

@@ -1,0 +1,139 @@
+package checkout
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/checkout/session"
+)
+
+// Sessions is the part of Stripe's Checkout Sessions API checkoutd uses.
+// *session.Client implements it; tests use fakes.
+type Sessions interface {
+	New(params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error)
+	Get(id string, params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error)
+	Expire(id string, params *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error)
+}
+
+// StripeConfig says how to reach Stripe.
+type StripeConfig struct {
+	// SecretKey is STRIPE_SECRET_KEY.
+	SecretKey string
+	// APIBase, when set (STRIPE_API_BASE), points the client at another
+	// server, such as stripe-mock.
+	APIBase string
+	// Timeout bounds each request to Stripe (default 10s).
+	Timeout time.Duration
+	// MaxNetworkRetries is how often stripe-go retries a request that failed
+	// on the network or with a 409/5xx (default 2). Every request carries an
+	// idempotency key, so retries are safe.
+	MaxNetworkRetries int64
+}
+
+// NewStripeSessions returns the Checkout Sessions client for cfg.
+func NewStripeSessions(cfg StripeConfig) Sessions {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.MaxNetworkRetries == 0 {
+		cfg.MaxNetworkRetries = 2
+	}
+	bc := &stripe.BackendConfig{
+		HTTPClient:        &http.Client{Timeout: cfg.Timeout},
+		MaxNetworkRetries: stripe.Int64(cfg.MaxNetworkRetries),
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+	}
+	if cfg.APIBase != "" {
+		bc.URL = stripe.String(cfg.APIBase)
+	}
+	return &session.Client{B: stripe.GetBackendWithConfig(stripe.APIBackend, bc), Key: cfg.SecretKey}
+}
+
+// Stripe refuses a session that expires sooner than 30 minutes after it is
+// created, or later than 24 hours.
+const (
+	stripeMinSessionLife = 30 * time.Minute
+	stripeMaxSessionLife = 24 * time.Hour
+	// sessionLifeMargin keeps the expiry clear of the minimum despite clock
+	// skew and the time the request takes to reach Stripe.
+	sessionLifeMargin = 2 * time.Minute
+)
+
+// sessionExpiry is when the Stripe session should expire: when the hold
+// does, but no sooner than Stripe allows. A hold shorter than that lapses
+// first, and the reaper then expires the session so nobody pays for stock
+// that was released.
+func sessionExpiry(now, holdExpiresAt time.Time) time.Time {
+	earliest := now.Add(stripeMinSessionLife + sessionLifeMargin)
+	latest := now.Add(stripeMaxSessionLife - sessionLifeMargin)
+	exp := holdExpiresAt
+	if exp.Before(earliest) {
+		exp = earliest
+	}
+	if exp.After(latest) {
+		exp = latest
+	}
+	return exp.Truncate(time.Second)
+}
+
+// sessionParams builds the Stripe request for a checkout.
+func sessionParams(req Request, checkoutID, holdID string, expiresAt time.Time) *stripe.CheckoutSessionParams {
+	metadata := map[string]string{
+		"shop_id":       req.ShopID,
+		"checkout_id":   checkoutID,
+		"checkout_mode": req.Mode,
+	}
+	if holdID != "" {
+		metadata["inventory_reservation_id"] = holdID
+	}
+	p := &stripe.CheckoutSessionParams{
+		Mode:       stripe.String(string(stripe.CheckoutSessionModePayment)),
+		SuccessURL: stripe.String(req.SuccessURL),
+		CancelURL:  stripe.String(req.CancelURL),
+		ExpiresAt:  stripe.Int64(expiresAt.Unix()),
+		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{
+			Metadata: metadata,
+		},
+	}
+	for k, v := range metadata {
+		p.AddMetadata(k, v)
+	}
+	if req.ClientReferenceID != "" {
+		p.ClientReferenceID = stripe.String(req.ClientReferenceID)
+	}
+	if req.CustomerEmail != "" {
+		p.CustomerEmail = stripe.String(req.CustomerEmail)
+	}
+	for _, it := range req.Items {
+		li := &stripe.CheckoutSessionLineItemParams{Quantity: stripe.Int64(it.Quantity)}
+		if it.Price != "" {
+			li.Price = stripe.String(it.Price)
+		} else {
+			li.PriceData = &stripe.CheckoutSessionLineItemPriceDataParams{
+				Currency:   stripe.String(it.Currency),
+				UnitAmount: stripe.Int64(*it.UnitAmount),
+				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{
+					Name: stripe.String(it.Name),
+					Metadata: map[string]string{
+						"sku":         it.SKU,
+						"variant_key": it.VariantKey,
+					},
+				},
+			}
+		}
+		p.LineItems = append(p.LineItems, li)
+	}
+	p.SetIdempotencyKey(sessionIdempotencyKey(checkoutID, holdID))
+	return p
+}
+
+// sessionIdempotencyKey is derived from the hold (from the checkout when
+// there is none), so a retried or replayed request never creates a second
+// session for the same stock.
+func sessionIdempotencyKey(checkoutID, holdID string) string {
+	if holdID != "" {
+		return "checkoutd-session-" + holdID
+	}
+	return "checkoutd-session-" + checkoutID
+}

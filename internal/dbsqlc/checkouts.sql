@@ -1,0 +1,47 @@
+-- name: InsertCheckout :one
+-- Records a checkout before anything else happens, claiming its idempotency
+-- key. A concurrent request with the same key waits here for the first to
+-- commit, then gets no row.
+INSERT INTO checkouts (shop_id, id, mode, inventory_mode, idempotency_key, request_hash, lines)
+VALUES (sqlc.arg(shop_id), sqlc.arg(id), sqlc.arg(mode), sqlc.arg(inventory_mode),
+        sqlc.narg(idempotency_key), sqlc.arg(request_hash), sqlc.arg(lines))
+ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING created_at;
+
+-- name: GetCheckoutByIdempotencyKey :one
+SELECT shop_id, id, mode, inventory_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
+       expires_at, status, created_at,
+       (now() - created_at)::interval > make_interval(secs => sqlc.arg(abandoned_after_seconds)::int) AS abandoned
+FROM checkouts
+WHERE shop_id = sqlc.arg(shop_id) AND idempotency_key = sqlc.arg(idempotency_key)::text;
+
+-- name: SetCheckoutHold :exec
+UPDATE checkouts
+SET hold_id = sqlc.arg(hold_id), updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);
+
+-- name: OpenCheckout :exec
+-- Records the Stripe session of a checkout and, when it has a hold, on the
+-- hold too.
+WITH opened AS (
+    UPDATE checkouts c
+    SET stripe_session_id = sqlc.arg(stripe_session_id),
+        stripe_url = sqlc.arg(stripe_url),
+        expires_at = sqlc.arg(expires_at),
+        status = 'open',
+        updated_at = now()
+    WHERE c.shop_id = sqlc.arg(shop_id) AND c.id = sqlc.arg(checkout_id)
+    RETURNING c.hold_id
+)
+UPDATE holds h
+SET checkout_session_id = sqlc.arg(stripe_session_id),
+    checkout_session_expires_at = sqlc.arg(expires_at),
+    updated_at = now()
+FROM opened
+WHERE h.shop_id = sqlc.arg(shop_id) AND h.id = opened.hold_id;
+
+-- name: DeleteCheckout :exec
+-- Forgets a checkout whose session could not be created, freeing its
+-- idempotency key for a retry.
+DELETE FROM checkouts
+WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id) AND status = 'creating';
