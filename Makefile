@@ -5,22 +5,31 @@ WITH_POSTGRES ?= scripts/with-postgres
 PKGS ?= ./...
 TEST_FLAGS ?= -race -count=1
 SQLC_VERSION ?= v1.27.0
+# stripe-mock checks our Stripe requests against Stripe's own API schema.
+STRIPE_MOCK_VERSION ?= v0.203.0
 # Recursive (=) so that only make generate pays for asking go.
 TOOLBIN = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
 SQLC = $(TOOLBIN)/sqlc
+STRIPE_MOCK = $(TOOLBIN)/stripe-mock
 
-.PHONY: test dev generate bench build
+.PHONY: test dev generate bench build stripe-mock
 
 # --ephemeral only matters when with-postgres has to start a server: it then
 # uses a throwaway one with fsync off.
-test:
+test: stripe-mock
 	@unformatted=$$(find . \( -path './.*' -o -name testdata \) -prune -o -name '*.go' -exec $(GOFMT) -l {} +); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@$(GO) vet $(PKGS)
-	@$(WITH_POSTGRES) --ephemeral $(GO) test $(TEST_FLAGS) $(PKGS)
+	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) --ephemeral $(GO) test $(TEST_FLAGS) $(PKGS)
 
-dev:
-	$(WITH_POSTGRES) $(GO) run ./cmd/checkoutd dev
+dev: stripe-mock
+	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) $(GO) run ./cmd/checkoutd dev
+
+# Installs stripe-mock at the pinned version (a Go program, from the module
+# proxy) unless that version is already there; the stamp file records which.
+stripe-mock:
+	@[ -x $(STRIPE_MOCK) ] && [ "$$(cat $(STRIPE_MOCK).version 2>/dev/null)" = "$(STRIPE_MOCK_VERSION)" ] || \
+		{ GOBIN=$(TOOLBIN) $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION) && echo $(STRIPE_MOCK_VERSION) > $(STRIPE_MOCK).version; }
 
 generate:
 	@[ "$$($(SQLC) version 2>/dev/null)" = "$(SQLC_VERSION)" ] || GOBIN=$(TOOLBIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)

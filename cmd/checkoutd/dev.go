@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,6 +19,21 @@ const devDatabase = "checkoutd_dev"
 
 // devShop is the demo shop checkoutd dev stocks.
 const devShop = "demo"
+
+// devToken is the service token checkout dev uses unless
+// INVENTORY_AUTHORITY_TOKEN is set.
+const devToken = "dev-token"
+
+const devBanner = `checkoutd dev: database %s, demo shop %q stocked
+  Stripe:  %s (stripe-mock unless STRIPE_SECRET_KEY is set)
+Try:
+  TOKEN=%s
+  curl -s %s/healthz
+  curl -s -H "Authorization: Bearer $TOKEN" '%s/api/inventory/shops/%s/stock/SHIRT-LINEN?variantKey=size:M'
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' %s/api/checkout/sessions \
+    -d '{"shopId":"%s","mode":"sale","items":[{"sku":"MUG-LOGO","quantity":1,"name":"Mug","unitAmount":1200,"currency":"eur"}],"successUrl":"https://shop.example/ok","cancelUrl":"https://shop.example/cart"}'
+  DATABASE_URL=%s checkoutd ledger check --shop %s
+`
 
 // runDev prepares a local database and serves: what make dev runs.
 func runDev(ctx context.Context, a *app, args []string) error {
@@ -53,10 +69,22 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	if err := seedDemoShop(ctx, ledger); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "checkoutd dev: database %s, demo shop %q stocked\n"+
-		"  curl -s localhost%s/healthz\n"+
-		"  checkoutd ledger check --shop %s   (with DATABASE_URL=%s)\n",
-		devDatabase, devShop, a.cfg.HTTPAddr, devShop, redactedURL(dbURL))
+	if a.cfg.StripeSecretKey == "" {
+		base, err := startStripeMock(ctx)
+		if err != nil {
+			return err
+		}
+		a.cfg.StripeSecretKey, a.cfg.StripeAPIBase = "sk_test_dev", base
+	}
+	if a.cfg.InventoryAuthorityToken == "" {
+		a.cfg.InventoryAuthorityToken = devToken
+	}
+	base := "http://" + a.cfg.HTTPAddr
+	if strings.HasPrefix(a.cfg.HTTPAddr, ":") {
+		base = "http://localhost" + a.cfg.HTTPAddr
+	}
+	fmt.Fprintf(a.stdout, devBanner, devDatabase, devShop, a.cfg.StripeAPIBase, a.cfg.InventoryAuthorityToken,
+		base, base, devShop, base, devShop, redactedURL(dbURL), devShop)
 	return serve(ctx, a, pool)
 }
 
