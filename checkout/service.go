@@ -45,8 +45,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// abandonedAfter is how old a checkout still being created must be before a
-// replay takes it over: longer than any request to create one can last.
+// abandonedAfter is how long a checkout still being created must have made no
+// progress before a replay takes it over: longer than any request to create
+// one can last.
 const abandonedAfter = time.Minute
 
 // Service creates checkout sessions.
@@ -95,8 +96,25 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 		return replay, false, err
 	}
 	log := s.log.With("shop_id", req.ShopID, "checkout_id", c.id)
+	if c.holdID != "" {
+		// Resuming a checkout whose creator died after placing its hold: if
+		// the hold has lapsed or closed meanwhile, a session on it would sell
+		// stock nobody holds. Give it up and start afresh.
+		hold, err := s.ledger.GetHold(ctx, req.ShopID, c.holdID)
+		if err != nil {
+			return nil, false, err
+		}
+		if hold.Status != inventory.HoldActive && hold.Status != inventory.HoldPendingPayment {
+			log.InfoContext(ctx, "abandoned checkout's hold is no longer open; starting afresh", "hold_id", c.holdID, "status", string(hold.Status))
+			s.abandon(ctx, req.ShopID, c, log)
+			if c, replay, err = s.claim(ctx, req); err != nil || replay != nil {
+				return replay, false, err
+			}
+			log = s.log.With("shop_id", req.ShopID, "checkout_id", c.id)
+		}
+	}
 
-	holdExpiresAt := time.Now()
+	holdExpiresAt := c.createdAt
 	switch c.mode {
 	case ReserveTTL:
 		if c.holdID == "" {
@@ -138,7 +156,10 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 		log.WarnContext(ctx, "checkout created without an inventory check: SKIP_INVENTORY_VALIDATION=1")
 	}
 
-	expiresAt := sessionExpiry(time.Now(), holdExpiresAt)
+	// Computed from when the checkout was first recorded, so a resumed
+	// checkout sends Stripe the same parameters under the same idempotency
+	// key (Stripe refuses a key reused with other parameters).
+	expiresAt := sessionExpiry(c.createdAt, holdExpiresAt)
 	stripeSession, err := s.stripe.New(sessionParams(req, c.id, c.holdID, expiresAt))
 	if err != nil {
 		log.ErrorContext(ctx, "stripe checkout session failed", "error", err.Error())
@@ -163,9 +184,10 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 
 // claimed is a checkout this request is creating.
 type claimed struct {
-	id     string
-	mode   InventoryMode
-	holdID string
+	id        string
+	mode      InventoryMode
+	holdID    string
+	createdAt time.Time
 }
 
 // claim records the checkout and its idempotency key. For a key already
@@ -186,7 +208,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	if req.IdempotencyKey != "" {
 		key = &req.IdempotencyKey
 	}
-	_, err = s.queries.InsertCheckout(ctx, s.db, dbsqlc.InsertCheckoutParams{
+	c.createdAt, err = s.queries.InsertCheckout(ctx, s.db, dbsqlc.InsertCheckoutParams{
 		ShopID: req.ShopID, ID: c.id, Mode: req.Mode, InventoryMode: string(c.mode),
 		IdempotencyKey: key, RequestHash: hash[:], Lines: lines,
 	})
@@ -220,7 +242,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, ErrInProgress
 	}
 	s.log.InfoContext(ctx, "resuming an abandoned checkout", "shop_id", req.ShopID, "checkout_id", prev.ID)
-	return &claimed{id: prev.ID, mode: InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID)}, nil, nil
+	return &claimed{id: prev.ID, mode: InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt}, nil, nil
 }
 
 func (s *Service) mode() InventoryMode {

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,9 +70,16 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 }
 
 // IsUnavailable reports whether err means the database could not be reached
-// (as opposed to a query that failed): callers fail closed on it.
+// or dropped the connection (as opposed to a query that failed): callers
+// fail closed on it.
 func IsUnavailable(err error) bool {
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
-	return errors.As(err, &connectErr) || errors.As(err, &netErr)
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	// Class 08 is connection exceptions; 57P01-57P05 are the server shutting
+	// down or terminating the session.
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P"))
 }

@@ -11,7 +11,7 @@ RETURNING created_at;
 -- name: GetCheckoutByIdempotencyKey :one
 SELECT shop_id, id, mode, inventory_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
        expires_at, status, created_at,
-       (now() - created_at)::interval > make_interval(secs => sqlc.arg(abandoned_after_seconds)::int) AS abandoned
+       (now() - updated_at)::interval > make_interval(secs => sqlc.arg(abandoned_after_seconds)::int) AS abandoned
 FROM checkouts
 WHERE shop_id = sqlc.arg(shop_id) AND idempotency_key = sqlc.arg(idempotency_key)::text;
 

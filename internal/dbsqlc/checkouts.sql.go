@@ -30,7 +30,7 @@ func (q *Queries) DeleteCheckout(ctx context.Context, db DBTX, arg DeleteCheckou
 const getCheckoutByIdempotencyKey = `-- name: GetCheckoutByIdempotencyKey :one
 SELECT shop_id, id, mode, inventory_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
        expires_at, status, created_at,
-       (now() - created_at)::interval > make_interval(secs => $1::int) AS abandoned
+       (now() - updated_at)::interval > make_interval(secs => $1::int) AS abandoned
 FROM checkouts
 WHERE shop_id = $2 AND idempotency_key = $3::text
 `

@@ -31,7 +31,7 @@ func (a *API) createCheckoutSession(w http.ResponseWriter, r *http.Request, svc 
 	sess, created, err := svc.Create(r.Context(), req)
 	switch {
 	case errors.Is(err, checkout.ErrPaymentProvider):
-		writeError(w, http.StatusBadGateway, "payment_provider_error", "the payment provider failed; nothing was held", nil)
+		writeError(w, http.StatusBadGateway, "payment_provider_error", "the payment provider failed; any stock held for the checkout was released", nil)
 		return
 	case errors.Is(err, checkout.ErrInProgress):
 		writeError(w, http.StatusConflict, "conflict", "a request with this idempotencyKey is still in progress", nil)

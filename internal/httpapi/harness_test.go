@@ -25,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpapi"
@@ -48,8 +49,10 @@ type harness struct {
 	pool   *pgxpool.Pool
 	ledger *inventory.Ledger
 	keys   *apikey.Store
-	client *http.Client
-	stop   func() error
+	// sessions is the fake Stripe behind the server's checkout route.
+	sessions *fakeSessions
+	client   *http.Client
+	stop     func() error
 }
 
 var (
@@ -89,8 +92,15 @@ func env(t testing.TB) *harness {
 }
 
 // startServer wires a server the way cmd/checkoutd's serve does, on pool,
-// and serves it on a random loopback port until stop is called.
+// and serves it on a random loopback port until stop is called. Its checkout
+// route runs in reserve_ttl mode over a fake Stripe.
 func startServer(pool *pgxpool.Pool) (*harness, error) {
+	return startServerWith(pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+}
+
+// startServerWith is startServer with the checkout route configured by
+// checkoutCfg (HoldTTL defaults to defaultHoldTTL, Logger to the server's).
+func startServerWith(pool *pgxpool.Pool, checkoutCfg checkout.Config) (*harness, error) {
 	logger := serverLogger()
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
@@ -101,7 +111,16 @@ func startServer(pool *pgxpool.Pool) (*harness, error) {
 	})
 	keys := apikey.NewStore(pool)
 	srv := httpserver.New(httpserver.Options{Pool: pool, Registry: registry, Logger: logger})
-	httpapi.New(ledger, keys, httpapi.Config{ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL}, logger).Mount(srv.Router())
+	api := httpapi.New(ledger, keys, httpapi.Config{ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL}, logger)
+	api.Mount(srv.Router())
+	if checkoutCfg.HoldTTL == 0 {
+		checkoutCfg.HoldTTL = defaultHoldTTL
+	}
+	if checkoutCfg.Logger == nil {
+		checkoutCfg.Logger = logger
+	}
+	sessions := newFakeSessions()
+	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkoutCfg))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -129,7 +148,7 @@ func startServer(pool *pgxpool.Pool) (*harness, error) {
 			return errors.New("Serve did not return 10s after cancel")
 		}
 	}
-	return &harness{url: "http://" + ln.Addr().String(), pool: pool, ledger: ledger, keys: keys, client: client, stop: stop}, nil
+	return &harness{url: "http://" + ln.Addr().String(), pool: pool, ledger: ledger, keys: keys, sessions: sessions, client: client, stop: stop}, nil
 }
 
 // newShop creates a shop of the test's own, with its default location.
@@ -247,13 +266,16 @@ type req struct {
 	Body        any
 	ContentType string
 	Header      map[string]string
+	// ServerError says a 5xx is the answer the test expects (a failing
+	// payment provider or database): do does not fail the test on it.
+	ServerError bool
 }
 
 // do sends r and returns the answer (with Status 0 if there was none). It
 // never stops the test, so goroutines may call it. Whatever the route, it checks what the
 // contract promises of every response: a request id, and for an error a JSON
-// body {"error", "message", ...} that gives nothing away. A 5xx always fails
-// the test: no request here should hit one.
+// body {"error", "message", ...} that gives nothing away. A 5xx fails the
+// test unless r.ServerError says it is expected.
 func (h *harness) do(t testing.TB, r req) *response {
 	t.Helper()
 	var body io.Reader
@@ -313,7 +335,7 @@ func (h *harness) do(t testing.TB, r req) *response {
 	if resp.Header.Get("X-Request-Id") == "" {
 		t.Errorf("%s %s: no X-Request-Id in the answer", r.Method, r.Path)
 	}
-	if resp.StatusCode >= 500 {
+	if resp.StatusCode >= 500 && !r.ServerError {
 		t.Errorf("%s %s: %d %s", r.Method, r.Path, resp.StatusCode, raw)
 	}
 	if resp.StatusCode >= 400 && r.Path != "/readyz" && r.Path != "/api/inventory/health" {

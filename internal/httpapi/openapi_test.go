@@ -163,7 +163,9 @@ func newServerRouter(mountAPI bool) *mux.Router {
 	logger := slog.New(slog.DiscardHandler)
 	srv := httpserver.New(httpserver.Options{Addr: "127.0.0.1:0", Logger: logger})
 	if mountAPI {
-		httpapi.New(nil, nil, httpapi.Config{ServiceToken: "unused"}, logger).Mount(srv.Router())
+		api := httpapi.New(nil, nil, httpapi.Config{ServiceToken: "unused"}, logger)
+		api.Mount(srv.Router())
+		api.MountCheckout(srv.Router(), nil)
 	}
 	return srv.Router()
 }
