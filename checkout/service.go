@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
@@ -118,7 +120,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	switch c.mode {
 	case ReserveTTL:
 		if c.holdID == "" {
-			hold, _, err := s.ledger.Reserve(ctx, req.ShopID, inventory.ReserveRequest{
+			hold, placed, err := s.ledger.Reserve(ctx, req.ShopID, inventory.ReserveRequest{
 				Items:          req.lines(),
 				TTL:            s.cfg.HoldTTL,
 				IdempotencyKey: "checkout:" + c.id,
@@ -130,6 +132,12 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 				return nil, false, err
 			}
 			c.holdID = hold.ID
+			if !placed && hold.Status != inventory.HoldActive && hold.Status != inventory.HoldPendingPayment {
+				// A resumed checkout whose creator died before recording its
+				// hold, which has lapsed since: start afresh.
+				s.abandon(ctx, req.ShopID, c, log)
+				return s.Create(ctx, req)
+			}
 			if err := s.queries.SetCheckoutHold(ctx, s.db, dbsqlc.SetCheckoutHoldParams{ShopID: req.ShopID, ID: c.id, HoldID: &hold.ID}); err != nil {
 				s.abandon(ctx, req.ShopID, c, log)
 				return nil, false, dbError("record the checkout's hold", err)
@@ -160,7 +168,19 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	// checkout sends Stripe the same parameters under the same idempotency
 	// key (Stripe refuses a key reused with other parameters).
 	expiresAt := sessionExpiry(c.createdAt, holdExpiresAt)
-	stripeSession, err := s.stripe.New(sessionParams(req, c.id, c.holdID, expiresAt))
+	params := sessionParams(req, c.id, c.holdID, expiresAt)
+	params.Context = ctx
+	stripeSession, err := s.stripe.New(params)
+	if err != nil && c.resumed && refusedExpiry(err) {
+		// A resumed checkout first asks with its original parameters, to get
+		// back a session Stripe may have made before the crash. Refused for
+		// an expiry now too close, Stripe made none (it would have answered
+		// with that session): ask again, under the same key, with a fresh one.
+		expiresAt = sessionExpiry(time.Now(), holdExpiresAt)
+		params = sessionParams(req, c.id, c.holdID, expiresAt)
+		params.Context = ctx
+		stripeSession, err = s.stripe.New(params)
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "stripe checkout session failed", "error", err.Error())
 		s.abandon(ctx, req.ShopID, c, log)
@@ -188,6 +208,8 @@ type claimed struct {
 	mode      InventoryMode
 	holdID    string
 	createdAt time.Time
+	// resumed is set when the checkout was begun by a request that died.
+	resumed bool
 }
 
 // claim records the checkout and its idempotency key. For a key already
@@ -242,7 +264,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, ErrInProgress
 	}
 	s.log.InfoContext(ctx, "resuming an abandoned checkout", "shop_id", req.ShopID, "checkout_id", prev.ID)
-	return &claimed{id: prev.ID, mode: InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt}, nil, nil
+	return &claimed{id: prev.ID, mode: InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt, resumed: true}, nil, nil
 }
 
 func (s *Service) mode() InventoryMode {
@@ -291,6 +313,12 @@ func dbError(what string, err error) error {
 		return fmt.Errorf("%s: %w: %w", what, inventory.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// refusedExpiry reports whether Stripe refused a session for its expires_at.
+func refusedExpiry(err error) bool {
+	var se *stripe.Error
+	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusBadRequest && se.Param == "expires_at"
 }
 
 func isForeignKeyViolation(err error) bool {
