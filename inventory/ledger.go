@@ -33,7 +33,7 @@ type Config struct {
 // Ledger is the inventory ledger of every shop in one database. It is safe
 // for concurrent use, and any number of processes may share the database.
 type Ledger struct {
-	db      *pgxpool.Pool
+	db      executor
 	queries *dbsqlc.Queries
 	cfg     Config
 	log     *slog.Logger
@@ -53,7 +53,25 @@ func NewLedger(db *pgxpool.Pool, cfg Config) *Ledger {
 	return &Ledger{db: db, queries: dbsqlc.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// executor is where a Ledger runs its statements: the pool, or a caller's
+// transaction (see WithTx).
+type executor interface {
+	dbsqlc.DBTX
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// WithTx returns a Ledger whose operations run in tx, so they commit or roll
+// back with whatever else the caller does in it: a webhook's state change,
+// its event record and the jobs it enqueues, say. Operations that use a
+// transaction of their own run in a savepoint of tx. The caller owns tx.
+func (l *Ledger) WithTx(tx pgx.Tx) *Ledger {
+	bound := *l
+	bound.db = tx
+	return &bound
+}
+
+// inTx runs fn in a transaction (a savepoint, when the Ledger is bound to a
+// transaction), committing when it returns nil.
 func (l *Ledger) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, l.db, fn)
 }
