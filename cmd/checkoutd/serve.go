@@ -14,6 +14,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/migrations"
+	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 // runServe serves the HTTP API until ctx is cancelled by a signal.
@@ -85,6 +86,12 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 	if a.cfg.SkipInventoryValidation {
 		a.logger.WarnContext(ctx, "SKIP_INVENTORY_VALIDATION=1: checkouts are created without any inventory check")
 	}
+	if a.cfg.StripeWebhookSecret == "" {
+		a.logger.WarnContext(ctx, "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused")
+	}
+	api.MountWebhooks(srv.Router(),
+		webhooks.NewVerifier(a.cfg.StripeWebhookSecret, webhooks.DefaultTolerance),
+		webhooks.NewProcessor(pool, ledger, webhooks.Config{AsyncPaymentHold: a.cfg.AsyncPaymentHold(), Logger: a.logger}))
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, checkout.NewStripeSessions(checkout.StripeConfig{
 		SecretKey: a.cfg.StripeSecretKey,
 		APIBase:   a.cfg.StripeAPIBase,

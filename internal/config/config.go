@@ -66,6 +66,18 @@ type Config struct {
 	// StripeAPIBase, when set, points the Stripe client at another server,
 	// such as stripe-mock.
 	StripeAPIBase string
+	// StripeWebhookSecret is one or more (comma-separated, during a
+	// rotation) webhook endpoint secrets.
+	StripeWebhookSecret string
+	// AsyncPaymentHoldHours is how long a hold keeps stock for a delayed
+	// payment; see AsyncPaymentHold.
+	AsyncPaymentHoldHours int
+}
+
+// AsyncPaymentHold is how long a hold keeps its stock after a checkout
+// completes unpaid, waiting for a delayed payment method.
+func (c Config) AsyncPaymentHold() time.Duration {
+	return time.Duration(c.AsyncPaymentHoldHours) * time.Hour
 }
 
 // HoldTTL is how long a reserve_ttl hold keeps stock before it expires.
@@ -131,6 +143,8 @@ type env struct {
 	InventoryAuthorityToken  string `envconfig:"INVENTORY_AUTHORITY_TOKEN"`
 	StripeSecretKey          string `envconfig:"STRIPE_SECRET_KEY"`
 	StripeAPIBase            string `envconfig:"STRIPE_API_BASE"`
+	StripeWebhookSecret      string `envconfig:"STRIPE_WEBHOOK_SECRET"`
+	AsyncPaymentHoldHours    string `envconfig:"ASYNC_PAYMENT_HOLD_HOURS" default:"72"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -150,6 +164,7 @@ func (e env) parse() (Config, error) {
 		InventoryAuthorityToken: e.InventoryAuthorityToken,
 		StripeSecretKey:         e.StripeSecretKey,
 		StripeAPIBase:           e.StripeAPIBase,
+		StripeWebhookSecret:     e.StripeWebhookSecret,
 	}
 	if e.StripeAPIBase != "" {
 		if u, err := url.Parse(e.StripeAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -193,6 +208,12 @@ func (e env) parse() (Config, error) {
 		return Config{}, err
 	}
 	c.LowStockDefaultThreshold = low
+
+	asyncHours, err := parseInt("ASYNC_PAYMENT_HOLD_HOURS", e.AsyncPaymentHoldHours, 1, 720)
+	if err != nil {
+		return Config{}, err
+	}
+	c.AsyncPaymentHoldHours = int(asyncHours)
 
 	switch e.LogLevel {
 	case "debug":

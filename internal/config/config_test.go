@@ -58,6 +58,7 @@ func TestLoadDefaults(t *testing.T) {
 		LogLevel:                 slog.LevelInfo,
 		DatabaseMaxConns:         16,
 		LockTimeoutMillis:        3000,
+		AsyncPaymentHoldHours:    72,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -98,6 +99,7 @@ func TestLoadValues(t *testing.T) {
 		LogLevel:                 slog.LevelDebug,
 		DatabaseMaxConns:         1000,
 		LockTimeoutMillis:        50,
+		AsyncPaymentHoldHours:    72,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -188,6 +190,9 @@ func TestLoadRejects(t *testing.T) {
 		{"INVENTORY_LOCK_TIMEOUT_MS", "49", `INVENTORY_LOCK_TIMEOUT_MS="49" is out of range: use 50-60000`},
 		{"INVENTORY_LOCK_TIMEOUT_MS", "60001", `INVENTORY_LOCK_TIMEOUT_MS="60001" is out of range: use 50-60000`},
 		{"INVENTORY_LOCK_TIMEOUT_MS", "3s", `INVENTORY_LOCK_TIMEOUT_MS="3s" is not an integer: use 50-60000`},
+		{"ASYNC_PAYMENT_HOLD_HOURS", "0", `ASYNC_PAYMENT_HOLD_HOURS="0" is out of range: use 1-720`},
+		{"ASYNC_PAYMENT_HOLD_HOURS", "3d", `ASYNC_PAYMENT_HOLD_HOURS="3d" is not an integer: use 1-720`},
+		{"STRIPE_API_BASE", "localhost:12111", `STRIPE_API_BASE="localhost:12111" is not a URL: use an http(s) URL such as http://127.0.0.1:12111`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -313,3 +313,15 @@ WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)
   AND status = 'active'
   AND expires_at > now();
+
+-- name: AwaitHoldPayment :execrows
+-- Keeps an open hold's stock for a payment that is on its way (a delayed
+-- payment method): pending_payment, until at least now + the given hours.
+UPDATE holds
+SET status = 'pending_payment',
+    expires_at = greatest(expires_at, now() + make_interval(hours => sqlc.arg(hours)::int)),
+    updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id)
+  AND id = sqlc.arg(id)
+  AND status IN ('active', 'pending_payment')
+  AND expires_at > now();

@@ -10,6 +10,33 @@ import (
 	"time"
 )
 
+const awaitHoldPayment = `-- name: AwaitHoldPayment :execrows
+UPDATE holds
+SET status = 'pending_payment',
+    expires_at = greatest(expires_at, now() + make_interval(hours => $1::int)),
+    updated_at = now()
+WHERE shop_id = $2
+  AND id = $3
+  AND status IN ('active', 'pending_payment')
+  AND expires_at > now()
+`
+
+type AwaitHoldPaymentParams struct {
+	Hours  int32
+	ShopID string
+	ID     string
+}
+
+// Keeps an open hold's stock for a payment that is on its way (a delayed
+// payment method): pending_payment, until at least now + the given hours.
+func (q *Queries) AwaitHoldPayment(ctx context.Context, db DBTX, arg AwaitHoldPaymentParams) (int64, error) {
+	result, err := db.Exec(ctx, awaitHoldPayment, arg.Hours, arg.ShopID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const closeHolds = `-- name: CloseHolds :many
 WITH closed AS (
     UPDATE holds h

@@ -32,6 +32,7 @@ type Checkout struct {
 	Status          string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	PaymentIntentID *string
 }
 
 type Hold struct {
@@ -93,6 +94,19 @@ type Movement struct {
 	CreatedAt  time.Time
 }
 
+type OversoldOrder struct {
+	ShopID          string
+	ID              string
+	CheckoutID      string
+	StripeSessionID string
+	PaymentIntentID *string
+	EventID         string
+	Lines           []byte
+	Shortfall       []byte
+	RefundRequested bool
+	CreatedAt       time.Time
+}
+
 type Shop struct {
 	ID        string
 	Name      string
@@ -129,4 +143,14 @@ type StockLine struct {
 	LowStockThreshold *int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+}
+
+type StripeEvent struct {
+	ShopID          string
+	ID              string
+	Type            string
+	StripeSessionID *string
+	ApiVersion      string
+	Outcome         string
+	ReceivedAt      time.Time
 }

@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/webhooks"
+)
+
+// MountWebhooks adds POST /webhooks/stripe to r. It takes no bearer token:
+// the Stripe-Signature header is the authentication.
+func (a *API) MountWebhooks(r *mux.Router, verifier *webhooks.Verifier, processor *webhooks.Processor) {
+	r.HandleFunc("/webhooks/stripe", func(w http.ResponseWriter, r *http.Request) {
+		a.stripeWebhook(w, r, verifier, processor)
+	}).Methods(http.MethodPost)
+}
+
+// stripeWebhook answers 200 for an event processed, a duplicate or one
+// deliberately ignored; 400 for a bad signature or a body that is not an
+// event; 5xx only for failures Stripe should retry.
+func (a *API) stripeWebhook(w http.ResponseWriter, r *http.Request, verifier *webhooks.Verifier, processor *webhooks.Processor) {
+	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), nil)
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body could not be read", nil)
+		return
+	}
+	ev, err := verifier.Verify(payload, r.Header.Get("Stripe-Signature"))
+	if err != nil {
+		a.log.WarnContext(r.Context(), "stripe webhook refused", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
+		writeError(w, http.StatusBadRequest, "invalid_signature", "the Stripe-Signature header does not verify this body", nil)
+		return
+	}
+	outcome, err := processor.Process(r.Context(), ev)
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "stripe webhook failed; Stripe will retry", "request_id", httpserver.RequestID(r.Context()),
+			"event_id", ev.ID, "error", err.Error())
+		status, code := http.StatusInternalServerError, "internal_error"
+		if errors.Is(err, inventory.ErrUnavailable) {
+			status, code = http.StatusServiceUnavailable, "inventory_unavailable"
+		}
+		writeError(w, status, code, "the event could not be applied; it will be retried", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"received": true, "outcome": outcome})
+}

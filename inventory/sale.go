@@ -1,0 +1,51 @@
+package inventory
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+)
+
+// AwaitPayment keeps an open hold's stock for a payment that is on its way
+// (a delayed payment method): the hold becomes pending_payment and lasts at
+// least until now + wait, past its TTL. A hold that is not open, or has
+// lapsed, is a *HoldNotActiveError.
+func (l *Ledger) AwaitPayment(ctx context.Context, shopID, holdID string, wait time.Duration) (*Hold, error) {
+	n, err := l.queries.AwaitHoldPayment(ctx, l.db, dbsqlc.AwaitHoldPaymentParams{ShopID: shopID, ID: holdID, Hours: int32((wait + time.Hour - 1) / time.Hour)})
+	if err != nil {
+		return nil, l.dbError("await payment", err)
+	}
+	hold, err := l.GetHold(ctx, shopID, holdID)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, &HoldNotActiveError{HoldID: holdID, Status: hold.Status}
+	}
+	l.log.InfoContext(ctx, "hold awaits payment", "shop_id", shopID, "hold_id", holdID, "expires_at", hold.ExpiresAt)
+	return hold, nil
+}
+
+// Sell takes lines off stock at once, as a hold committed on the spot: for a
+// payment whose hold was released before it arrived, or a sale that never
+// had one (validate_only). All lines or none; a shortfall is an
+// *InsufficientStockError and changes nothing.
+func (l *Ledger) Sell(ctx context.Context, shopID string, lines []Line, reference, checkoutMode string) (*Hold, error) {
+	var sold *Hold
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		bound := l.WithTx(tx)
+		hold, _, err := bound.Reserve(ctx, shopID, ReserveRequest{Items: lines, TTL: time.Minute, Reference: reference, CheckoutMode: checkoutMode})
+		if err != nil {
+			return err
+		}
+		sold, err = bound.Commit(ctx, shopID, hold.ID, reference)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sold, nil
+}
