@@ -13,11 +13,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/jobs"
 )
 
 // Outcome says what an event did.
@@ -42,11 +45,22 @@ const (
 	Released Outcome = "released"
 )
 
+// JobInserter enqueues River jobs in a transaction; *river.Client[pgx.Tx]
+// is one.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
 // Config configures a Processor.
 type Config struct {
 	// AsyncPaymentHold is how long a hold keeps its stock for a delayed
 	// payment (ASYNC_PAYMENT_HOLD_HOURS, default 72h).
 	AsyncPaymentHold time.Duration
+	// Jobs, when set, receives the jobs an oversold order causes: an alert,
+	// and a refund with RefundOversold. They commit with the event.
+	Jobs JobInserter
+	// RefundOversold (STRIPE_REFUND_OVERSOLD=1) refunds oversold orders.
+	RefundOversold bool
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -265,12 +279,26 @@ func (s settlement) paid(ctx context.Context) (Outcome, error) {
 func (s settlement) oversold(ctx context.Context, lines []inventory.Line, short *inventory.InsufficientStockError) (Outcome, error) {
 	linesJSON, _ := json.Marshal(lines)
 	shortJSON, _ := json.Marshal(short.Lines)
+	id := newID("ovs_")
+	paymentIntent := s.sess.paymentIntentID()
+	refund := s.p.cfg.RefundOversold && paymentIntent != nil
 	err := s.p.queries.InsertOversoldOrder(ctx, s.tx, dbsqlc.InsertOversoldOrderParams{
-		ShopID: s.shopID, ID: newID("ovs_"), CheckoutID: s.checkout.ID, StripeSessionID: s.sess.ID,
-		PaymentIntentID: s.sess.paymentIntentID(), EventID: s.ev.ID, Lines: linesJSON, Shortfall: shortJSON,
+		ShopID: s.shopID, ID: id, CheckoutID: s.checkout.ID, StripeSessionID: s.sess.ID,
+		PaymentIntentID: paymentIntent, EventID: s.ev.ID, Lines: linesJSON, Shortfall: shortJSON,
+		RefundRequested: refund,
 	})
 	if err != nil {
 		return "", fmt.Errorf("record oversold order: %w", err)
+	}
+	if s.p.cfg.Jobs != nil {
+		if _, err := s.p.cfg.Jobs.InsertTx(ctx, s.tx, jobs.OversoldAlertArgs{ShopID: s.shopID, OversoldID: id, CheckoutID: s.checkout.ID}, nil); err != nil {
+			return "", fmt.Errorf("enqueue oversold alert: %w", err)
+		}
+		if refund {
+			if _, err := s.p.cfg.Jobs.InsertTx(ctx, s.tx, jobs.RefundOversoldArgs{ShopID: s.shopID, OversoldID: id, PaymentIntentID: *paymentIntent, EventID: s.ev.ID}, nil); err != nil {
+				return "", fmt.Errorf("enqueue oversold refund: %w", err)
+			}
+		}
 	}
 	s.log.ErrorContext(ctx, "paid order oversold: the stock was gone when the payment arrived", "shortfall", string(shortJSON))
 	return s.finish(ctx, "oversold", Oversold, nil)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/apikey"
@@ -89,9 +91,20 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 	if a.cfg.StripeWebhookSecret == "" {
 		a.logger.WarnContext(ctx, "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused")
 	}
+	// This client only enqueues; the jobs' workers run with issue 6's
+	// 'checkoutd work'.
+	jobClient, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: a.logger})
+	if err != nil {
+		return fmt.Errorf("river client: %w", err)
+	}
 	api.MountWebhooks(srv.Router(),
 		webhooks.NewVerifier(a.cfg.StripeWebhookSecret, webhooks.DefaultTolerance),
-		webhooks.NewProcessor(pool, ledger, webhooks.Config{AsyncPaymentHold: a.cfg.AsyncPaymentHold(), Logger: a.logger}))
+		webhooks.NewProcessor(pool, ledger, webhooks.Config{
+			AsyncPaymentHold: a.cfg.AsyncPaymentHold(),
+			Jobs:             jobClient,
+			RefundOversold:   a.cfg.StripeRefundOversold,
+			Logger:           a.logger,
+		}))
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, checkout.NewStripeSessions(checkout.StripeConfig{
 		SecretKey: a.cfg.StripeSecretKey,
 		APIBase:   a.cfg.StripeAPIBase,

@@ -72,6 +72,8 @@ type Config struct {
 	// AsyncPaymentHoldHours is how long a hold keeps stock for a delayed
 	// payment; see AsyncPaymentHold.
 	AsyncPaymentHoldHours int
+	// StripeRefundOversold refunds paid orders the stock could not cover.
+	StripeRefundOversold bool
 }
 
 // AsyncPaymentHold is how long a hold keeps its stock after a checkout
@@ -145,6 +147,7 @@ type env struct {
 	StripeAPIBase            string `envconfig:"STRIPE_API_BASE"`
 	StripeWebhookSecret      string `envconfig:"STRIPE_WEBHOOK_SECRET"`
 	AsyncPaymentHoldHours    string `envconfig:"ASYNC_PAYMENT_HOLD_HOURS" default:"72"`
+	StripeRefundOversold     string `envconfig:"STRIPE_REFUND_OVERSOLD" default:"0"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -214,6 +217,14 @@ func (e env) parse() (Config, error) {
 		return Config{}, err
 	}
 	c.AsyncPaymentHoldHours = int(asyncHours)
+
+	switch e.StripeRefundOversold {
+	case "0":
+	case "1":
+		c.StripeRefundOversold = true
+	default:
+		return Config{}, &Error{Name: "STRIPE_REFUND_OVERSOLD", Value: e.StripeRefundOversold, Problem: "is not allowed", Allowed: "use 0 or 1"}
+	}
 
 	switch e.LogLevel {
 	case "debug":

@@ -191,6 +191,7 @@ func TestLoadRejects(t *testing.T) {
 		{"INVENTORY_LOCK_TIMEOUT_MS", "60001", `INVENTORY_LOCK_TIMEOUT_MS="60001" is out of range: use 50-60000`},
 		{"INVENTORY_LOCK_TIMEOUT_MS", "3s", `INVENTORY_LOCK_TIMEOUT_MS="3s" is not an integer: use 50-60000`},
 		{"ASYNC_PAYMENT_HOLD_HOURS", "0", `ASYNC_PAYMENT_HOLD_HOURS="0" is out of range: use 1-720`},
+		{"STRIPE_REFUND_OVERSOLD", "yes", `STRIPE_REFUND_OVERSOLD="yes" is not allowed: use 0 or 1`},
 		{"ASYNC_PAYMENT_HOLD_HOURS", "3d", `ASYNC_PAYMENT_HOLD_HOURS="3d" is not an integer: use 1-720`},
 		{"STRIPE_API_BASE", "localhost:12111", `STRIPE_API_BASE="localhost:12111" is not a URL: use an http(s) URL such as http://127.0.0.1:12111`},
 	}
