@@ -105,6 +105,7 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 			RefundOversold:   a.cfg.StripeRefundOversold,
 			Logger:           a.logger,
 		}))
+	api.MountOversold(srv.Router(), pool)
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, checkout.NewStripeSessions(checkout.StripeConfig{
 		SecretKey: a.cfg.StripeSecretKey,
 		APIBase:   a.cfg.StripeAPIBase,

@@ -48,15 +48,16 @@ const listOversoldOrders = `-- name: ListOversoldOrders :many
 SELECT id, checkout_id, stripe_session_id, payment_intent_id, event_id, lines, shortfall, refund_requested, created_at
 FROM oversold_orders
 WHERE shop_id = $1
-  AND created_at < $2
+  AND (created_at, id) < ($2::timestamptz, $3::text)
 ORDER BY created_at DESC, id DESC
-LIMIT $3
+LIMIT $4
 `
 
 type ListOversoldOrdersParams struct {
-	ShopID string
-	Before time.Time
-	Max    int32
+	ShopID   string
+	Before   time.Time
+	BeforeID string
+	Max      int32
 }
 
 type ListOversoldOrdersRow struct {
@@ -71,8 +72,16 @@ type ListOversoldOrdersRow struct {
 	CreatedAt       time.Time
 }
 
+// A page of a shop's oversold orders, newest first. The cursor is the last
+// order of the previous page, (created_at, id), so orders created at the
+// same instant are never split or skipped.
 func (q *Queries) ListOversoldOrders(ctx context.Context, db DBTX, arg ListOversoldOrdersParams) ([]ListOversoldOrdersRow, error) {
-	rows, err := db.Query(ctx, listOversoldOrders, arg.ShopID, arg.Before, arg.Max)
+	rows, err := db.Query(ctx, listOversoldOrders,
+		arg.ShopID,
+		arg.Before,
+		arg.BeforeID,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ CREATE TABLE oversold_orders (
 );
 
 CREATE UNIQUE INDEX oversold_orders_checkout ON oversold_orders (shop_id, checkout_id);
+CREATE INDEX oversold_orders_recent ON oversold_orders (shop_id, created_at DESC, id DESC);
 
 ALTER TABLE checkouts ADD COLUMN payment_intent_id text;
 ALTER TABLE checkouts DROP CONSTRAINT checkouts_status_valid;

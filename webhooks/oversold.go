@@ -1,0 +1,160 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// OversoldOrder is a paid order whose stock was gone when the payment
+// arrived (see Oversold). It stays on record for people to resolve: refund
+// the customer, or find the stock elsewhere.
+type OversoldOrder struct {
+	// ID is the record's id (ovs_...).
+	ID string `json:"id"`
+	// CheckoutID is the checkout the order was paid through.
+	CheckoutID string `json:"checkoutId"`
+	// StripeSessionID is the Stripe Checkout Session that was paid.
+	StripeSessionID string `json:"stripeSessionId"`
+	// PaymentIntentID is the session's payment intent, when the event named
+	// one.
+	PaymentIntentID *string `json:"paymentIntentId"`
+	// EventID is the Stripe event that reported the payment.
+	EventID string `json:"eventId"`
+	// Lines are what the customer paid for.
+	Lines []inventory.Line `json:"lines"`
+	// Shortfall are the lines the stock could not cover, with what was left.
+	Shortfall []inventory.Shortfall `json:"shortfall"`
+	// RefundRequested says a refund of the payment was queued.
+	RefundRequested bool `json:"refundRequested"`
+	// CreatedAt is when the order was recorded (UTC).
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// OversoldPage is a page of a shop's oversold orders, newest first.
+type OversoldPage struct {
+	Items []OversoldOrder `json:"items"`
+	// NextCursor fetches the next page; nil on the last one.
+	NextCursor *string `json:"nextCursor"`
+}
+
+// Page sizes of ListOversold, as for the other lists of the API.
+const (
+	DefaultOversoldLimit = 100
+	MaxOversoldLimit     = 500
+)
+
+// ListOversold returns a page of the shop's oversold orders, newest first.
+// limit is the page size, 1 to MaxOversoldLimit (0 means
+// DefaultOversoldLimit); cursor is the NextCursor of the previous page, ""
+// for the first.
+//
+// A bad shop id, limit or cursor is an *inventory.ValidationError; a shop
+// that does not exist is inventory.ErrShopNotFound; a database that does not
+// answer wraps inventory.ErrUnavailable.
+func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor string) (*OversoldPage, error) {
+	var issues []inventory.FieldIssue
+	if !inventory.ValidShopID(shopID) {
+		issues = append(issues, inventory.FieldIssue{Field: "shopId", Issue: "must match ^[a-z0-9][a-z0-9_-]{0,63}$"})
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultOversoldLimit
+	case limit < 1 || limit > MaxOversoldLimit:
+		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: fmt.Sprintf("must be from 1 to %d", MaxOversoldLimit)})
+	}
+	// The first page starts after the newest order there could be.
+	after := oversoldCursor{CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	if cursor != "" {
+		var err error
+		if after, err = decodeOversoldCursor(cursor); err != nil {
+			issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: "is not a cursor this endpoint returned"})
+		}
+	}
+	if len(issues) > 0 {
+		return nil, &inventory.ValidationError{Details: issues}
+	}
+
+	q := dbsqlc.New()
+	rows, err := q.ListOversoldOrders(ctx, db, dbsqlc.ListOversoldOrdersParams{
+		ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: int32(limit + 1),
+	})
+	if err != nil {
+		return nil, oversoldDBError("list oversold orders", err)
+	}
+	hasMore := len(rows) > limit
+	if hasMore {
+		rows = rows[:limit]
+	}
+	if len(rows) == 0 {
+		exists, err := q.ShopExists(ctx, db, shopID)
+		if err != nil {
+			return nil, oversoldDBError("look up shop", err)
+		}
+		if !exists {
+			return nil, fmt.Errorf("list oversold orders of %q: %w", shopID, inventory.ErrShopNotFound)
+		}
+	}
+
+	page := &OversoldPage{Items: make([]OversoldOrder, 0, len(rows))}
+	for _, r := range rows {
+		o := OversoldOrder{
+			ID: r.ID, CheckoutID: r.CheckoutID, StripeSessionID: r.StripeSessionID, PaymentIntentID: r.PaymentIntentID,
+			EventID: r.EventID, Lines: []inventory.Line{}, Shortfall: []inventory.Shortfall{},
+			RefundRequested: r.RefundRequested, CreatedAt: r.CreatedAt.UTC(),
+		}
+		if err := json.Unmarshal(r.Lines, &o.Lines); err != nil {
+			return nil, fmt.Errorf("decode lines of oversold order %s: %w", r.ID, err)
+		}
+		if err := json.Unmarshal(r.Shortfall, &o.Shortfall); err != nil {
+			return nil, fmt.Errorf("decode shortfall of oversold order %s: %w", r.ID, err)
+		}
+		page.Items = append(page.Items, o)
+	}
+	if hasMore {
+		last := rows[len(rows)-1]
+		next := encodeOversoldCursor(oversoldCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		page.NextCursor = &next
+	}
+	return page, nil
+}
+
+// oversoldCursor is the last order of a page.
+type oversoldCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"id"`
+}
+
+// oversoldDBError wraps err, marking a database that does not answer with
+// inventory.ErrUnavailable.
+func oversoldDBError(what string, err error) error {
+	if database.IsUnavailable(err) {
+		return fmt.Errorf("%s: %w: %w", what, inventory.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// encodeOversoldCursor encodes c as an opaque cursor.
+func encodeOversoldCursor(c oversoldCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeOversoldCursor reads a cursor encodeOversoldCursor made.
+func decodeOversoldCursor(s string) (oversoldCursor, error) {
+	var c oversoldCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, fmt.Errorf("decode cursor: %w", err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
+		return c, fmt.Errorf("decode cursor: not a cursor")
+	}
+	return c, nil
+}
