@@ -20,9 +20,12 @@ const devDatabase = "checkoutd_dev"
 // devShop is the demo shop checkoutd dev stocks.
 const devShop = "demo"
 
-// devToken is the service token checkout dev uses unless
-// INVENTORY_AUTHORITY_TOKEN is set.
-const devToken = "dev-token"
+// devToken and devWebhookSecret are what checkoutd dev uses unless
+// INVENTORY_AUTHORITY_TOKEN and STRIPE_WEBHOOK_SECRET are set.
+const (
+	devToken         = "dev-token"
+	devWebhookSecret = "whsec_dev"
+)
 
 const devBanner = `checkoutd dev: database %s, demo shop %q stocked
   Stripe:  %s (stripe-mock unless STRIPE_SECRET_KEY is set)
@@ -32,7 +35,10 @@ Try:
   curl -s -H "Authorization: Bearer $TOKEN" '%s/api/inventory/shops/%s/stock/SHIRT-LINEN?variantKey=size:M'
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' %s/api/checkout/sessions \
     -d '{"shopId":"%s","mode":"sale","items":[{"sku":"MUG-LOGO","quantity":1,"name":"Mug","unitAmount":1200,"currency":"eur"}],"successUrl":"https://shop.example/ok","cancelUrl":"https://shop.example/cart"}'
-  DATABASE_URL=%s checkoutd ledger check --shop %s
+  # then pay for the session it returned, as Stripe would tell us:
+  DATABASE_URL=%s STRIPE_WEBHOOK_SECRET=%s \
+    go run ./cmd/checkoutd stripe send-event --type checkout.session.completed --session cs_... --url %s/webhooks/stripe
+  DATABASE_URL=%s go run ./cmd/checkoutd ledger check --shop %s
 `
 
 // runDev prepares a local database and serves: what make dev runs.
@@ -79,12 +85,15 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	if a.cfg.InventoryAuthorityToken == "" {
 		a.cfg.InventoryAuthorityToken = devToken
 	}
+	if a.cfg.StripeWebhookSecret == "" {
+		a.cfg.StripeWebhookSecret = devWebhookSecret
+	}
 	base := "http://" + a.cfg.HTTPAddr
 	if strings.HasPrefix(a.cfg.HTTPAddr, ":") {
 		base = "http://localhost" + a.cfg.HTTPAddr
 	}
 	fmt.Fprintf(a.stdout, devBanner, devDatabase, devShop, a.cfg.StripeAPIBase, a.cfg.InventoryAuthorityToken,
-		base, base, devShop, base, devShop, redactedURL(dbURL), devShop)
+		base, base, devShop, base, devShop, redactedURL(dbURL), a.cfg.StripeWebhookSecret, base, redactedURL(dbURL), devShop)
 	return serve(ctx, a, pool)
 }
 
