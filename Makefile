@@ -4,6 +4,7 @@ GOFMT ?= gofmt
 WITH_POSTGRES ?= scripts/with-postgres
 PKGS ?= ./...
 TEST_FLAGS ?= -race -count=1
+FUZZ_TIME ?= 10s
 SQLC_VERSION ?= v1.27.0
 # stripe-mock checks our Stripe requests against Stripe's own API schema.
 STRIPE_MOCK_VERSION ?= v0.203.0
@@ -12,7 +13,7 @@ TOOLBIN = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
 SQLC = $(TOOLBIN)/sqlc
 STRIPE_MOCK = $(TOOLBIN)/stripe-mock
 
-.PHONY: test dev generate bench build stripe-mock
+.PHONY: test fuzz dev generate bench build stripe-mock
 
 # --ephemeral only matters when with-postgres has to start a server: it then
 # uses a throwaway one with fsync off.
@@ -20,7 +21,12 @@ test: stripe-mock
 	@unformatted=$$(find . \( -path './.*' -o -name testdata \) -prune -o -name '*.go' -exec $(GOFMT) -l {} +); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@$(GO) vet $(PKGS)
-	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) --ephemeral $(GO) test $(TEST_FLAGS) $(PKGS)
+	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) --ephemeral sh -c '$(GO) test $(TEST_FLAGS) $(PKGS) && \
+		if [ -n "$$CI" ]; then $(GO) test -run "^$$" -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) ./webhooks/; fi'
+
+# Fuzzes the webhook body parsing for a while; make test does it briefly under CI.
+fuzz:
+	$(WITH_POSTGRES) --ephemeral $(GO) test -run '^$$' -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) ./webhooks/
 
 dev: stripe-mock
 	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) $(GO) run ./cmd/checkoutd dev

@@ -101,7 +101,7 @@ func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest)
 	}
 	lines := mergeLines(req.Items)
 
-	hold, created, shortfall, err := l.tryReserve(ctx, shopID, lines, req)
+	hold, created, shortfall, err := l.tryReserveUnlocking(ctx, shopID, lines, req)
 	if err != nil || shortfall == nil {
 		return hold, created, err
 	}
@@ -419,4 +419,36 @@ func newHoldID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return "hold_" + strings.ToLower(holdIDEncoding.EncodeToString(b[:]))
+}
+
+// errShortfall rolls back the savepoint of a first attempt that came up short.
+var errShortfall = errors.New("shortfall")
+
+// tryReserveUnlocking is tryReserve for Reserve's first attempt. On a Ledger
+// bound to a transaction it runs in a savepoint that is rolled back when the
+// attempt comes up short, which releases the stock rows the statement
+// locked: Reserve then locks lapsed holds to close them, and holds before
+// stock rows is the order CloseHolds, the reaper and Commit take them in.
+// Keeping the stock rows locked would deadlock with them.
+func (l *Ledger) tryReserveUnlocking(ctx context.Context, shopID string, lines []Line, req ReserveRequest) (*Hold, bool, *InsufficientStockError, error) {
+	if _, bound := l.db.(pgx.Tx); !bound {
+		return l.tryReserve(ctx, shopID, lines, req)
+	}
+	var (
+		hold      *Hold
+		created   bool
+		shortfall *InsufficientStockError
+	)
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		hold, created, shortfall, err = l.WithTx(tx).tryReserve(ctx, shopID, lines, req)
+		if err == nil && shortfall != nil {
+			return errShortfall
+		}
+		return err
+	})
+	if errors.Is(err, errShortfall) {
+		err = nil
+	}
+	return hold, created, shortfall, err
 }

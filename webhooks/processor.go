@@ -98,19 +98,20 @@ type checkoutSession struct {
 }
 
 // paymentIntentID reads payment_intent, which is an id, an expanded object
-// or null.
+// or null. Anything that does not look like an id is left out.
 func (s checkoutSession) paymentIntentID() *string {
 	var id string
-	if json.Unmarshal(s.PaymentIntent, &id) == nil && id != "" {
-		return &id
+	if json.Unmarshal(s.PaymentIntent, &id) != nil {
+		var obj struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(s.PaymentIntent, &obj)
+		id = obj.ID
 	}
-	var obj struct {
-		ID string `json:"id"`
+	if id == "" || len(id) > 255 {
+		return nil
 	}
-	if json.Unmarshal(s.PaymentIntent, &obj) == nil && obj.ID != "" {
-		return &obj.ID
-	}
-	return nil
+	return &id
 }
 
 // Process applies ev and reports what it did. An error means nothing was

@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,7 +56,9 @@ func (v *Verifier) Verify(payload []byte, header string) (stripe.Event, error) {
 			IgnoreAPIVersionMismatch: true,
 		})
 		if err == nil {
-			if ev.ID == "" || ev.Type == "" {
+			// Stripe never sends a NUL character, and PostgreSQL text cannot
+			// store one: such a body is refused, not retried forever.
+			if ev.ID == "" || ev.Type == "" || bytes.Contains(payload, []byte(`\u0000`)) {
 				return stripe.Event{}, fmt.Errorf("%w: not a Stripe event", ErrInvalidSignature)
 			}
 			return ev, nil

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
@@ -21,10 +24,16 @@ import (
 const secret = "whsec_test_secret"
 
 // fakeSessions hands out session ids; it is all checkout needs of Stripe here.
-type fakeSessions struct{ n atomic.Int64 }
+// It keeps each session's metadata, which Stripe sends back in the session's
+// events.
+type fakeSessions struct {
+	n        atomic.Int64
+	metadata sync.Map // session id -> map[string]string
+}
 
 func (f *fakeSessions) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
 	id := fmt.Sprintf("cs_test_%d_%d", time.Now().UnixNano(), f.n.Add(1))
+	f.metadata.Store(id, maps.Clone(p.Metadata))
 	return &stripe.CheckoutSession{ID: id, URL: "https://checkout.stripe.com/pay/" + id, ExpiresAt: *p.ExpiresAt}, nil
 }
 func (f *fakeSessions) Get(string, *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
@@ -35,21 +44,28 @@ func (f *fakeSessions) Expire(string, *stripe.CheckoutSessionExpireParams) (*str
 }
 
 type fixture struct {
+	pool      *pgxpool.Pool
 	ledger    *inventory.Ledger
+	sessions  *fakeSessions
 	checkouts *checkout.Service
 	processor *webhooks.Processor
 	verifier  *webhooks.Verifier
 	shopID    string
 }
 
-func newFixture(t *testing.T, mode checkout.InventoryMode) *fixture {
+// newFixture makes a shop of the test's own with 5 of SKU "A" in stock, and
+// a checkout service in mode over a fake Stripe.
+func newFixture(t testing.TB, mode checkout.InventoryMode) *fixture {
 	t.Helper()
 	pool := testdb.Pool(t)
 	log := slog.New(slog.DiscardHandler)
 	ledger := inventory.NewLedger(pool, inventory.Config{Logger: log})
+	sessions := &fakeSessions{}
 	f := &fixture{
+		pool:      pool,
 		ledger:    ledger,
-		checkouts: checkout.NewService(pool, ledger, &fakeSessions{}, checkout.Config{InventoryMode: mode, HoldTTL: 20 * time.Minute, Logger: log}),
+		sessions:  sessions,
+		checkouts: checkout.NewService(pool, ledger, sessions, checkout.Config{InventoryMode: mode, HoldTTL: 20 * time.Minute, Logger: log}),
 		processor: webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: log}),
 		verifier:  webhooks.NewVerifier(secret, webhooks.DefaultTolerance),
 		shopID:    testdb.ShopID(t),
@@ -58,61 +74,301 @@ func newFixture(t *testing.T, mode checkout.InventoryMode) *fixture {
 	if err := ledger.CreateShop(ctx, f.shopID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ledger.Adjust(ctx, f.shopID, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: "A", Op: inventory.OpSet, Quantity: 5}}}); err != nil {
-		t.Fatal(err)
-	}
+	f.setStock(t, "A", 5)
 	return f
 }
 
-func (f *fixture) checkout(t *testing.T, qty int64) *checkout.Session {
+// setStock sets on_hand of sku at the default location.
+func (f *fixture) setStock(t testing.TB, sku string, onHand int64) {
 	t.Helper()
-	amount := int64(1000)
-	s, _, err := f.checkouts.Create(context.Background(), checkout.Request{
-		ShopID: f.shopID, Mode: "sale",
-		Items:      []checkout.Item{{SKU: "A", Quantity: qty, Name: "A", UnitAmount: &amount, Currency: "eur"}},
-		SuccessURL: "https://shop.example/ok", CancelURL: "https://shop.example/cart",
-	})
+	if _, err := f.ledger.Adjust(context.Background(), f.shopID, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: sku, Op: inventory.OpSet, Quantity: onHand}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkout creates a sale checkout for qty of "A".
+func (f *fixture) checkout(t testing.TB, qty int64) *checkout.Session {
+	t.Helper()
+	return f.checkoutFor(t, inventory.Line{SKU: "A", Quantity: qty})
+}
+
+// checkoutFor creates a sale checkout for lines.
+func (f *fixture) checkoutFor(t testing.TB, lines ...inventory.Line) *checkout.Session {
+	t.Helper()
+	s, err := f.createCheckout(lines...)
 	if err != nil {
 		t.Fatalf("create checkout: %v", err)
 	}
 	return s
 }
 
-// deliver signs an event as Stripe would and runs it through verification
-// and processing.
-func (f *fixture) deliver(t *testing.T, id string, typ stripe.EventType, s *checkout.Session, paymentStatus string) webhooks.Outcome {
-	t.Helper()
-	metadata := map[string]string{"shop_id": f.shopID}
+// createCheckout creates a sale checkout for lines; goroutines may call it.
+func (f *fixture) createCheckout(lines ...inventory.Line) (*checkout.Session, error) {
+	amount := int64(1000)
+	items := make([]checkout.Item, len(lines))
+	for i, l := range lines {
+		items[i] = checkout.Item{SKU: l.SKU, VariantKey: l.VariantKey, Quantity: l.Quantity, Name: l.SKU, UnitAmount: &amount, Currency: "eur"}
+	}
+	s, _, err := f.checkouts.Create(context.Background(), checkout.Request{
+		ShopID: f.shopID, Mode: "sale", Items: items,
+		SuccessURL: "https://shop.example/ok", CancelURL: "https://shop.example/cart",
+	})
+	return s, err
+}
+
+// metadata is the metadata Stripe was given for s, as its events carry it.
+func (f *fixture) metadata(s *checkout.Session) map[string]string {
+	if md, ok := f.sessions.metadata.Load(s.ID); ok {
+		return maps.Clone(md.(map[string]string))
+	}
+	md := map[string]string{"shop_id": f.shopID}
 	if s.ReservationID != nil {
-		metadata["inventory_reservation_id"] = *s.ReservationID
+		md["inventory_reservation_id"] = *s.ReservationID
 	}
-	obj, _ := json.Marshal(map[string]any{
-		"id": s.ID, "object": "checkout.session", "payment_status": paymentStatus,
-		"payment_intent": "pi_" + id, "metadata": metadata,
-	})
-	payload, _ := json.Marshal(map[string]any{
-		"id": id, "object": "event", "type": typ, "api_version": stripe.APIVersion,
-		"created": time.Now().Unix(), "data": map[string]any{"object": json.RawMessage(obj)},
-	})
-	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret})
-	ev, err := f.verifier.Verify(signed.Payload, signed.Header)
-	if err != nil {
-		t.Fatalf("verify: %v", err)
+	return md
+}
+
+// event is the event Stripe sends about s.
+func (f *fixture) event(id string, typ stripe.EventType, s *checkout.Session, paymentStatus string) sessionEvent {
+	return sessionEvent{ID: id, Type: typ, SessionID: s.ID, PaymentStatus: paymentStatus, PaymentIntent: "pi_" + id, Metadata: f.metadata(s)}
+}
+
+// sessionEvent is a Stripe event about a Checkout Session, as Stripe renders
+// it.
+type sessionEvent struct {
+	ID            string
+	Type          stripe.EventType
+	SessionID     string
+	PaymentStatus string
+	// PaymentIntent is the payment_intent field: an id, an expanded object
+	// or nil (null).
+	PaymentIntent any
+	// Metadata is the session's metadata (nil is sent as {}).
+	Metadata map[string]string
+	// APIVersion defaults to the version stripe-go speaks.
+	APIVersion string
+}
+
+func (e sessionEvent) payload() []byte {
+	status := "complete"
+	switch e.Type {
+	case stripe.EventTypeCheckoutSessionExpired:
+		status = "expired"
 	}
-	out, err := f.processor.Process(context.Background(), ev)
+	md := e.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	obj, err := json.Marshal(map[string]any{
+		"id": e.SessionID, "object": "checkout.session", "mode": "payment", "status": status,
+		"payment_status": e.PaymentStatus, "payment_intent": e.PaymentIntent, "metadata": md,
+		"livemode": false, "currency": "eur", "amount_total": 2000,
+	})
 	if err != nil {
-		t.Fatalf("process %s: %v", id, err)
+		panic(err)
+	}
+	version := e.APIVersion
+	if version == "" {
+		version = stripe.APIVersion
+	}
+	payload, err := json.Marshal(map[string]any{
+		"id": e.ID, "object": "event", "type": e.Type, "api_version": version, "livemode": false,
+		"created": time.Now().Unix(), "pending_webhooks": 1, "data": map[string]any{"object": json.RawMessage(obj)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return payload
+}
+
+// sign signs payload with secret as Stripe would at the time at (now when
+// zero) and returns the Stripe-Signature header.
+func sign(payload []byte, secret string, at time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at}).Header
+}
+
+// send delivers payload as Stripe would: signed, verified, processed.
+// Goroutines may call it.
+func (f *fixture) send(payload []byte) (webhooks.Outcome, error) {
+	ev, err := f.verifier.Verify(payload, sign(payload, secret, time.Time{}))
+	if err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	return f.processor.Process(context.Background(), ev)
+}
+
+// verified is e as Verify hands it to Process.
+func (f *fixture) verified(t testing.TB, e sessionEvent) stripe.Event {
+	t.Helper()
+	payload := e.payload()
+	ev, err := f.verifier.Verify(payload, sign(payload, secret, time.Time{}))
+	if err != nil {
+		t.Fatalf("verify %s: %v", e.ID, err)
+	}
+	return ev
+}
+
+// sendEvent delivers e and fails the test on an error.
+func (f *fixture) sendEvent(t testing.TB, e sessionEvent) webhooks.Outcome {
+	t.Helper()
+	out, err := f.send(e.payload())
+	if err != nil {
+		t.Fatalf("deliver %s %s: %v", e.Type, e.ID, err)
 	}
 	return out
 }
 
-func (f *fixture) stock(t *testing.T) (onHand, reserved int64) {
+// deliver signs an event as Stripe would and runs it through verification
+// and processing.
+func (f *fixture) deliver(t testing.TB, id string, typ stripe.EventType, s *checkout.Session, paymentStatus string) webhooks.Outcome {
 	t.Helper()
-	info, err := f.ledger.StockInfo(context.Background(), f.shopID, "A", "")
+	return f.sendEvent(t, f.event(id, typ, s, paymentStatus))
+}
+
+func (f *fixture) stock(t testing.TB) (onHand, reserved int64) {
+	t.Helper()
+	return f.stockOf(t, "A")
+}
+
+func (f *fixture) stockOf(t testing.TB, sku string) (onHand, reserved int64) {
+	t.Helper()
+	info, err := f.ledger.StockInfo(context.Background(), f.shopID, sku, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return info.OnHand, info.Reserved
+}
+
+// checkoutRow is a checkout record as stored.
+type checkoutRow struct {
+	ID, Status      string
+	HoldID          *string
+	PaymentIntentID *string
+}
+
+// checkoutOf reads the record of the checkout behind Stripe session s.
+func (f *fixture) checkoutOf(t testing.TB, s *checkout.Session) checkoutRow {
+	t.Helper()
+	var c checkoutRow
+	err := f.pool.QueryRow(context.Background(),
+		"SELECT id, status, hold_id, payment_intent_id FROM checkouts WHERE shop_id = $1 AND stripe_session_id = $2",
+		f.shopID, s.ID).Scan(&c.ID, &c.Status, &c.HoldID, &c.PaymentIntentID)
+	if err != nil {
+		t.Fatalf("read checkout of %s: %v", s.ID, err)
+	}
+	return c
+}
+
+// holdRow reads a hold as stored (not as GetHold reports a lapsed one).
+func (f *fixture) holdRow(t testing.TB, holdID string) (status string, expiresAt time.Time) {
+	t.Helper()
+	err := f.pool.QueryRow(context.Background(), "SELECT status, expires_at FROM holds WHERE shop_id = $1 AND id = $2",
+		f.shopID, holdID).Scan(&status, &expiresAt)
+	if err != nil {
+		t.Fatalf("read hold %s: %v", holdID, err)
+	}
+	return status, expiresAt
+}
+
+// sales returns the SALE movements of the shop per hold: how many, and the
+// units they took.
+func (f *fixture) sales(t testing.TB) map[string][2]int64 {
+	t.Helper()
+	rows, err := f.pool.Query(context.Background(),
+		"SELECT coalesce(hold_id, ''), count(*), -sum(quantity) FROM movements WHERE shop_id = $1 AND type = 'SALE' GROUP BY 1", f.shopID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]int64{}
+	for rows.Next() {
+		var id string
+		var n, units int64
+		if err := rows.Scan(&id, &n, &units); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = [2]int64{n, units}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// recordedEvent is an event's row(s) in the inbox.
+type recordedEvent struct {
+	Rows    int
+	Outcome string
+}
+
+// recorded returns the inbox rows of the shop's events, by event id.
+func (f *fixture) recorded(t testing.TB) map[string]recordedEvent {
+	t.Helper()
+	return recordedIn(t, f.pool, f.shopID)
+}
+
+func recordedIn(t testing.TB, pool *pgxpool.Pool, shopID string) map[string]recordedEvent {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT id, count(*), max(outcome) FROM stripe_events WHERE shop_id = $1 GROUP BY id", shopID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]recordedEvent{}
+	for rows.Next() {
+		var id string
+		var r recordedEvent
+		if err := rows.Scan(&id, &r.Rows, &r.Outcome); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// snapshot is everything an event could change in the shop apart from the
+// inbox: stock, holds, movements, checkouts and oversold orders.
+func (f *fixture) snapshot(t testing.TB) string {
+	t.Helper()
+	var s string
+	err := f.pool.QueryRow(context.Background(), `
+		SELECT json_build_object(
+			'stock', (SELECT json_agg(x ORDER BY x.sku, x.variant_key, x.location_id) FROM
+				(SELECT sku, variant_key, location_id, on_hand, reserved FROM stock_levels WHERE shop_id = $1) x),
+			'holds', (SELECT json_agg(x ORDER BY x.id) FROM
+				(SELECT id, status, expires_at, closed_at, release_reason FROM holds WHERE shop_id = $1) x),
+			'movements', (SELECT json_agg(x ORDER BY x.id) FROM
+				(SELECT id, type, quantity, hold_id FROM movements WHERE shop_id = $1) x),
+			'checkouts', (SELECT json_agg(x ORDER BY x.id) FROM
+				(SELECT id, status, hold_id, payment_intent_id, updated_at FROM checkouts WHERE shop_id = $1) x),
+			'oversold', (SELECT json_agg(x ORDER BY x.id) FROM
+				(SELECT id, checkout_id FROM oversold_orders WHERE shop_id = $1) x)
+		)::text`, f.shopID).Scan(&s)
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	return s
+}
+
+// assertUnchanged fails the test if the shop changed since before.
+func (f *fixture) assertUnchanged(t testing.TB, before string) {
+	t.Helper()
+	if after := f.snapshot(t); after != before {
+		t.Errorf("shop changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// assertLedgerClean fails the test unless the shop's stock adds up.
+func (f *fixture) assertLedgerClean(t testing.TB) {
+	t.Helper()
+	report, err := f.ledger.CheckLedger(context.Background(), f.shopID)
+	if err != nil {
+		t.Fatalf("check ledger: %v", err)
+	}
+	for _, d := range report.Discrepancies {
+		t.Errorf("ledger discrepancy: %s", d)
+	}
 }
 
 func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {

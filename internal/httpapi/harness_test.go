@@ -32,6 +32,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 const (
@@ -41,6 +42,9 @@ const (
 	defaultHoldTTL = 20 * time.Minute
 	// lowStockDefault is the server's LOW_STOCK_DEFAULT_THRESHOLD.
 	lowStockDefault = 10
+	// webhookSecrets is the server's STRIPE_WEBHOOK_SECRET: two, as during a
+	// rotation.
+	webhookSecrets = "whsec_old,whsec_new"
 )
 
 // harness is one running server and what it runs on.
@@ -121,6 +125,8 @@ func startServerWith(pool *pgxpool.Pool, checkoutCfg checkout.Config) (*harness,
 	}
 	sessions := newFakeSessions()
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkoutCfg))
+	api.MountWebhooks(srv.Router(), webhooks.NewVerifier(webhookSecrets, webhooks.DefaultTolerance),
+		webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: logger}))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
