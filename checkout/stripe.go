@@ -33,6 +33,12 @@ type StripeConfig struct {
 
 // NewStripeSessions returns the Checkout Sessions client for cfg.
 func NewStripeSessions(cfg StripeConfig) Sessions {
+	return &session.Client{B: StripeBackend(cfg), Key: cfg.SecretKey}
+}
+
+// StripeBackend returns the stripe-go backend for cfg, for the other Stripe
+// APIs checkoutd calls (refunds).
+func StripeBackend(cfg StripeConfig) stripe.Backend {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -47,7 +53,7 @@ func NewStripeSessions(cfg StripeConfig) Sessions {
 	if cfg.APIBase != "" {
 		bc.URL = stripe.String(cfg.APIBase)
 	}
-	return &session.Client{B: stripe.GetBackendWithConfig(stripe.APIBackend, bc), Key: cfg.SecretKey}
+	return stripe.GetBackendWithConfig(stripe.APIBackend, bc)
 }
 
 // Stripe refuses a session that expires sooner than 30 minutes after it is

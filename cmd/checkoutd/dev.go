@@ -94,7 +94,7 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, devBanner, devDatabase, devShop, a.cfg.StripeAPIBase, a.cfg.InventoryAuthorityToken,
 		base, base, devShop, base, devShop, redactedURL(dbURL), a.cfg.StripeWebhookSecret, base, redactedURL(dbURL), devShop)
-	return serve(ctx, a, pool)
+	return serve(ctx, a, pool, true, true)
 }
 
 // devDatabaseURL returns serverURL itself unless it names the maintenance

@@ -29,7 +29,8 @@ type command struct {
 
 // commands are listed in the order the usage text shows them.
 var commands = []command{
-	{"serve", "serve the HTTP API until SIGINT or SIGTERM", runServe},
+	{"serve", "serve the HTTP API (and run the background jobs) until SIGINT or SIGTERM", runServe},
+	{"work", "run the background jobs only", runWork},
 	{"migrate", "bring the database schema up to date", runMigrate},
 	{"ledger", "check the inventory ledger: ledger check [--shop id]", runLedger},
 	{"shops", "manage shops: shops create <id> [--name name]", runShops},

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/stripe/stripe-go/v79/refund"
 
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/apikey"
@@ -15,33 +17,63 @@ import (
 	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/jobs"
 	"github.com/checkoutd/checkoutd/migrations"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
 
-// runServe serves the HTTP API until ctx is cancelled by a signal.
+// jobsSoftStop is how long a stopping process lets running jobs finish
+// before it cancels them; River retries the ones it interrupted.
+const jobsSoftStop = 20 * time.Second
+
+// runServe serves the HTTP API, and by default runs the background jobs,
+// until ctx is cancelled by a signal.
 func runServe(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("serve", "",
-		"Serve the HTTP API on HTTP_ADDR until SIGINT or SIGTERM, then let\n"+
-			"in-flight requests finish and exit. The database schema must be\n"+
-			"up to date: run 'checkoutd migrate' first.")
+	fs := a.newFlagSet("serve", "[--workers=false]",
+		"Serve the HTTP API on HTTP_ADDR, and run the background jobs, until\n"+
+			"SIGINT or SIGTERM; then let in-flight requests and running jobs\n"+
+			"finish and exit. With --workers=false the process serves the API\n"+
+			"only, and 'checkoutd work' runs the jobs elsewhere, so the two scale\n"+
+			"apart. The database schema must be up to date: run\n"+
+			"'checkoutd migrate' first.")
+	withWorkers := fs.Bool("workers", true, "also run the background jobs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noMoreArgs(fs); err != nil {
 		return err
 	}
-
 	pool, err := a.openPool(ctx, "serve", a.cfg.DatabaseMaxConns)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	return serve(ctx, a, pool)
+	return serve(ctx, a, pool, true, *withWorkers)
 }
 
-// serve runs the HTTP server on pool until ctx is cancelled.
-func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
+// runWork runs the background jobs without the API.
+func runWork(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("work", "",
+		"Run the background jobs (the reaper, Stripe session expiry, alerts,\n"+
+			"refunds) until SIGINT or SIGTERM, with /healthz, /readyz and /metrics\n"+
+			"on HTTP_ADDR. Any number of workers can run: River shares the jobs out.")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noMoreArgs(fs); err != nil {
+		return err
+	}
+	pool, err := a.openPool(ctx, "work", a.cfg.DatabaseMaxConns)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return serve(ctx, a, pool, false, true)
+}
+
+// serve runs the HTTP server on pool, with the API and/or the workers,
+// until ctx is cancelled.
+func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers bool) error {
 	// Serving against an older schema would fail request by request; refuse
 	// up front instead, while the deploy can still be stopped.
 	current, err := migrations.Current(ctx, pool)
@@ -54,6 +86,8 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 
 	a.logger.InfoContext(ctx, "checkoutd starting",
 		"http_addr", a.cfg.HTTPAddr,
+		"api", withAPI,
+		"workers", withWorkers,
 		"inventory_backend", a.cfg.InventoryBackend,
 		"inventory_mode", string(a.cfg.InventoryMode),
 		"hold_ttl", a.cfg.HoldTTL().String(),
@@ -61,9 +95,6 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 		"skip_inventory_validation", a.cfg.SkipInventoryValidation,
 		"database_max_conns", a.cfg.DatabaseMaxConns,
 	)
-	if a.cfg.InventoryAuthorityToken == "" {
-		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
-	}
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
 	ledger := inventory.NewLedger(pool, inventory.Config{
@@ -71,17 +102,47 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 		Logger:                   a.logger,
 		Metrics:                  inventory.NewMetrics(registry),
 	})
+	stripeCfg := checkout.StripeConfig{SecretKey: a.cfg.StripeSecretKey, APIBase: a.cfg.StripeAPIBase}
+	sessions := checkout.NewStripeSessions(stripeCfg)
+
+	var jobClient *river.Client[pgx.Tx]
+	if withWorkers {
+		jobClient, err = jobs.NewWorkerClient(pool, ledger, jobs.Config{
+			Workers:        a.cfg.JobWorkers,
+			ReaperInterval: a.cfg.ReaperInterval,
+			Sessions:       sessions,
+			Refunds:        &refund.Client{B: checkout.StripeBackend(stripeCfg), Key: a.cfg.StripeSecretKey},
+			Logger:         a.logger,
+		})
+		if err != nil {
+			return err
+		}
+		jobs.ExportMetrics(ctx, jobClient, registry)
+		if err := jobClient.Start(ctx); err != nil {
+			return fmt.Errorf("start workers: %w", err)
+		}
+		defer stopWorkers(ctx, a, jobClient)
+	} else if jobClient, err = jobs.NewInsertOnlyClient(pool, a.logger); err != nil {
+		return err
+	}
+
 	srv := httpserver.New(httpserver.Options{
 		Addr:     a.cfg.HTTPAddr,
 		Pool:     pool,
 		Registry: registry,
 		Logger:   a.logger,
 	})
-	api := httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{
-		ServiceToken:   a.cfg.InventoryAuthorityToken,
-		DefaultHoldTTL: a.cfg.HoldTTL(),
-	}, a.logger)
-	api.Mount(srv.Router())
+	if withAPI {
+		mountAPI(ctx, a, srv, pool, ledger, sessions, jobClient)
+	}
+	return srv.Run(ctx)
+}
+
+// mountAPI mounts every API route on srv.
+func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, pool *pgxpool.Pool, ledger *inventory.Ledger, sessions checkout.Sessions, jobClient *river.Client[pgx.Tx]) {
+	if a.cfg.InventoryAuthorityToken == "" {
+		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
+	}
 	if a.cfg.StripeSecretKey == "" {
 		a.logger.WarnContext(ctx, "STRIPE_SECRET_KEY is not set: checkout sessions will fail with payment_provider_error")
 	}
@@ -91,12 +152,12 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 	if a.cfg.StripeWebhookSecret == "" {
 		a.logger.WarnContext(ctx, "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused")
 	}
-	// This client only enqueues; the jobs' workers run with issue 6's
-	// 'checkoutd work'.
-	jobClient, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: a.logger})
-	if err != nil {
-		return fmt.Errorf("river client: %w", err)
-	}
+	api := httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{
+		ServiceToken:   a.cfg.InventoryAuthorityToken,
+		DefaultHoldTTL: a.cfg.HoldTTL(),
+	}, a.logger)
+	api.Mount(srv.Router())
+	api.MountOversold(srv.Router(), pool)
 	api.MountWebhooks(srv.Router(),
 		webhooks.NewVerifier(a.cfg.StripeWebhookSecret, webhooks.DefaultTolerance),
 		webhooks.NewProcessor(pool, ledger, webhooks.Config{
@@ -105,15 +166,26 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool) error {
 			RefundOversold:   a.cfg.StripeRefundOversold,
 			Logger:           a.logger,
 		}))
-	api.MountOversold(srv.Router(), pool)
-	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, checkout.NewStripeSessions(checkout.StripeConfig{
-		SecretKey: a.cfg.StripeSecretKey,
-		APIBase:   a.cfg.StripeAPIBase,
-	}), checkout.Config{
+	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkout.Config{
 		InventoryMode:           checkout.InventoryMode(a.cfg.InventoryMode),
 		HoldTTL:                 a.cfg.HoldTTL(),
 		SkipInventoryValidation: a.cfg.SkipInventoryValidation,
 		Logger:                  a.logger,
 	}))
-	return srv.Run(ctx)
+}
+
+// stopWorkers lets running jobs finish for jobsSoftStop, then cancels the
+// rest, which River makes available again for another worker to retry.
+func stopWorkers(ctx context.Context, a *app, client *river.Client[pgx.Tx]) {
+	soft, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobsSoftStop)
+	defer cancel()
+	if err := client.Stop(soft); err == nil {
+		return
+	}
+	a.logger.WarnContext(ctx, "jobs still running after the soft stop; cancelling them", "soft_stop", jobsSoftStop.String())
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := client.StopAndCancel(hard); err != nil {
+		a.logger.ErrorContext(ctx, "stopping workers", "error", err.Error())
+	}
 }

@@ -74,6 +74,10 @@ type Config struct {
 	AsyncPaymentHoldHours int
 	// StripeRefundOversold refunds paid orders the stock could not cover.
 	StripeRefundOversold bool
+	// JobWorkers is how many background jobs a worker process runs at once.
+	JobWorkers int
+	// ReaperInterval is how often lapsed holds are reaped.
+	ReaperInterval time.Duration
 }
 
 // AsyncPaymentHold is how long a hold keeps its stock after a checkout
@@ -148,6 +152,8 @@ type env struct {
 	StripeWebhookSecret      string `envconfig:"STRIPE_WEBHOOK_SECRET"`
 	AsyncPaymentHoldHours    string `envconfig:"ASYNC_PAYMENT_HOLD_HOURS" default:"72"`
 	StripeRefundOversold     string `envconfig:"STRIPE_REFUND_OVERSOLD" default:"0"`
+	JobWorkers               string `envconfig:"JOB_WORKERS" default:"10"`
+	ReaperInterval           string `envconfig:"REAPER_INTERVAL" default:"30s"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -217,6 +223,17 @@ func (e env) parse() (Config, error) {
 		return Config{}, err
 	}
 	c.AsyncPaymentHoldHours = int(asyncHours)
+
+	workers, err := parseInt("JOB_WORKERS", e.JobWorkers, 1, 1000)
+	if err != nil {
+		return Config{}, err
+	}
+	c.JobWorkers = int(workers)
+	interval, err := time.ParseDuration(e.ReaperInterval)
+	if err != nil || interval < time.Second || interval > time.Hour {
+		return Config{}, &Error{Name: "REAPER_INTERVAL", Value: e.ReaperInterval, Problem: "is not allowed", Allowed: "use a duration from 1s to 1h, such as 30s"}
+	}
+	c.ReaperInterval = interval
 
 	switch e.StripeRefundOversold {
 	case "0":

@@ -59,6 +59,8 @@ func TestLoadDefaults(t *testing.T) {
 		DatabaseMaxConns:         16,
 		LockTimeoutMillis:        3000,
 		AsyncPaymentHoldHours:    72,
+		JobWorkers:               10,
+		ReaperInterval:           30 * time.Second,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -100,6 +102,8 @@ func TestLoadValues(t *testing.T) {
 		DatabaseMaxConns:         1000,
 		LockTimeoutMillis:        50,
 		AsyncPaymentHoldHours:    72,
+		JobWorkers:               10,
+		ReaperInterval:           30 * time.Second,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -192,6 +196,9 @@ func TestLoadRejects(t *testing.T) {
 		{"INVENTORY_LOCK_TIMEOUT_MS", "3s", `INVENTORY_LOCK_TIMEOUT_MS="3s" is not an integer: use 50-60000`},
 		{"ASYNC_PAYMENT_HOLD_HOURS", "0", `ASYNC_PAYMENT_HOLD_HOURS="0" is out of range: use 1-720`},
 		{"STRIPE_REFUND_OVERSOLD", "yes", `STRIPE_REFUND_OVERSOLD="yes" is not allowed: use 0 or 1`},
+		{"JOB_WORKERS", "0", `JOB_WORKERS="0" is out of range: use 1-1000`},
+		{"REAPER_INTERVAL", "30", `REAPER_INTERVAL="30" is not allowed: use a duration from 1s to 1h, such as 30s`},
+		{"REAPER_INTERVAL", "2h", `REAPER_INTERVAL="2h" is not allowed: use a duration from 1s to 1h, such as 30s`},
 		{"ASYNC_PAYMENT_HOLD_HOURS", "3d", `ASYNC_PAYMENT_HOLD_HOURS="3d" is not an integer: use 1-720`},
 		{"STRIPE_API_BASE", "localhost:12111", `STRIPE_API_BASE="localhost:12111" is not a URL: use an http(s) URL such as http://127.0.0.1:12111`},
 	}

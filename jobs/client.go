@@ -1,0 +1,105 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// Config configures the River client that runs checkoutd's jobs.
+type Config struct {
+	// Workers is how many jobs of the default queue run at once (JOB_WORKERS).
+	Workers int
+	// ReaperInterval is how often lapsed holds are reaped (REAPER_INTERVAL).
+	ReaperInterval time.Duration
+	// Sessions expires the Stripe sessions of expired holds; Refunds refunds
+	// oversold orders.
+	Sessions checkout.Sessions
+	Refunds  Refunds
+	// Logger receives structured logs.
+	Logger *slog.Logger
+}
+
+// NewInsertOnlyClient returns a River client that enqueues jobs and runs
+// none: for processes that serve the API without workers.
+func NewInsertOnlyClient(db *pgxpool.Pool, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return client, nil
+}
+
+// NewWorkerClient returns a River client that runs every checkoutd job, the
+// periodic reaper included. Start it with Start, and stop it with Stop (let
+// running jobs finish) then StopAndCancel: interrupted jobs are retried.
+func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, NewReapWorker(db, ledger))
+	river.AddWorker(workers, NewExpireSessionWorker(ledger, cfg.Sessions, cfg.Logger))
+	river.AddWorker(workers, NewOversoldAlertWorker(cfg.Logger))
+	river.AddWorker(workers, NewRefundOversoldWorker(cfg.Refunds, cfg.Logger))
+	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{
+		Logger:  cfg.Logger,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.ReaperInterval), func() (river.JobArgs, *river.InsertOpts) {
+				return ReapArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: "reap_holds", RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return client, nil
+}
+
+// ExportMetrics counts the client's jobs by kind and outcome
+// (checkoutd_jobs_total{kind, outcome}: completed, retried, discarded,
+// cancelled) until ctx is done.
+func ExportMetrics(ctx context.Context, client *river.Client[pgx.Tx], reg prometheus.Registerer) {
+	total := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "checkoutd", Name: "jobs_total",
+		Help: "Background jobs finished, by kind and outcome (completed, retried, discarded, cancelled).",
+	}, []string{"kind", "outcome"})
+	reg.MustRegister(total)
+	events, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				total.WithLabelValues(ev.Job.Kind, outcome(ev)).Inc()
+			}
+		}
+	}()
+}
+
+func outcome(ev *river.Event) string {
+	switch {
+	case ev.Kind == river.EventKindJobCompleted:
+		return "completed"
+	case ev.Kind == river.EventKindJobCancelled:
+		return "cancelled"
+	case ev.Job.State == rivertype.JobStateDiscarded:
+		return "discarded"
+	}
+	return "retried"
+}
