@@ -3,15 +3,12 @@ package checkout
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/ids"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -140,7 +138,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 			}
 			if err := s.queries.SetCheckoutHold(ctx, s.db, dbsqlc.SetCheckoutHoldParams{ShopID: req.ShopID, ID: c.id, HoldID: &hold.ID}); err != nil {
 				s.abandon(ctx, req.ShopID, c, log)
-				return nil, false, dbError("record the checkout's hold", err)
+				return nil, false, database.WrapError("record the checkout's hold", err)
 			}
 			holdExpiresAt = hold.ExpiresAt
 		} else {
@@ -195,7 +193,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	}); err != nil {
 		// The session exists and its metadata names the checkout, so the
 		// webhooks can still settle it; a replay will record it.
-		return nil, false, dbError("record the checkout session", err)
+		return nil, false, database.WrapError("record the checkout session", err)
 	}
 	log.InfoContext(ctx, "checkout session created", "stripe_session_id", stripeSession.ID,
 		"inventory_mode", string(c.mode), "mode", req.Mode, "expires_at", expiresAt)
@@ -225,7 +223,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode lines: %w", err)
 	}
-	c := &claimed{id: newID("chk_"), mode: s.mode()}
+	c := &claimed{id: ids.New("chk_"), mode: s.mode()}
 	var key *string
 	if req.IdempotencyKey != "" {
 		key = &req.IdempotencyKey
@@ -241,7 +239,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	case isForeignKeyViolation(err):
 		return nil, nil, inventory.ErrShopNotFound
 	default:
-		return nil, nil, dbError("record checkout", err)
+		return nil, nil, database.WrapError("record checkout", err)
 	}
 
 	prev, err := s.queries.GetCheckoutByIdempotencyKey(ctx, s.db, dbsqlc.GetCheckoutByIdempotencyKeyParams{
@@ -252,7 +250,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, ErrInProgress
 	}
 	if err != nil {
-		return nil, nil, dbError("read checkout", err)
+		return nil, nil, database.WrapError("read checkout", err)
 	}
 	if !bytes.Equal(prev.RequestHash, hash[:]) {
 		return nil, nil, inventory.ErrIdempotencyConflict
@@ -308,12 +306,6 @@ func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *sl
 	}
 }
 
-func dbError(what string, err error) error {
-	if database.IsUnavailable(err) {
-		return fmt.Errorf("%s: %w: %w", what, inventory.ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
 
 // refusedExpiry reports whether Stripe refused a session for its expires_at.
 func refusedExpiry(err error) bool {
@@ -331,12 +323,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newID(prefix string) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return prefix + strings.ToLower(idEncoding.EncodeToString(b[:]))
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/checkoutd/checkoutd/internal/database"
 )
 
 // ErrShopNotFound is returned for an operation on a shop that does not exist.
@@ -26,7 +28,7 @@ var ErrStockLineNotFound = errors.New("stock line not found")
 // ErrUnavailable is wrapped into errors caused by the database not
 // answering. Whatever was asked did not happen, or its outcome is unknown;
 // callers must fail closed.
-var ErrUnavailable = errors.New("inventory database unavailable")
+var ErrUnavailable = database.ErrUnavailable
 
 // ErrIdempotencyConflict is returned when an idempotency key is reused with a
 // different request.

@@ -2,16 +2,14 @@ package inventory
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/ids"
 )
 
 // HoldStatus is where a hold is in its life. active and pending_payment holds
@@ -163,7 +161,7 @@ func (l *Ledger) coveredWithoutLapsed(ctx context.Context, shopID string, short 
 // was placed or the idempotency key already had one, else the shortfall.
 func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, req ReserveRequest) (*Hold, bool, *InsufficientStockError, error) {
 	skus, variantKeys, quantities := lineColumns(lines)
-	holdID := newHoldID()
+	holdID := ids.New("hold_")
 	var key, mode *string
 	if req.IdempotencyKey != "" {
 		key = &req.IdempotencyKey
@@ -410,15 +408,6 @@ func (l *Ledger) Extend(ctx context.Context, shopID, holdID string, ttl time.Dur
 	}
 	l.log.DebugContext(ctx, "hold extended", "shop_id", shopID, "hold_id", holdID, "expires_at", hold.ExpiresAt)
 	return hold, nil
-}
-
-var holdIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// newHoldID returns "hold_" and 26 random base32 characters (128 bits).
-func newHoldID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return "hold_" + strings.ToLower(holdIDEncoding.EncodeToString(b[:]))
 }
 
 // errShortfall rolls back the savepoint of a first attempt that came up short.

@@ -97,12 +97,8 @@ func (l *Ledger) dbError(what string, err error) error {
 		case pgLockNotAvailable, pgDeadlockDetected, pgSerializationFailure:
 			return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
 		}
-		return fmt.Errorf("%s: %w", what, err)
 	}
-	if database.IsUnavailable(err) {
-		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
+	return database.WrapError(what, err)
 }
 
 func pgErrorCode(err error) string {

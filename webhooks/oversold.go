@@ -86,7 +86,7 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 		ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: int32(limit + 1),
 	})
 	if err != nil {
-		return nil, oversoldDBError("list oversold orders", err)
+		return nil, database.WrapError("list oversold orders", err)
 	}
 	hasMore := len(rows) > limit
 	if hasMore {
@@ -95,7 +95,7 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 	if len(rows) == 0 {
 		exists, err := q.ShopExists(ctx, db, shopID)
 		if err != nil {
-			return nil, oversoldDBError("look up shop", err)
+			return nil, database.WrapError("look up shop", err)
 		}
 		if !exists {
 			return nil, fmt.Errorf("list oversold orders of %q: %w", shopID, inventory.ErrShopNotFound)
@@ -129,15 +129,6 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 type oversoldCursor struct {
 	CreatedAt time.Time `json:"t"`
 	ID        string    `json:"id"`
-}
-
-// oversoldDBError wraps err, marking a database that does not answer with
-// inventory.ErrUnavailable.
-func oversoldDBError(what string, err error) error {
-	if database.IsUnavailable(err) {
-		return fmt.Errorf("%s: %w: %w", what, inventory.ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
 
 // encodeOversoldCursor encodes c as an opaque cursor.

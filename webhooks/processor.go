@@ -2,8 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/ids"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
 )
@@ -163,10 +162,7 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 		return nil
 	})
 	if err != nil {
-		if database.IsUnavailable(err) {
-			err = fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
-		}
-		return "", fmt.Errorf("process event %s: %w", ev.ID, err)
+		return "", database.WrapError("process event "+ev.ID, err)
 	}
 	log.InfoContext(ctx, "stripe event processed", "outcome", string(outcome))
 	return outcome, nil
@@ -280,7 +276,7 @@ func (s settlement) paid(ctx context.Context) (Outcome, error) {
 func (s settlement) oversold(ctx context.Context, lines []inventory.Line, short *inventory.InsufficientStockError) (Outcome, error) {
 	linesJSON, _ := json.Marshal(lines)
 	shortJSON, _ := json.Marshal(short.Lines)
-	id := newID("ovs_")
+	id := ids.New("ovs_")
 	paymentIntent := s.sess.paymentIntentID()
 	refund := s.p.cfg.RefundOversold && paymentIntent != nil
 	err := s.p.queries.InsertOversoldOrder(ctx, s.tx, dbsqlc.InsertOversoldOrderParams{
@@ -346,12 +342,4 @@ func (s settlement) finish(ctx context.Context, status string, outcome Outcome, 
 		return "", fmt.Errorf("settle checkout: %w", err)
 	}
 	return outcome, nil
-}
-
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newID(prefix string) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return prefix + strings.ToLower(idEncoding.EncodeToString(b[:]))
 }

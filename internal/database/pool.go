@@ -69,6 +69,20 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 	return pool, nil
 }
 
+// ErrUnavailable is wrapped into errors caused by the database not answering
+// or dropping the connection. Whatever was asked did not happen, or its
+// outcome is unknown; callers must fail closed.
+var ErrUnavailable = errors.New("database unavailable")
+
+// WrapError wraps err with what was being done, marking it with
+// ErrUnavailable when the database could not be reached.
+func WrapError(what string, err error) error {
+	if IsUnavailable(err) {
+		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // IsUnavailable reports whether err means the database could not be reached
 // or dropped the connection (as opposed to a query that failed): callers
 // fail closed on it.
