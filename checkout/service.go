@@ -306,7 +306,6 @@ func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *sl
 	}
 }
 
-
 // refusedExpiry reports whether Stripe refused a session for its expires_at.
 func refusedExpiry(err error) bool {
 	var se *stripe.Error

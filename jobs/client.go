@@ -45,6 +45,9 @@ func NewInsertOnlyClient(db *pgxpool.Pool, logger *slog.Logger) (*river.Client[p
 // periodic reaper included. Start it with Start, and stop it with Stop (let
 // running jobs finish) then StopAndCancel: interrupted jobs are retried.
 func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*river.Client[pgx.Tx], error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewReapWorker(db, ledger))
 	river.AddWorker(workers, NewExpireSessionWorker(ledger, cfg.Sessions, cfg.Logger))

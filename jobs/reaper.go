@@ -22,10 +22,11 @@ type ReapArgs struct{}
 func (ReapArgs) Kind() string { return "reap_holds" }
 
 // InsertOpts keeps a second reap from queueing while one is waiting or
-// running.
+// running. A reap waiting to be retried does not count: a failed run must
+// not stop reaping for the length of its backoff.
 func (ReapArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled,
 	}}}
 }
 
@@ -51,13 +52,12 @@ func (w *ReapWorker) Work(ctx context.Context, job *river.Job[ReapArgs]) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	now := time.Now()
 	for {
-		var n int
+		var expired []inventory.ExpiredHold
 		err := pgx.BeginFunc(ctx, w.db, func(tx pgx.Tx) error {
-			expired, err := w.ledger.WithTx(tx).ExpireDue(ctx, now, reapBatch)
-			if err != nil {
+			var err error
+			if expired, err = w.ledger.WithTx(tx).ExpireDue(ctx, now, reapBatch); err != nil {
 				return err
 			}
-			n = len(expired)
 			var expire []river.InsertManyParams
 			for _, e := range expired {
 				if e.CheckoutSessionID != nil {
@@ -76,7 +76,8 @@ func (w *ReapWorker) Work(ctx context.Context, job *river.Job[ReapArgs]) error {
 		if err != nil {
 			return fmt.Errorf("reap holds: %w", err)
 		}
-		if n < reapBatch {
+		w.ledger.RecordExpired(ctx, expired)
+		if len(expired) < reapBatch {
 			return nil
 		}
 	}

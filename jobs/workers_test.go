@@ -1,0 +1,284 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/stripe/stripe-go/v79"
+
+	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/jobs"
+)
+
+// expiredHoldWithSession returns a hold of 2 units of SKU "A" (stock 5) that
+// lapsed and was closed as expired, its stock given back, with an open
+// session on the fake. Only the hold's own shop is touched: no reaper runs.
+func expiredHoldWithSession(t *testing.T, f *fixture, sessions *fakeSessions, sessionID string) *inventory.Hold {
+	t.Helper()
+	f.stock(t, "A", 5)
+	h := f.reserve(t, time.Hour, 2, "A")
+	f.setSession(t, []string{h.ID}, []string{sessionID})
+	sessions.add(sessionID)
+	f.makeDue(t, h.ID)
+	// Releasing a lapsed hold closes it as expired, as the reaper would.
+	if _, err := f.ledger.Release(context.Background(), f.shopID, h.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.statuses(t)[h.ID]; st != "expired" {
+		t.Fatalf("hold %s, want expired", st)
+	}
+	return h
+}
+
+// shopSnapshot is everything of a shop's stock and holds a worker could
+// change.
+type shopSnapshot struct {
+	movements     int
+	onHand, resvd int64
+	holds         map[string]string
+	updatedAt     time.Time
+}
+
+func snapshot(t *testing.T, f *fixture, holdID string) shopSnapshot {
+	t.Helper()
+	s := shopSnapshot{movements: f.movementCount(t), holds: f.statuses(t)}
+	s.onHand, s.resvd = f.rawReserved(t, "A")
+	if err := f.pool.QueryRow(context.Background(), `SELECT updated_at FROM holds WHERE shop_id = $1 AND id = $2`, f.shopID, holdID).Scan(&s.updatedAt); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s shopSnapshot) equal(o shopSnapshot) bool {
+	if s.movements != o.movements || s.onHand != o.onHand || s.resvd != o.resvd || !s.updatedAt.Equal(o.updatedAt) || len(s.holds) != len(o.holds) {
+		return false
+	}
+	for k, v := range s.holds {
+		if o.holds[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func workExpireSession(t *testing.T, f *fixture, sessions *fakeSessions, args jobs.ExpireSessionArgs) outcome {
+	t.Helper()
+	return runWorker(t, f.pool, river.Worker[jobs.ExpireSessionArgs](jobs.NewExpireSessionWorker(f.ledger, sessions, discard)), args)
+}
+
+func TestExpireSessionWorker(t *testing.T) {
+	t.Parallel()
+
+	t.Run("expired on Stripe", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newFakeSessions()
+		h := expiredHoldWithSession(t, f, sessions, "cs_ok")
+		before := snapshot(t, f, h.ID)
+
+		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_ok"})
+		if !o.Completed {
+			t.Errorf("job %+v, want completed", o)
+		}
+		if e, g := sessions.counts("cs_ok"); e != 1 || g != 0 {
+			t.Errorf("Expire called %d times and Get %d, want 1 and 0", e, g)
+		}
+		if st := sessions.statusOf("cs_ok"); st != stripe.CheckoutSessionStatusExpired {
+			t.Errorf("session %s, want expired", st)
+		}
+		if after := snapshot(t, f, h.ID); !before.equal(after) {
+			t.Errorf("the worker changed the shop: %+v, then %+v", before, after)
+		}
+		f.requireLedgerClean(t)
+	})
+
+	// The customer paid while the hold lapsed: Stripe refuses to expire a
+	// complete session, and the webhook settles the order. The hold's stock
+	// was given back once, at expiry; the job must not touch it again.
+	t.Run("paid meanwhile", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newFakeSessions()
+		h := expiredHoldWithSession(t, f, sessions, "cs_paid")
+		sessions.setStatus("cs_paid", stripe.CheckoutSessionStatusComplete)
+		before := snapshot(t, f, h.ID)
+		if before.resvd != 0 || before.onHand != 5 {
+			t.Fatalf("after expiry: on hand %d, reserved %d; want 5 and 0", before.onHand, before.resvd)
+		}
+
+		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_paid"})
+		if !o.Completed {
+			t.Errorf("job %+v, want completed (nil error)", o)
+		}
+		if e, g := sessions.counts("cs_paid"); e != 1 || g != 1 {
+			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
+		}
+		if after := snapshot(t, f, h.ID); !before.equal(after) {
+			t.Errorf("the worker changed the shop: %+v, then %+v", before, after)
+		}
+		if n := f.releaseMovements(t)[h.ID]; n != 1 {
+			t.Errorf("%d RELEASE movements for the hold, want the expiry's 1", n)
+		}
+		f.requireLedgerClean(t)
+	})
+
+	t.Run("already expired on Stripe", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newFakeSessions()
+		h := expiredHoldWithSession(t, f, sessions, "cs_gone")
+		sessions.setStatus("cs_gone", stripe.CheckoutSessionStatusExpired)
+		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_gone"})
+		if !o.Completed {
+			t.Errorf("job %+v, want completed", o)
+		}
+		if e, g := sessions.counts("cs_gone"); e != 1 || g != 1 {
+			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
+		}
+	})
+
+	// Stripe failed to expire a session that is still open: the customer
+	// could still pay for released stock, so the job must be retried.
+	t.Run("still open is retried", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newFakeSessions()
+		h := expiredHoldWithSession(t, f, sessions, "cs_open")
+		sessions.failExpire("cs_open", errStripeDown)
+		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_open"})
+		if !o.Retried {
+			t.Errorf("job %+v, want failed, to be retried", o)
+		}
+		if !strings.Contains(o.Err, "cs_open") || !strings.Contains(o.Err, errStripeDown.Error()) {
+			t.Errorf("job error %q, want one naming the session and Stripe's error", o.Err)
+		}
+		if e, g := sessions.counts("cs_open"); e != 1 || g != 1 {
+			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
+		}
+	})
+
+	t.Run("Stripe unreachable is retried", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newFakeSessions()
+		h := expiredHoldWithSession(t, f, sessions, "cs_down")
+		sessions.failExpire("cs_down", errStripeDown)
+		sessions.failGet("cs_down", errStripeDown)
+		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_down"})
+		if !o.Retried || !strings.Contains(o.Err, errStripeDown.Error()) {
+			t.Errorf("job %+v, want failed with Stripe's error, to be retried", o)
+		}
+	})
+
+	// A committed hold's session is what the customer paid through; it is
+	// never expired.
+	t.Run("committed hold", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newFakeSessions()
+		f.stock(t, "A", 5)
+		h := f.reserve(t, time.Hour, 2, "A")
+		f.setSession(t, []string{h.ID}, []string{"cs_sold"})
+		sessions.add("cs_sold")
+		if _, err := f.ledger.Commit(context.Background(), f.shopID, h.ID, "order-1"); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, f, h.ID)
+		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_sold"})
+		if !o.Completed {
+			t.Errorf("job %+v, want completed", o)
+		}
+		if e, g := sessions.counts("cs_sold"); e != 0 || g != 0 {
+			t.Errorf("Expire called %d times and Get %d, want never", e, g)
+		}
+		if after := snapshot(t, f, h.ID); !before.equal(after) {
+			t.Errorf("the worker changed the shop: %+v, then %+v", before, after)
+		}
+	})
+}
+
+func TestRefundOversoldWorker(t *testing.T) {
+	t.Parallel()
+	args := jobs.RefundOversoldArgs{ShopID: "shop-1", OversoldID: "ovs_1", PaymentIntentID: "pi_123", EventID: "evt_abc"}
+
+	t.Run("refunds with the event's idempotency key", func(t *testing.T) {
+		t.Parallel()
+		refunds := &fakeRefunds{}
+		o := runWorker(t, testdb.Pool(t), river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(refunds, discard)), args)
+		if !o.Completed {
+			t.Fatalf("job %+v, want completed", o)
+		}
+		calls := refunds.made()
+		if len(calls) != 1 {
+			t.Fatalf("%d refunds, want 1", len(calls))
+		}
+		p := calls[0]
+		if p.PaymentIntent == nil || *p.PaymentIntent != "pi_123" {
+			t.Errorf("refund payment intent %v, want pi_123", p.PaymentIntent)
+		}
+		if p.IdempotencyKey == nil || *p.IdempotencyKey != "checkoutd-refund-evt_abc" {
+			t.Errorf("idempotency key %v, want checkoutd-refund-evt_abc", p.IdempotencyKey)
+		}
+		if p.Metadata["shop_id"] != "shop-1" || p.Metadata["oversold_id"] != "ovs_1" {
+			t.Errorf("metadata %v, want shop_id and oversold_id", p.Metadata)
+		}
+		if p.Context == nil {
+			t.Error("refund request carries no context: a stopping worker cannot cancel it")
+		}
+	})
+
+	// A failed refund is retried, with the same key, so Stripe refunds once
+	// however often the job runs.
+	t.Run("failure is retried with the same key", func(t *testing.T) {
+		t.Parallel()
+		pool := testdb.Pool(t)
+		refunds := &fakeRefunds{err: errStripeDown}
+		w := river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(refunds, discard))
+		o := runWorker(t, pool, w, args)
+		if !o.Retried || !strings.Contains(o.Err, errStripeDown.Error()) || !strings.Contains(o.Err, "ovs_1") {
+			t.Errorf("job %+v, want failed with Stripe's error naming the order, to be retried", o)
+		}
+		refunds.fail(nil)
+		if o := runWorker(t, pool, w, args); !o.Completed {
+			t.Errorf("second run %+v, want completed", o)
+		}
+		calls := refunds.made()
+		if len(calls) != 2 || *calls[0].IdempotencyKey != *calls[1].IdempotencyKey {
+			t.Errorf("%d refund attempts; their idempotency keys must match", len(calls))
+		}
+	})
+}
+
+func TestOversoldAlertWorker(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	o := runWorker(t, testdb.Pool(t), river.Worker[jobs.OversoldAlertArgs](jobs.NewOversoldAlertWorker(logger)),
+		jobs.OversoldAlertArgs{ShopID: "shop-1", OversoldID: "ovs_1", CheckoutID: "chk_1"})
+	if !o.Completed {
+		t.Fatalf("job %+v, want completed", o)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil {
+		t.Fatalf("one JSON log line expected, got %q: %v", logs.String(), err)
+	}
+	if line["level"] != "ERROR" || line["shop_id"] != "shop-1" || line["oversold_id"] != "ovs_1" || line["checkout_id"] != "chk_1" {
+		t.Errorf("alert log %v, want level ERROR with shop_id, oversold_id and checkout_id", line)
+	}
+}
+
+// Every job's kind is stable: jobs already queued must still find their
+// worker after a deploy.
+func TestJobKinds(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[river.JobArgs]string{
+		jobs.ReapArgs{}:           "reap_holds",
+		jobs.ExpireSessionArgs{}:  "expire_checkout_session",
+		jobs.OversoldAlertArgs{}:  "oversold_alert",
+		jobs.RefundOversoldArgs{}: "refund_oversold",
+	} {
+		if got := args.Kind(); got != want {
+			t.Errorf("%T kind %q, want %q", args, got, want)
+		}
+	}
+}
