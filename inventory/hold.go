@@ -179,6 +179,9 @@ func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, re
 		IdempotencyKey: key,
 		Reference:      req.Reference,
 		CheckoutMode:   mode,
+		// Lines this hold leaves at or below their threshold get a low-stock
+		// check, in the same statement.
+		DefaultThreshold: l.cfg.DefaultLowStockThreshold,
 	})
 	if err != nil {
 		return nil, false, nil, l.dbError("reserve", err)

@@ -42,21 +42,24 @@ line AS (
     -- how much more it may backorder, bounded both by the default row's limit
     -- (less what that row already backordered) and by the line's limit less
     -- what the line as a whole is short.
-    SELECT n.sku, n.variant_key, n.quantity,
+    SELECT n.sku, n.variant_key, n.quantity, n.net, n.low_stock_threshold,
            greatest(n.net, 0) AS free,
            greatest(least(n.default_room, n.backorder_limit + least(n.net, 0)), 0) AS backorder_room
     FROM (
-        -- The safety stock is looked up by the full key on purpose: a join
-        -- here can be planned as a scan of every line of the shop.
+        -- The line's settings are looked up by the full key (LATERAL) on
+        -- purpose: a plain join here can be planned as a scan of every line
+        -- of the shop.
         SELECT q.sku, q.variant_key, q.quantity,
-               coalesce(sum(v.unreserved), 0) - coalesce((
-                   SELECT sl.safety_stock FROM stock_lines sl
-                   WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
-               ), 0) AS net,
+               coalesce(sum(v.unreserved), 0) - coalesce(max(sl.safety_stock), 0) AS net,
+               coalesce(max(sl.low_stock_threshold), sqlc.arg(default_threshold)::bigint) AS low_stock_threshold,
                coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0) AS default_room,
                coalesce(sum(v.backorder_limit), 0) AS backorder_limit
         FROM req q
         LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
+        LEFT JOIN LATERAL (
+            SELECT sl.safety_stock, sl.low_stock_threshold FROM stock_lines sl
+            WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = q.sku AND sl.variant_key = q.variant_key
+        ) sl ON true
         GROUP BY q.sku, q.variant_key, q.quantity
     ) n
 ),
@@ -131,6 +134,15 @@ recorded AS (
     INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
     SELECT sqlc.arg(shop_id), t.sku, t.variant_key, t.location_id, 'RESERVATION', t.quantity, sqlc.arg(reference), sqlc.arg(hold_id)
     FROM taken t
+),
+-- Lines this hold leaves at or below their low-stock threshold get a check,
+-- in this transaction. Most holds leave plenty and write nothing here.
+low AS (
+    INSERT INTO stock_checks (shop_id, sku, variant_key)
+    SELECT sqlc.arg(shop_id), l.sku, l.variant_key
+    FROM line l, new_hold
+    WHERE l.net - l.quantity <= l.low_stock_threshold
+    ON CONFLICT DO NOTHING
 )
 SELECT l.sku::text AS sku,
        l.variant_key::text AS variant_key,

@@ -484,21 +484,24 @@ line AS (
     -- how much more it may backorder, bounded both by the default row's limit
     -- (less what that row already backordered) and by the line's limit less
     -- what the line as a whole is short.
-    SELECT n.sku, n.variant_key, n.quantity,
+    SELECT n.sku, n.variant_key, n.quantity, n.net, n.low_stock_threshold,
            greatest(n.net, 0) AS free,
            greatest(least(n.default_room, n.backorder_limit + least(n.net, 0)), 0) AS backorder_room
     FROM (
-        -- The safety stock is looked up by the full key on purpose: a join
-        -- here can be planned as a scan of every line of the shop.
+        -- The line's settings are looked up by the full key (LATERAL) on
+        -- purpose: a plain join here can be planned as a scan of every line
+        -- of the shop.
         SELECT q.sku, q.variant_key, q.quantity,
-               coalesce(sum(v.unreserved), 0) - coalesce((
-                   SELECT sl.safety_stock FROM stock_lines sl
-                   WHERE sl.shop_id = $1 AND sl.sku = q.sku AND sl.variant_key = q.variant_key
-               ), 0) AS net,
+               coalesce(sum(v.unreserved), 0) - coalesce(max(sl.safety_stock), 0) AS net,
+               coalesce(max(sl.low_stock_threshold), $5::bigint) AS low_stock_threshold,
                coalesce(sum(v.backorder_limit + least(v.unreserved, 0)) FILTER (WHERE v.location_id = 'default'), 0) AS default_room,
                coalesce(sum(v.backorder_limit), 0) AS backorder_limit
         FROM req q
         LEFT JOIN levels v ON v.sku = q.sku AND v.variant_key = q.variant_key
+        LEFT JOIN LATERAL (
+            SELECT sl.safety_stock, sl.low_stock_threshold FROM stock_lines sl
+            WHERE sl.shop_id = $1 AND sl.sku = q.sku AND sl.variant_key = q.variant_key
+        ) sl ON true
         GROUP BY q.sku, q.variant_key, q.quantity
     ) n
 ),
@@ -543,9 +546,9 @@ verdict AS (
 ),
 new_hold AS (
     INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference, checkout_mode)
-    SELECT $1, $5, 'active',
-           now() + make_interval(secs => $6::int),
-           $7, $8, $9
+    SELECT $1, $6, 'active',
+           now() + make_interval(secs => $7::int),
+           $8, $9, $10
     FROM verdict
     WHERE verdict.ok
     ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -558,7 +561,7 @@ taken AS (
 ),
 inserted_allocations AS (
     INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered)
-    SELECT $1, $5, t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
+    SELECT $1, $6, t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
     FROM taken t
 ),
 reserved AS (
@@ -571,8 +574,15 @@ reserved AS (
 ),
 recorded AS (
     INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
-    SELECT $1, t.sku, t.variant_key, t.location_id, 'RESERVATION', t.quantity, $8, $5
+    SELECT $1, t.sku, t.variant_key, t.location_id, 'RESERVATION', t.quantity, $9, $6
     FROM taken t
+),
+low AS (
+    INSERT INTO stock_checks (shop_id, sku, variant_key)
+    SELECT $1, l.sku, l.variant_key
+    FROM line l, new_hold
+    WHERE l.net - l.quantity <= l.low_stock_threshold
+    ON CONFLICT DO NOTHING
 )
 SELECT l.sku::text AS sku,
        l.variant_key::text AS variant_key,
@@ -593,15 +603,16 @@ ORDER BY l.sku, l.variant_key, loc.priority, t.location_id
 `
 
 type ReserveHoldParams struct {
-	ShopID         string
-	Skus           []string
-	VariantKeys    []string
-	Quantities     []int64
-	HoldID         string
-	TtlSeconds     int32
-	IdempotencyKey *string
-	Reference      string
-	CheckoutMode   *string
+	ShopID           string
+	Skus             []string
+	VariantKeys      []string
+	Quantities       []int64
+	DefaultThreshold int64
+	HoldID           string
+	TtlSeconds       int32
+	IdempotencyKey   *string
+	Reference        string
+	CheckoutMode     *string
 }
 
 type ReserveHoldRow struct {
@@ -636,12 +647,15 @@ type ReserveHoldRow struct {
 // Returns one row per line (location_id ”) when the hold was not placed,
 // either for want of stock (placed = false) or because the idempotency key is
 // already taken; and one row per allocation when it was placed.
+// Lines this hold leaves at or below their low-stock threshold get a check,
+// in this transaction. Most holds leave plenty and write nothing here.
 func (q *Queries) ReserveHold(ctx context.Context, db DBTX, arg ReserveHoldParams) ([]ReserveHoldRow, error) {
 	rows, err := db.Query(ctx, reserveHold,
 		arg.ShopID,
 		arg.Skus,
 		arg.VariantKeys,
 		arg.Quantities,
+		arg.DefaultThreshold,
 		arg.HoldID,
 		arg.TtlSeconds,
 		arg.IdempotencyKey,

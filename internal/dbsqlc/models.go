@@ -8,6 +8,29 @@ import (
 	"time"
 )
 
+type Alert struct {
+	ShopID     string
+	ID         string
+	Kind       string
+	Sku        *string
+	VariantKey *string
+	Available  *int64
+	Threshold  *int64
+	OversoldID *string
+	Message    string
+	CreatedAt  time.Time
+}
+
+type AlertDelivery struct {
+	ShopID      string
+	AlertID     string
+	Channel     string
+	Status      string
+	Attempts    int32
+	LastError   *string
+	DeliveredAt *time.Time
+}
+
 type ApiKey struct {
 	ShopID     string
 	ID         string
@@ -113,6 +136,13 @@ type Shop struct {
 	CreatedAt time.Time
 }
 
+type StockCheck struct {
+	ShopID      string
+	Sku         string
+	VariantKey  string
+	RequestedAt time.Time
+}
+
 type StockLevel struct {
 	ShopID         string
 	Sku            string
@@ -143,6 +173,7 @@ type StockLine struct {
 	LowStockThreshold *int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	LowStockAlertedAt *time.Time
 }
 
 type StripeEvent struct {

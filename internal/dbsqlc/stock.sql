@@ -140,6 +140,15 @@ recorded AS (
            t.new_on_hand - t.old_on_hand, sqlc.arg(reference), sqlc.arg(notes), sqlc.arg(created_by)
     FROM target t, changed
     RETURNING id, quantity, created_at
+),
+-- A change that lowers stock asks for a low-stock check of the line, in this
+-- transaction; the check decides whether it is low.
+low AS (
+    INSERT INTO stock_checks (shop_id, sku, variant_key)
+    SELECT sqlc.arg(shop_id), sqlc.arg(sku), sqlc.arg(variant_key)
+    FROM target t, changed
+    WHERE t.new_on_hand < t.old_on_hand
+    ON CONFLICT DO NOTHING
 )
 SELECT t.old_on_hand::bigint AS old_on_hand,
        t.reserved::bigint AS reserved,

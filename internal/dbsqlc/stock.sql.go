@@ -43,6 +43,13 @@ recorded AS (
            t.new_on_hand - t.old_on_hand, $8, $9, $10
     FROM target t, changed
     RETURNING id, quantity, created_at
+),
+low AS (
+    INSERT INTO stock_checks (shop_id, sku, variant_key)
+    SELECT $1, $2, $3
+    FROM target t, changed
+    WHERE t.new_on_hand < t.old_on_hand
+    ON CONFLICT DO NOTHING
 )
 SELECT t.old_on_hand::bigint AS old_on_hand,
        t.reserved::bigint AS reserved,
@@ -82,6 +89,8 @@ type ApplyStockChangeRow struct {
 // in the same statement. A change may not push on_hand below what the row has
 // reserved, unless it raises on_hand (receiving stock into a backordered row is
 // always welcome); when it would, nothing is written and ok is false.
+// A change that lowers stock asks for a low-stock check of the line, in this
+// transaction; the check decides whether it is low.
 func (q *Queries) ApplyStockChange(ctx context.Context, db DBTX, arg ApplyStockChangeParams) (ApplyStockChangeRow, error) {
 	row := db.QueryRow(ctx, applyStockChange,
 		arg.ShopID,
@@ -529,7 +538,7 @@ SET safety_stock = coalesce($1, safety_stock),
     low_stock_threshold = coalesce($2, low_stock_threshold),
     updated_at = now()
 WHERE shop_id = $3 AND sku = $4 AND variant_key = $5
-RETURNING shop_id, sku, variant_key, safety_stock, low_stock_threshold, created_at, updated_at
+RETURNING shop_id, sku, variant_key, safety_stock, low_stock_threshold, created_at, updated_at, low_stock_alerted_at
 `
 
 type UpdateStockLineSettingsParams struct {
@@ -557,6 +566,7 @@ func (q *Queries) UpdateStockLineSettings(ctx context.Context, db DBTX, arg Upda
 		&i.LowStockThreshold,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LowStockAlertedAt,
 	)
 	return i, err
 }
