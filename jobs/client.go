@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -27,6 +28,15 @@ type Config struct {
 	// oversold orders.
 	Sessions checkout.Sessions
 	Refunds  Refunds
+	// LowStockCheckInterval is how often requested low-stock checks are run
+	// (LOW_STOCK_CHECK_INTERVAL, default 5s).
+	LowStockCheckInterval time.Duration
+	// LowStockAlertInterval is the least time between two low-stock alerts
+	// of one line (LOW_STOCK_ALERT_INTERVAL, default 24h).
+	LowStockAlertInterval time.Duration
+	// AlertChannels are where alerts are delivered; with none, alerts are
+	// recorded and sent nowhere.
+	AlertChannels alerts.Channels
 	// Logger receives structured logs.
 	Logger *slog.Logger
 }
@@ -42,17 +52,26 @@ func NewInsertOnlyClient(db *pgxpool.Pool, logger *slog.Logger) (*river.Client[p
 }
 
 // NewWorkerClient returns a River client that runs every checkoutd job, the
-// periodic reaper included. Start it with Start, and stop it with Stop (let
-// running jobs finish) then StopAndCancel: interrupted jobs are retried.
+// periodic reaper and low-stock check included. Start it with Start, and
+// stop it with Stop (let running jobs finish) then StopAndCancel:
+// interrupted jobs are retried.
 func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*river.Client[pgx.Tx], error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.LowStockCheckInterval == 0 {
+		cfg.LowStockCheckInterval = 5 * time.Second
+	}
+	alerter := alerts.New(ledger, alerts.Config{
+		Interval: cfg.LowStockAlertInterval, Channels: cfg.AlertChannels, Logger: cfg.Logger,
+	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewReapWorker(db, ledger))
 	river.AddWorker(workers, NewExpireSessionWorker(ledger, cfg.Sessions, cfg.Logger))
-	river.AddWorker(workers, NewOversoldAlertWorker(cfg.Logger))
+	river.AddWorker(workers, NewOversoldAlertWorker(db, alerter, cfg.Logger))
 	river.AddWorker(workers, NewRefundOversoldWorker(cfg.Refunds, cfg.Logger))
+	river.AddWorker(workers, NewCheckStockWorker(db, alerter))
+	river.AddWorker(workers, NewDeliverAlertWorker(db, alerter))
 	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{
 		Logger:  cfg.Logger,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -61,6 +80,9 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.ReaperInterval), func() (river.JobArgs, *river.InsertOpts) {
 				return ReapArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "reap_holds", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.LowStockCheckInterval), func() (river.JobArgs, *river.InsertOpts) {
+				return CheckStockArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: "check_low_stock", RunOnStart: true}),
 		},
 	})
 	if err != nil {

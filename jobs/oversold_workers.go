@@ -5,27 +5,53 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v79"
+
+	"github.com/checkoutd/checkoutd/alerts"
 )
 
-// OversoldAlertWorker tells people about an oversold order. Until the alert
-// channels exist it logs the order at error level, which alerting on logs
-// picks up; the job records that the alert went out.
+// OversoldAlertWorker tells people about an oversold order: it records the
+// order's alert and, in the same transaction, enqueues a delivery job per
+// alert channel. It also logs the order at error level, which alerting on
+// logs picks up whether or not any channel is configured.
 type OversoldAlertWorker struct {
 	river.WorkerDefaults[OversoldAlertArgs]
-	log *slog.Logger
+	db      *pgxpool.Pool
+	alerter *alerts.Alerter
+	log     *slog.Logger
 }
 
 // NewOversoldAlertWorker returns the worker.
-func NewOversoldAlertWorker(logger *slog.Logger) *OversoldAlertWorker {
-	return &OversoldAlertWorker{log: logger}
+func NewOversoldAlertWorker(db *pgxpool.Pool, alerter *alerts.Alerter, logger *slog.Logger) *OversoldAlertWorker {
+	return &OversoldAlertWorker{db: db, alerter: alerter, log: logger}
 }
 
-// Work raises the alert.
+// Work raises the alert. The order has one alert however often the job
+// runs: a run after the alert committed finds it and enqueues nothing.
 func (w *OversoldAlertWorker) Work(ctx context.Context, job *river.Job[OversoldAlertArgs]) error {
-	w.log.ErrorContext(ctx, "ALERT: a paid order was oversold; see checkoutd oversold list",
-		"shop_id", job.Args.ShopID, "oversold_id", job.Args.OversoldID, "checkout_id", job.Args.CheckoutID)
+	a := job.Args
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	var raised *alerts.Raised
+	err := pgx.BeginFunc(ctx, w.db, func(tx pgx.Tx) error {
+		var err error
+		if raised, err = w.alerter.RaiseOversold(ctx, tx, a.ShopID, a.OversoldID, a.CheckoutID); err != nil || raised == nil {
+			return err
+		}
+		return enqueueDeliveries(ctx, client, tx, raised.Deliveries)
+	})
+	if err != nil {
+		return fmt.Errorf("raise alert of oversold order %s: %w", a.OversoldID, err)
+	}
+	log := w.log.With("shop_id", a.ShopID, "oversold_id", a.OversoldID, "checkout_id", a.CheckoutID)
+	if raised == nil {
+		log.InfoContext(ctx, "oversold order already alerted")
+		return nil
+	}
+	log.ErrorContext(ctx, "ALERT: a paid order was oversold; see checkoutd oversold list",
+		"alert_id", raised.AlertID, "deliveries", len(raised.Deliveries))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
@@ -251,10 +252,13 @@ func TestRefundOversoldWorker(t *testing.T) {
 
 func TestOversoldAlertWorker(t *testing.T) {
 	t.Parallel()
+	f := newFixture(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	o := runWorker(t, testdb.Pool(t), river.Worker[jobs.OversoldAlertArgs](jobs.NewOversoldAlertWorker(logger)),
-		jobs.OversoldAlertArgs{ShopID: "shop-1", OversoldID: "ovs_1", CheckoutID: "chk_1"})
+	alerter := alerts.New(f.ledger, alerts.Config{Logger: discard})
+	w := river.Worker[jobs.OversoldAlertArgs](jobs.NewOversoldAlertWorker(f.pool, alerter, logger))
+	args := jobs.OversoldAlertArgs{ShopID: f.shopID, OversoldID: "ovs_1", CheckoutID: "chk_1"}
+	o := runWorker(t, f.pool, w, args)
 	if !o.Completed {
 		t.Fatalf("job %+v, want completed", o)
 	}
@@ -262,8 +266,19 @@ func TestOversoldAlertWorker(t *testing.T) {
 	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil {
 		t.Fatalf("one JSON log line expected, got %q: %v", logs.String(), err)
 	}
-	if line["level"] != "ERROR" || line["shop_id"] != "shop-1" || line["oversold_id"] != "ovs_1" || line["checkout_id"] != "chk_1" {
+	if line["level"] != "ERROR" || line["shop_id"] != f.shopID || line["oversold_id"] != "ovs_1" || line["checkout_id"] != "chk_1" {
 		t.Errorf("alert log %v, want level ERROR with shop_id, oversold_id and checkout_id", line)
+	}
+	// The alert is recorded once, however often the job runs.
+	if o := runWorker(t, f.pool, w, args); !o.Completed {
+		t.Fatalf("second run %+v, want completed", o)
+	}
+	var n int
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM alerts WHERE shop_id = $1 AND oversold_id = 'ovs_1'`, f.shopID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d alerts of the order, want 1", n)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v79/refund"
 
+	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
@@ -94,6 +95,10 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		"lock_timeout", a.cfg.LockTimeout().String(),
 		"skip_inventory_validation", a.cfg.SkipInventoryValidation,
 		"database_max_conns", a.cfg.DatabaseMaxConns,
+		"low_stock_check_interval", a.cfg.LowStockCheckInterval.String(),
+		"low_stock_alert_interval", a.cfg.LowStockAlertInterval.String(),
+		// Which channels are on, never their URLs: Slack's is a secret.
+		"alert_channels", alertChannels(a).Names(),
 	)
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
@@ -113,6 +118,10 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 			Sessions:       sessions,
 			Refunds:        &refund.Client{B: checkout.StripeBackend(stripeCfg), Key: a.cfg.StripeSecretKey},
 			Logger:         a.logger,
+
+			LowStockCheckInterval: a.cfg.LowStockCheckInterval,
+			LowStockAlertInterval: a.cfg.LowStockAlertInterval,
+			AlertChannels:         alertChannels(a),
 		})
 		if err != nil {
 			return err
@@ -158,6 +167,7 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, pool *pgxpool
 	}, a.logger)
 	api.Mount(srv.Router())
 	api.MountOversold(srv.Router(), pool)
+	api.MountAlerts(srv.Router(), pool)
 	api.MountWebhooks(srv.Router(),
 		webhooks.NewVerifier(a.cfg.StripeWebhookSecret, webhooks.DefaultTolerance),
 		webhooks.NewProcessor(pool, ledger, webhooks.Config{
@@ -172,6 +182,15 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, pool *pgxpool
 		SkipInventoryValidation: a.cfg.SkipInventoryValidation,
 		Logger:                  a.logger,
 	}))
+}
+
+// alertChannels are the alert channels the configuration turns on.
+func alertChannels(a *app) alerts.Channels {
+	return alerts.Channels{
+		SlackWebhookURL: a.cfg.SlackWebhookURL,
+		WebhookURL:      a.cfg.AlertWebhookURL,
+		WebhookSecret:   a.cfg.AlertWebhookSecret,
+	}
 }
 
 // stopWorkers lets running jobs finish for jobsSoftStop, then cancels the

@@ -78,6 +78,19 @@ type Config struct {
 	JobWorkers int
 	// ReaperInterval is how often lapsed holds are reaped.
 	ReaperInterval time.Duration
+	// LowStockCheckInterval is how often requested low-stock checks run.
+	LowStockCheckInterval time.Duration
+	// LowStockAlertInterval is the least time between two low-stock alerts
+	// of one stock line.
+	LowStockAlertInterval time.Duration
+	// SlackWebhookURL is the Slack incoming webhook alerts are posted to;
+	// empty sends none there.
+	SlackWebhookURL string
+	// AlertWebhookURL receives alerts as signed JSON; empty sends none.
+	AlertWebhookURL string
+	// AlertWebhookSecret signs what AlertWebhookURL receives; set whenever
+	// AlertWebhookURL is.
+	AlertWebhookSecret string
 }
 
 // AsyncPaymentHold is how long a hold keeps its stock after a checkout
@@ -154,6 +167,11 @@ type env struct {
 	StripeRefundOversold     string `envconfig:"STRIPE_REFUND_OVERSOLD" default:"0"`
 	JobWorkers               string `envconfig:"JOB_WORKERS" default:"10"`
 	ReaperInterval           string `envconfig:"REAPER_INTERVAL" default:"30s"`
+	LowStockCheckInterval    string `envconfig:"LOW_STOCK_CHECK_INTERVAL" default:"5s"`
+	LowStockAlertInterval    string `envconfig:"LOW_STOCK_ALERT_INTERVAL" default:"24h"`
+	SlackWebhookURL          string `envconfig:"SLACK_WEBHOOK_URL"`
+	AlertWebhookURL          string `envconfig:"ALERT_WEBHOOK_URL"`
+	AlertWebhookSecret       string `envconfig:"ALERT_WEBHOOK_SECRET"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -243,6 +261,25 @@ func (e env) parse() (Config, error) {
 		return Config{}, &Error{Name: "STRIPE_REFUND_OVERSOLD", Value: e.StripeRefundOversold, Problem: "is not allowed", Allowed: "use 0 or 1"}
 	}
 
+	if c.LowStockCheckInterval, err = parseDuration("LOW_STOCK_CHECK_INTERVAL", e.LowStockCheckInterval, time.Second, time.Hour, "1s to 1h, such as 5s"); err != nil {
+		return Config{}, err
+	}
+	if c.LowStockAlertInterval, err = parseDuration("LOW_STOCK_ALERT_INTERVAL", e.LowStockAlertInterval, time.Minute, 720*time.Hour, "1m to 720h, such as 24h"); err != nil {
+		return Config{}, err
+	}
+	if e.SlackWebhookURL != "" && !httpURL(e.SlackWebhookURL) {
+		return Config{}, &Error{Name: "SLACK_WEBHOOK_URL", Value: e.SlackWebhookURL, Problem: "is not a URL", Allowed: "use the http(s) URL of a Slack incoming webhook, such as https://hooks.slack.com/services/..."}
+	}
+	c.SlackWebhookURL = e.SlackWebhookURL
+	if e.AlertWebhookURL != "" && !httpURL(e.AlertWebhookURL) {
+		return Config{}, &Error{Name: "ALERT_WEBHOOK_URL", Value: e.AlertWebhookURL, Problem: "is not a URL", Allowed: "use an http(s) URL such as https://alerts.example.com/checkoutd"}
+	}
+	c.AlertWebhookURL = e.AlertWebhookURL
+	if e.AlertWebhookURL != "" && e.AlertWebhookSecret == "" {
+		return Config{}, &Error{Name: "ALERT_WEBHOOK_SECRET", Problem: problemUnset, Allowed: "set it whenever ALERT_WEBHOOK_URL is set (alerts are signed with it), e.g. to the output of openssl rand -hex 32"}
+	}
+	c.AlertWebhookSecret = e.AlertWebhookSecret
+
 	switch e.LogLevel {
 	case "debug":
 		c.LogLevel = slog.LevelDebug
@@ -269,6 +306,22 @@ func (e env) parse() (Config, error) {
 	c.LockTimeoutMillis = int(lockMS)
 
 	return c, nil
+}
+
+// parseDuration parses a Go duration in [lo, hi]; allowed words the range
+// and an example for the error.
+func parseDuration(name, value string, lo, hi time.Duration, allowed string) (time.Duration, error) {
+	d, err := time.ParseDuration(value)
+	if err != nil || d < lo || d > hi {
+		return 0, &Error{Name: name, Value: value, Problem: "is not allowed", Allowed: "use a duration from " + allowed}
+	}
+	return d, nil
+}
+
+// httpURL reports whether s is an absolute http or https URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // parseInt parses a base-10 integer in [lo, hi]; hi < lo means no upper bound.

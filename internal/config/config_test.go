@@ -61,6 +61,8 @@ func TestLoadDefaults(t *testing.T) {
 		AsyncPaymentHoldHours:    72,
 		JobWorkers:               10,
 		ReaperInterval:           30 * time.Second,
+		LowStockCheckInterval:    5 * time.Second,
+		LowStockAlertInterval:    24 * time.Hour,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -85,6 +87,11 @@ func TestLoadValues(t *testing.T) {
 		"LOG_LEVEL":                   "debug",
 		"DATABASE_MAX_CONNS":          "1000",
 		"INVENTORY_LOCK_TIMEOUT_MS":   "50",
+		"LOW_STOCK_CHECK_INTERVAL":    "1s",
+		"LOW_STOCK_ALERT_INTERVAL":    "90m",
+		"SLACK_WEBHOOK_URL":           "https://hooks.slack.com/services/T0/B0/x",
+		"ALERT_WEBHOOK_URL":           "http://127.0.0.1:9999/alerts",
+		"ALERT_WEBHOOK_SECRET":        "s3cret",
 	})
 	got, err := Load()
 	if err != nil {
@@ -104,6 +111,11 @@ func TestLoadValues(t *testing.T) {
 		AsyncPaymentHoldHours:    72,
 		JobWorkers:               10,
 		ReaperInterval:           30 * time.Second,
+		LowStockCheckInterval:    time.Second,
+		LowStockAlertInterval:    90 * time.Minute,
+		SlackWebhookURL:          "https://hooks.slack.com/services/T0/B0/x",
+		AlertWebhookURL:          "http://127.0.0.1:9999/alerts",
+		AlertWebhookSecret:       "s3cret",
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -132,6 +144,12 @@ func TestLoadAcceptedValues(t *testing.T) {
 		{"LOG_LEVEL", "error", func(c Config) bool { return c.LogLevel == slog.LevelError }},
 		{"DATABASE_MAX_CONNS", "1", func(c Config) bool { return c.DatabaseMaxConns == 1 }},
 		{"INVENTORY_LOCK_TIMEOUT_MS", "60000", func(c Config) bool { return c.LockTimeout() == time.Minute }},
+		{"LOW_STOCK_CHECK_INTERVAL", "1h", func(c Config) bool { return c.LowStockCheckInterval == time.Hour }},
+		{"LOW_STOCK_ALERT_INTERVAL", "1m", func(c Config) bool { return c.LowStockAlertInterval == time.Minute }},
+		{"LOW_STOCK_ALERT_INTERVAL", "720h", func(c Config) bool { return c.LowStockAlertInterval == 720*time.Hour }},
+		{"SLACK_WEBHOOK_URL", "http://127.0.0.1:8088/slack", func(c Config) bool { return c.SlackWebhookURL == "http://127.0.0.1:8088/slack" }},
+		// A secret without a URL signs nothing, and harms nothing.
+		{"ALERT_WEBHOOK_SECRET", "s", func(c Config) bool { return c.AlertWebhookURL == "" && c.AlertWebhookSecret == "s" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -201,6 +219,19 @@ func TestLoadRejects(t *testing.T) {
 		{"REAPER_INTERVAL", "2h", `REAPER_INTERVAL="2h" is not allowed: use a duration from 1s to 1h, such as 30s`},
 		{"ASYNC_PAYMENT_HOLD_HOURS", "3d", `ASYNC_PAYMENT_HOLD_HOURS="3d" is not an integer: use 1-720`},
 		{"STRIPE_API_BASE", "localhost:12111", `STRIPE_API_BASE="localhost:12111" is not a URL: use an http(s) URL such as http://127.0.0.1:12111`},
+
+		{"LOW_STOCK_CHECK_INTERVAL", "250ms", `LOW_STOCK_CHECK_INTERVAL="250ms" is not allowed: use a duration from 1s to 1h, such as 5s`},
+		{"LOW_STOCK_CHECK_INTERVAL", "2h", `LOW_STOCK_CHECK_INTERVAL="2h" is not allowed: use a duration from 1s to 1h, such as 5s`},
+		{"LOW_STOCK_CHECK_INTERVAL", "5", `LOW_STOCK_CHECK_INTERVAL="5" is not allowed: use a duration from 1s to 1h, such as 5s`},
+		{"LOW_STOCK_CHECK_INTERVAL", "", `LOW_STOCK_CHECK_INTERVAL="" is not allowed: use a duration from 1s to 1h, such as 5s`},
+		{"LOW_STOCK_ALERT_INTERVAL", "59s", `LOW_STOCK_ALERT_INTERVAL="59s" is not allowed: use a duration from 1m to 720h, such as 24h`},
+		{"LOW_STOCK_ALERT_INTERVAL", "721h", `LOW_STOCK_ALERT_INTERVAL="721h" is not allowed: use a duration from 1m to 720h, such as 24h`},
+		{"LOW_STOCK_ALERT_INTERVAL", "1d", `LOW_STOCK_ALERT_INTERVAL="1d" is not allowed: use a duration from 1m to 720h, such as 24h`},
+		{"LOW_STOCK_ALERT_INTERVAL", "", `LOW_STOCK_ALERT_INTERVAL="" is not allowed: use a duration from 1m to 720h, such as 24h`},
+		{"SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/x", `SLACK_WEBHOOK_URL="hooks.slack.com/services/T0/B0/x" is not a URL: use the http(s) URL of a Slack incoming webhook, such as https://hooks.slack.com/services/...`},
+		{"SLACK_WEBHOOK_URL", "ftp://hooks.slack.com/x", `SLACK_WEBHOOK_URL="ftp://hooks.slack.com/x" is not a URL: use the http(s) URL of a Slack incoming webhook, such as https://hooks.slack.com/services/...`},
+		{"ALERT_WEBHOOK_URL", "localhost:9000/alerts", `ALERT_WEBHOOK_URL="localhost:9000/alerts" is not a URL: use an http(s) URL such as https://alerts.example.com/checkoutd`},
+		{"ALERT_WEBHOOK_URL", "https://", `ALERT_WEBHOOK_URL="https://" is not a URL: use an http(s) URL such as https://alerts.example.com/checkoutd`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -217,6 +248,29 @@ func TestLoadRejects(t *testing.T) {
 				t.Errorf("error = %#v, want *Error for %s=%q", err, tt.name, tt.value)
 			}
 		})
+	}
+}
+
+// A webhook URL without its secret would send alerts nobody can verify.
+func TestLoadRequiresAlertWebhookSecret(t *testing.T) {
+	setEnv(t, map[string]string{"ALERT_WEBHOOK_URL": "https://alerts.example.com/checkoutd"})
+	_, err := Load()
+	want := "ALERT_WEBHOOK_SECRET is not set: set it whenever ALERT_WEBHOOK_URL is set (alerts are signed with it), e.g. to the output of openssl rand -hex 32"
+	if err == nil || err.Error() != want {
+		t.Errorf("Load() error = %v, want %s", err, want)
+	}
+	var cfgErr *Error
+	if !errors.As(err, &cfgErr) || cfgErr.Name != "ALERT_WEBHOOK_SECRET" {
+		t.Errorf("error = %#v, want *Error for ALERT_WEBHOOK_SECRET", err)
+	}
+
+	setEnv(t, map[string]string{"ALERT_WEBHOOK_URL": "https://alerts.example.com/checkoutd", "ALERT_WEBHOOK_SECRET": "s3cret"})
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.AlertWebhookURL != "https://alerts.example.com/checkoutd" || c.AlertWebhookSecret != "s3cret" {
+		t.Errorf("Load() = %+v", c)
 	}
 }
 

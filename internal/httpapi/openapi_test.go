@@ -167,6 +167,7 @@ func newServerRouter(mountAPI bool) *mux.Router {
 		api.Mount(srv.Router())
 		api.MountCheckout(srv.Router(), nil)
 		api.MountOversold(srv.Router(), nil)
+		api.MountAlerts(srv.Router(), nil)
 		api.MountWebhooks(srv.Router(), nil, nil)
 	}
 	return srv.Router()

@@ -1,0 +1,303 @@
+// Package alerts tells the people running a shop when something needs them:
+// a stock line running low, or a paid order the stock could not cover.
+//
+// An alert is recorded in the database with one delivery per configured
+// channel (a Slack incoming webhook, a generic signed JSON webhook), in the
+// transaction of whatever raised it; the caller enqueues a job per delivery
+// in that same transaction, and each job sends its delivery with Deliver,
+// retried on its own. So an alert is recorded once, and each delivery is
+// sent until a receiver takes it and never after, however often its job
+// runs. The one gap is a process dying between the receiver's 2xx and the
+// record of it: the delivery is then sent again, which is why the webhook
+// payload carries alertId to deduplicate on.
+//
+// Low-stock checks come from the stock_checks outbox: every change that
+// lowers a line's stock asks for a check of the line in its own
+// transaction, and CheckStock drains those requests, alerting for lines at
+// or below their threshold at most once per line per Config.Interval.
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/ids"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// The kinds of alert.
+const (
+	// KindLowStock: a stock line's available stock fell to or below its
+	// low-stock threshold.
+	KindLowStock = "low_stock"
+	// KindOversold: a paid order found its stock gone (see the webhooks'
+	// oversold orders).
+	KindOversold = "oversold"
+)
+
+// The channels an alert is delivered to.
+const (
+	// ChannelSlack is a Slack incoming webhook (SLACK_WEBHOOK_URL).
+	ChannelSlack = "slack"
+	// ChannelWebhook is a generic JSON webhook signed with HMAC-SHA256
+	// (ALERT_WEBHOOK_URL, ALERT_WEBHOOK_SECRET).
+	ChannelWebhook = "webhook"
+)
+
+// The states of a delivery.
+const (
+	// StatusPending: not delivered yet; its job will try (again).
+	StatusPending = "pending"
+	// StatusDelivered: the channel answered 2xx.
+	StatusDelivered = "delivered"
+	// StatusFailed: the job gave up, or the channel is no longer configured.
+	StatusFailed = "failed"
+)
+
+// DefaultInterval is the default of Config.Interval
+// (LOW_STOCK_ALERT_INTERVAL).
+const DefaultInterval = 24 * time.Hour
+
+// DefaultHTTPTimeout bounds one delivery request when Channels.HTTPClient
+// is nil.
+const DefaultHTTPTimeout = 10 * time.Second
+
+// Channels are where alerts are delivered. A channel with an empty URL is
+// off; with none on, alerts are still recorded and listed, and sent nowhere.
+type Channels struct {
+	// SlackWebhookURL is a Slack incoming webhook (SLACK_WEBHOOK_URL).
+	SlackWebhookURL string
+	// WebhookURL receives the signed JSON payload (ALERT_WEBHOOK_URL).
+	WebhookURL string
+	// WebhookSecret signs the JSON payload (ALERT_WEBHOOK_SECRET); see
+	// Sign.
+	WebhookSecret string
+	// HTTPClient sends deliveries. Nil means a client with a
+	// DefaultHTTPTimeout timeout that does not follow redirects: a POST
+	// redirected would arrive as a GET, so a 3xx counts as a failure.
+	HTTPClient *http.Client
+}
+
+// Names returns the channels that are on, in a fixed order.
+func (c Channels) Names() []string {
+	var names []string
+	if c.SlackWebhookURL != "" {
+		names = append(names, ChannelSlack)
+	}
+	if c.WebhookURL != "" {
+		names = append(names, ChannelWebhook)
+	}
+	return names
+}
+
+// Config configures an Alerter.
+type Config struct {
+	// Interval is the least time between two low-stock alerts of one line
+	// (LOW_STOCK_ALERT_INTERVAL, default DefaultInterval; whole seconds).
+	Interval time.Duration
+	// Channels are where alerts go.
+	Channels Channels
+	// Logger receives structured logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Alerter raises alerts and delivers them. It is safe for concurrent use,
+// and any number of processes may share the database.
+type Alerter struct {
+	ledger   *inventory.Ledger
+	queries  *dbsqlc.Queries
+	interval time.Duration
+	channels Channels
+	client   *http.Client
+	log      *slog.Logger
+}
+
+// New returns an Alerter reading stock through ledger, whose
+// DefaultLowStockThreshold applies to lines without a threshold of their
+// own.
+func New(ledger *inventory.Ledger, cfg Config) *Alerter {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	client := cfg.Channels.HTTPClient
+	if client == nil {
+		client = &http.Client{
+			Timeout:       DefaultHTTPTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return &Alerter{
+		ledger: ledger, queries: dbsqlc.New(), interval: cfg.Interval,
+		channels: cfg.Channels, client: client, log: cfg.Logger,
+	}
+}
+
+// Delivery is one alert to send over one channel: what a delivery job
+// carries.
+type Delivery struct {
+	ShopID  string
+	AlertID string
+	Channel string
+}
+
+// CheckResult is what one CheckStock did.
+type CheckResult struct {
+	// Checked is how many requested checks were taken: fewer than asked
+	// means the outbox is empty, for now.
+	Checked int
+	// Alerts is how many low-stock alerts were raised.
+	Alerts int
+	// Deliveries are the deliveries those alerts need; the caller enqueues
+	// a job for each in the same transaction.
+	Deliveries []Delivery
+}
+
+// CheckStock takes up to batch requested low-stock checks in tx and raises an
+// alert for each line whose available stock is at or below its threshold,
+// unless the line had one within the interval. Checkers running side by
+// side take different requests. Everything, the requests taken included,
+// commits or rolls back with tx, so a failed check is asked again.
+//
+// Taken requests block stock changes that would ask for the same line until
+// tx ends, so keep tx short and batch modest (a hundred or so).
+func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckResult, error) {
+	var res CheckResult
+	checks, err := a.queries.TakeStockChecks(ctx, tx, int32(batch))
+	if err != nil {
+		return res, database.WrapError("take stock checks", err)
+	}
+	res.Checked = len(checks)
+	// Reading through tx sees the stock as this transaction does; the
+	// ledger discounts lapsed holds, so a line is low only on what can be
+	// sold.
+	ledger := a.ledger.WithTx(tx)
+	for _, c := range checks {
+		info, err := ledger.StockInfo(ctx, c.ShopID, c.Sku, c.VariantKey)
+		var invalid *inventory.ValidationError
+		switch {
+		case errors.Is(err, inventory.ErrStockLineNotFound), errors.Is(err, inventory.ErrShopNotFound):
+			continue
+		case errors.As(err, &invalid):
+			// No query ran, so tx is fine; the request can never succeed.
+			a.log.WarnContext(ctx, "low-stock check of an invalid line dropped",
+				"shop_id", c.ShopID, "sku", c.Sku, "variant_key", c.VariantKey, "error", err.Error())
+			continue
+		case err != nil:
+			return res, fmt.Errorf("check stock of %s %s[%s]: %w", c.ShopID, c.Sku, c.VariantKey, err)
+		}
+		if !info.LowStock {
+			continue
+		}
+		// The debounce: one alert per line per interval, however many
+		// checkers or crossings.
+		_, err = a.queries.ClaimLowStockAlert(ctx, tx, dbsqlc.ClaimLowStockAlertParams{
+			ShopID: c.ShopID, Sku: c.Sku, VariantKey: c.VariantKey, IntervalSeconds: a.intervalSeconds(),
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return res, database.WrapError("claim low-stock alert", err)
+		}
+		available, threshold := info.Available, info.LowStockThreshold
+		sku, variantKey := c.Sku, c.VariantKey
+		id := ids.New("alr_")
+		_, err = a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
+			ShopID: c.ShopID, ID: id, Kind: KindLowStock, Sku: &sku, VariantKey: &variantKey,
+			Available: &available, Threshold: &threshold,
+			Message: lowStockMessage(c.ShopID, sku, variantKey, available, threshold),
+		})
+		if err != nil {
+			return res, database.WrapError("record low-stock alert", err)
+		}
+		ds, err := a.addDeliveries(ctx, tx, c.ShopID, id)
+		if err != nil {
+			return res, err
+		}
+		res.Alerts++
+		res.Deliveries = append(res.Deliveries, ds...)
+		a.log.WarnContext(ctx, "low-stock alert raised",
+			"shop_id", c.ShopID, "alert_id", id, "sku", sku, "variant_key", variantKey,
+			"available", available, "threshold", threshold, "channels", a.channels.Names())
+	}
+	return res, nil
+}
+
+// intervalSeconds is the debounce in whole seconds, at least one.
+func (a *Alerter) intervalSeconds() int32 {
+	return int32(max(a.interval/time.Second, 1))
+}
+
+// Raised is an alert just recorded.
+type Raised struct {
+	AlertID string
+	// Deliveries are the alert's deliveries, one per channel that is on;
+	// the caller enqueues a job for each in the same transaction.
+	Deliveries []Delivery
+}
+
+// RaiseOversold records, in tx, the alert of an oversold order. An order
+// has one alert however often this runs (a retried job): when it already
+// has one, RaiseOversold returns nil and no deliveries.
+func (a *Alerter) RaiseOversold(ctx context.Context, tx pgx.Tx, shopID, oversoldID, checkoutID string) (*Raised, error) {
+	id := ids.New("alr_")
+	_, err := a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
+		ShopID: shopID, ID: id, Kind: KindOversold, OversoldID: &oversoldID,
+		Message: oversoldMessage(shopID, oversoldID, checkoutID),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		// alerts_oversold: the order's alert exists, with its deliveries.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, database.WrapError("record oversold alert", err)
+	}
+	ds, err := a.addDeliveries(ctx, tx, shopID, id)
+	if err != nil {
+		return nil, err
+	}
+	return &Raised{AlertID: id, Deliveries: ds}, nil
+}
+
+// addDeliveries records a pending delivery of the alert per channel.
+func (a *Alerter) addDeliveries(ctx context.Context, tx pgx.Tx, shopID, alertID string) ([]Delivery, error) {
+	var ds []Delivery
+	for _, ch := range a.channels.Names() {
+		err := a.queries.InsertAlertDelivery(ctx, tx, dbsqlc.InsertAlertDeliveryParams{ShopID: shopID, AlertID: alertID, Channel: ch})
+		if err != nil {
+			return nil, database.WrapError("record alert delivery", err)
+		}
+		ds = append(ds, Delivery{ShopID: shopID, AlertID: alertID, Channel: ch})
+	}
+	return ds, nil
+}
+
+// lineName is how messages name a stock line: the SKU, and its variant in
+// brackets.
+func lineName(sku, variantKey string) string {
+	if variantKey == "" {
+		return sku
+	}
+	return sku + " [" + variantKey + "]"
+}
+
+func lowStockMessage(shopID, sku, variantKey string, available, threshold int64) string {
+	return fmt.Sprintf("Low stock in shop %s: %s has %d available, at or below its threshold of %d.",
+		shopID, lineName(sku, variantKey), available, threshold)
+}
+
+func oversoldMessage(shopID, oversoldID, checkoutID string) string {
+	return fmt.Sprintf("Oversold order in shop %s: checkout %s was paid after its stock was gone; "+
+		"refund it or find the stock (oversold order %s).", shopID, checkoutID, oversoldID)
+}

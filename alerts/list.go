@@ -1,0 +1,178 @@
+package alerts
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// Alert is a recorded alert with the state of its deliveries.
+type Alert struct {
+	// ID is the alert's id (alr_...).
+	ID string `json:"id"`
+	// Kind is low_stock or oversold.
+	Kind string `json:"kind"`
+	// SKU, VariantKey, Available and Threshold describe a low_stock alert's
+	// line when it was raised; null for oversold.
+	SKU        *string `json:"sku"`
+	VariantKey *string `json:"variantKey"`
+	Available  *int64  `json:"available"`
+	Threshold  *int64  `json:"threshold"`
+	// OversoldID is an oversold alert's order; null for low_stock.
+	OversoldID *string `json:"oversoldId"`
+	// Message is the human text the channels received.
+	Message string `json:"message"`
+	// CreatedAt is when the alert was raised (UTC).
+	CreatedAt time.Time `json:"createdAt"`
+	// Deliveries are one per channel that was on when the alert was raised.
+	Deliveries []DeliveryState `json:"deliveries"`
+}
+
+// DeliveryState is where one delivery of an alert stands.
+type DeliveryState struct {
+	// Channel is slack or webhook.
+	Channel string `json:"channel"`
+	// Status is pending, delivered or failed.
+	Status string `json:"status"`
+	// Attempts counts the attempts made.
+	Attempts int `json:"attempts"`
+	// LastError is the last failed attempt's error, null once delivered.
+	LastError *string `json:"lastError"`
+	// DeliveredAt is when the channel answered 2xx (UTC).
+	DeliveredAt *time.Time `json:"deliveredAt"`
+}
+
+// Page is a page of a shop's alerts, newest first.
+type Page struct {
+	Items []Alert `json:"items"`
+	// NextCursor fetches the next page; nil on the last one.
+	NextCursor *string `json:"nextCursor"`
+}
+
+// Page sizes of List, as for the other lists of the API.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 500
+)
+
+// List returns a page of the shop's alerts, newest first, with their
+// deliveries. limit is the page size, 1 to MaxLimit (0 means
+// DefaultLimit); cursor is the NextCursor of the previous page, "" for the
+// first.
+//
+// A bad shop id, limit or cursor is an *inventory.ValidationError; a shop
+// that does not exist is inventory.ErrShopNotFound; a database that does not
+// answer wraps inventory.ErrUnavailable.
+func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor string) (*Page, error) {
+	var issues []inventory.FieldIssue
+	if !inventory.ValidShopID(shopID) {
+		issues = append(issues, inventory.FieldIssue{Field: "shopId", Issue: "must match ^[a-z0-9][a-z0-9_-]{0,63}$"})
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 1 || limit > MaxLimit:
+		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: fmt.Sprintf("must be from 1 to %d", MaxLimit)})
+	}
+	// The first page starts after the newest alert there could be.
+	after := pageCursor{CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	if cursor != "" {
+		var err error
+		if after, err = decodeCursor(cursor); err != nil {
+			issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: "is not a cursor this endpoint returned"})
+		}
+	}
+	if len(issues) > 0 {
+		return nil, &inventory.ValidationError{Details: issues}
+	}
+
+	q := dbsqlc.New()
+	rows, err := q.ListAlerts(ctx, db, dbsqlc.ListAlertsParams{
+		ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: int32(limit + 1),
+	})
+	if err != nil {
+		return nil, database.WrapError("list alerts", err)
+	}
+	hasMore := len(rows) > limit
+	if hasMore {
+		rows = rows[:limit]
+	}
+	page := &Page{Items: make([]Alert, 0, len(rows))}
+	if len(rows) == 0 {
+		exists, err := q.ShopExists(ctx, db, shopID)
+		if err != nil {
+			return nil, database.WrapError("look up shop", err)
+		}
+		if !exists {
+			return nil, fmt.Errorf("list alerts of %q: %w", shopID, inventory.ErrShopNotFound)
+		}
+		return page, nil
+	}
+
+	alertIDs := make([]string, len(rows))
+	for i, r := range rows {
+		alertIDs[i] = r.ID
+	}
+	deliveries, err := q.ListAlertDeliveries(ctx, db, dbsqlc.ListAlertDeliveriesParams{ShopID: shopID, AlertIds: alertIDs})
+	if err != nil {
+		return nil, database.WrapError("list alert deliveries", err)
+	}
+	byAlert := make(map[string][]DeliveryState, len(rows))
+	for _, d := range deliveries {
+		s := DeliveryState{Channel: d.Channel, Status: d.Status, Attempts: int(d.Attempts), LastError: d.LastError}
+		if d.DeliveredAt != nil {
+			at := d.DeliveredAt.UTC()
+			s.DeliveredAt = &at
+		}
+		byAlert[d.AlertID] = append(byAlert[d.AlertID], s)
+	}
+	for _, r := range rows {
+		a := Alert{
+			ID: r.ID, Kind: r.Kind, SKU: r.Sku, VariantKey: r.VariantKey, Available: r.Available,
+			Threshold: r.Threshold, OversoldID: r.OversoldID, Message: r.Message, CreatedAt: r.CreatedAt.UTC(),
+			Deliveries: byAlert[r.ID],
+		}
+		if a.Deliveries == nil {
+			a.Deliveries = []DeliveryState{}
+		}
+		page.Items = append(page.Items, a)
+	}
+	if hasMore {
+		last := rows[len(rows)-1]
+		next := encodeCursor(pageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		page.NextCursor = &next
+	}
+	return page, nil
+}
+
+// pageCursor is the last alert of a page.
+type pageCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"id"`
+}
+
+// encodeCursor encodes c as an opaque cursor.
+func encodeCursor(c pageCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor encodeCursor made.
+func decodeCursor(s string) (pageCursor, error) {
+	var c pageCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, fmt.Errorf("decode cursor: %w", err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
+		return c, errors.New("decode cursor: not a cursor")
+	}
+	return c, nil
+}

@@ -1,0 +1,180 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/checkoutd/checkoutd/alerts"
+	"github.com/checkoutd/checkoutd/internal/apikey"
+	"github.com/checkoutd/checkoutd/internal/httpapi"
+	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// alertsEnv serves the API with the alerts route mounted, as
+// cmd/checkoutd's serve does, for the length of the test; the shared
+// harness server does not mount it.
+func alertsEnv(t *testing.T) *harness {
+	t.Helper()
+	pool := testdb.Pool(t)
+	logger := serverLogger()
+	ledger := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: lowStockDefault, Logger: logger})
+	keys := apikey.NewStore(pool)
+	srv := httpserver.New(httpserver.Options{Pool: pool, Logger: logger})
+	api := httpapi.New(ledger, keys, httpapi.Config{ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL}, logger)
+	api.Mount(srv.Router())
+	api.MountAlerts(srv.Router(), pool)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(func() {
+		cancel()
+		transport.CloseIdleConnections()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return 10s after cancel")
+		}
+	})
+	return &harness{
+		url: "http://" + ln.Addr().String(), pool: pool, ledger: ledger, keys: keys,
+		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+		stop:   func() error { return errors.New("stopped by the test's cleanup") },
+	}
+}
+
+// The list shows each alert with where its deliveries stand: one made, one
+// failing and retried.
+func TestListAlerts(t *testing.T) {
+	t.Parallel()
+	h := alertsEnv(t)
+	shop := h.newShop(t)
+	ctx := context.Background()
+
+	// A low-stock alert from earlier, delivered to Slack.
+	base := time.Date(2026, 2, 3, 4, 5, 6, 789000000, time.UTC)
+	_, err := h.pool.Exec(ctx, `INSERT INTO alerts (shop_id, id, kind, sku, variant_key, available, threshold, message, created_at)
+		VALUES ($1, 'alr_low', 'low_stock', 'SKU-1', 'size:M', 3, 10, 'Low stock', $2)`, shop, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.pool.Exec(ctx, `INSERT INTO alert_deliveries (shop_id, alert_id, channel, status, attempts, delivered_at)
+		VALUES ($1, 'alr_low', 'slack', 'delivered', 1, $2)`, shop, base.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// An oversold alert now, whose webhook answered 500 once.
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }))
+	t.Cleanup(receiver.Close)
+	alerter := alerts.New(h.ledger, alerts.Config{Logger: serverLogger(), Channels: alerts.Channels{WebhookURL: receiver.URL, WebhookSecret: "s"}})
+	var raised *alerts.Raised
+	err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+		var err error
+		raised, err = alerter.RaiseOversold(ctx, tx, shop, "ovs_1", "chk_1")
+		return err
+	})
+	if err != nil || raised == nil {
+		t.Fatalf("raise oversold alert: %v", err)
+	}
+	if err := alerter.Deliver(ctx, h.pool, raised.Deliveries[0], false); err == nil {
+		t.Fatal("delivery to a receiver answering 500 succeeded")
+	}
+
+	path := shopPath(shop, "/alerts")
+	r := h.svc(t, http.MethodGet, path+"?limit=1", nil)
+	expect(t, r, http.StatusOK, "")
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	page := r.Obj(t)
+	assertKeys(t, page, "items", "nextCursor")
+	items := objs(t, page, "items")
+	if len(items) != 1 {
+		t.Fatalf("first page has %d items, want 1: %s", len(items), r.Raw)
+	}
+	newest := items[0]
+	assertKeys(t, newest, "id", "kind", "sku", "variantKey", "available", "threshold", "oversoldId", "message", "createdAt", "deliveries")
+	if str(t, newest, "id") != raised.AlertID || str(t, newest, "kind") != "oversold" || str(t, newest, "oversoldId") != "ovs_1" ||
+		newest["sku"] != nil || newest["available"] != nil || !strings.Contains(str(t, newest, "message"), "chk_1") {
+		t.Errorf("oversold alert %v", newest)
+	}
+	timeField(t, newest, "createdAt")
+	want := []any{map[string]any{
+		"channel": "webhook", "status": "pending", "attempts": 1,
+		"lastError": "webhook channel answered HTTP 500", "deliveredAt": nil,
+	}}
+	if got := newest["deliveries"]; !jsonEqual(got, jsonOf(t, want)) {
+		t.Errorf("deliveries\n got  %v\n want %v", got, want)
+	}
+
+	r = h.svc(t, http.MethodGet, path+"?limit=1&cursor="+url.QueryEscape(str(t, page, "nextCursor")), nil)
+	expect(t, r, http.StatusOK, "")
+	assertJSON(t, r, map[string]any{"nextCursor": nil, "items": []any{map[string]any{
+		"id": "alr_low", "kind": "low_stock", "sku": "SKU-1", "variantKey": "size:M", "available": 3, "threshold": 10,
+		"oversoldId": nil, "message": "Low stock", "createdAt": "2026-02-03T04:05:06.789Z",
+		"deliveries": []any{map[string]any{
+			"channel": "slack", "status": "delivered", "attempts": 1, "lastError": nil, "deliveredAt": "2026-02-03T04:05:07.789Z",
+		}},
+	}}})
+
+	// A shop's own key reads its alerts; another shop's is answered as if
+	// the shop did not exist.
+	token, _ := h.shopKey(t, shop)
+	r = h.do(t, req{Method: http.MethodGet, Path: path, Token: token})
+	expect(t, r, http.StatusOK, "")
+	if n := len(objs(t, r.Obj(t), "items")); n != 2 {
+		t.Errorf("shop key: %d items, want 2", n)
+	}
+	other := h.newShop(t)
+	otherToken, _ := h.shopKey(t, other)
+	expect(t, h.do(t, req{Method: http.MethodGet, Path: path, Token: otherToken}), http.StatusNotFound, "not_found")
+
+	// The other shop has none.
+	r = h.svc(t, http.MethodGet, shopPath(other, "/alerts"), nil)
+	expect(t, r, http.StatusOK, "")
+	assertJSON(t, r, map[string]any{"items": []any{}, "nextCursor": nil})
+}
+
+func TestListAlertsRefuses(t *testing.T) {
+	t.Parallel()
+	h := alertsEnv(t)
+	shop := h.newShop(t)
+	path := shopPath(shop, "/alerts")
+
+	expect(t, h.do(t, req{Method: http.MethodGet, Path: path}), http.StatusUnauthorized, "unauthorized")
+	expect(t, h.do(t, req{Method: http.MethodGet, Path: path, Token: "wrong"}), http.StatusUnauthorized, "unauthorized")
+	expect(t, h.do(t, req{Method: http.MethodPost, Path: path, Token: serviceToken, Body: map[string]any{}}), http.StatusMethodNotAllowed, "")
+	expect(t, h.svc(t, http.MethodGet, shopPath(testdb.ShopID(t), "/alerts"), nil), http.StatusNotFound, "not_found")
+
+	for query, field := range map[string]string{
+		"limit=0":     "limit",
+		"limit=-3":    "limit",
+		"limit=ten":   "limit",
+		"limit=501":   "limit",
+		"cursor=%21":  "cursor",
+		"cursor=abcd": "cursor",
+	} {
+		expectInvalid(t, h.svc(t, http.MethodGet, path+"?"+query, nil), field)
+	}
+	expectInvalid(t, h.svc(t, http.MethodGet, shopPath("Shop1", "/alerts"), nil), "shopId")
+}

@@ -1,0 +1,144 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/checkoutd/checkoutd/alerts"
+)
+
+// CheckStockArgs asks for the requested low-stock checks to be run. It runs
+// as a periodic job (every LOW_STOCK_CHECK_INTERVAL, and once on start);
+// River's leader enqueues it and its uniqueness keeps one run at a time
+// across replicas. The requests it drains are written by stock changes in
+// their own transactions, one per line however many changes, so a flash
+// sale costs one check per line per interval.
+type CheckStockArgs struct{}
+
+// Kind identifies the job.
+func (CheckStockArgs) Kind() string { return "check_low_stock" }
+
+// InsertOpts keeps a second check from queueing while one is waiting or
+// running. A check waiting to be retried does not count, as for ReapArgs: a
+// failed run must not stop checking for the length of its backoff.
+func (CheckStockArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}}}
+}
+
+const (
+	// checkBatch is how many checks one transaction runs. Stock changes
+	// asking for a line whose request is taken wait for the transaction, so
+	// it stays small.
+	checkBatch = 100
+	// checkBudget is how long one run keeps draining; the next periodic run
+	// takes up the rest, well within River's job timeout.
+	checkBudget = 30 * time.Second
+)
+
+// CheckStockWorker drains requested low-stock checks in batches until none
+// are left. For each alert raised it enqueues, in the same transaction, a
+// job per delivery.
+type CheckStockWorker struct {
+	river.WorkerDefaults[CheckStockArgs]
+	db      *pgxpool.Pool
+	alerter *alerts.Alerter
+}
+
+// NewCheckStockWorker returns the worker.
+func NewCheckStockWorker(db *pgxpool.Pool, alerter *alerts.Alerter) *CheckStockWorker {
+	return &CheckStockWorker{db: db, alerter: alerter}
+}
+
+// Work checks until fewer than a batch were requested, or the budget is
+// spent.
+func (w *CheckStockWorker) Work(ctx context.Context, job *river.Job[CheckStockArgs]) error {
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	deadline := time.Now().Add(checkBudget)
+	for {
+		var res alerts.CheckResult
+		err := pgx.BeginFunc(ctx, w.db, func(tx pgx.Tx) error {
+			var err error
+			if res, err = w.alerter.CheckStock(ctx, tx, checkBatch); err != nil {
+				return err
+			}
+			return enqueueDeliveries(ctx, client, tx, res.Deliveries)
+		})
+		if err != nil {
+			return fmt.Errorf("check low stock: %w", err)
+		}
+		if res.Checked < checkBatch || time.Now().After(deadline) {
+			return nil
+		}
+	}
+}
+
+// DeliverAlertArgs asks for one alert to be delivered to one channel.
+// Enqueued in the transaction that records the alert.
+type DeliverAlertArgs struct {
+	ShopID  string `json:"shop_id"`
+	AlertID string `json:"alert_id"`
+	Channel string `json:"channel"`
+}
+
+// Kind identifies the job.
+func (DeliverAlertArgs) Kind() string { return "deliver_alert" }
+
+// DeliverMaxAttempts is how often a delivery is tried. With River's backoff
+// (attempt⁴ seconds) the tenth attempt comes some four and a half hours
+// after the first.
+const DeliverMaxAttempts = 10
+
+// InsertOpts gives deliveries their own number of attempts.
+func (DeliverAlertArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: DeliverMaxAttempts}
+}
+
+// DeliverAlertWorker sends one delivery of an alert. A failed attempt is
+// recorded and retried with River's backoff; the last one marks the
+// delivery failed. A delivery already made is not made again.
+type DeliverAlertWorker struct {
+	river.WorkerDefaults[DeliverAlertArgs]
+	db      *pgxpool.Pool
+	alerter *alerts.Alerter
+}
+
+// NewDeliverAlertWorker returns the worker.
+func NewDeliverAlertWorker(db *pgxpool.Pool, alerter *alerts.Alerter) *DeliverAlertWorker {
+	return &DeliverAlertWorker{db: db, alerter: alerter}
+}
+
+// Work delivers.
+func (w *DeliverAlertWorker) Work(ctx context.Context, job *river.Job[DeliverAlertArgs]) error {
+	a := job.Args
+	err := w.alerter.Deliver(ctx, w.db, alerts.Delivery{ShopID: a.ShopID, AlertID: a.AlertID, Channel: a.Channel},
+		job.Attempt >= job.MaxAttempts)
+	if errors.Is(err, alerts.ErrNoDelivery) {
+		// Nothing to deliver, now or later.
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// enqueueDeliveries enqueues, in tx, a job per delivery.
+func enqueueDeliveries(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, ds []alerts.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		params[i] = river.InsertManyParams{Args: DeliverAlertArgs{ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel}}
+	}
+	if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueue alert deliveries: %w", err)
+	}
+	return nil
+}
