@@ -299,6 +299,13 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 		}); err != nil {
 			return err
 		}
+		// A higher threshold or safety stock can make the line low without
+		// any stock moving: ask for a check as a stock change would.
+		if s.LowStockThreshold != nil || s.SafetyStock != nil {
+			if err := l.queries.RequestStockCheck(ctx, tx, dbsqlc.RequestStockCheckParams{ShopID: shopID, Sku: sku, VariantKey: variantKey}); err != nil {
+				return err
+			}
+		}
 		if s.BackorderLimit != nil {
 			err := l.queries.SetBackorderLimit(ctx, tx, dbsqlc.SetBackorderLimitParams{
 				ShopID: shopID, Sku: sku, VariantKey: variantKey, BackorderLimit: *s.BackorderLimit,

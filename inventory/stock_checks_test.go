@@ -64,4 +64,12 @@ func TestLowStockChecksRequested(t *testing.T) {
 	if got := checks(); !got["B"] {
 		t.Errorf("checks after damage to B: %v, want B", got)
 	}
+	clear()
+	threshold := int64(100)
+	if _, err := f.ledger.UpdateSettings(ctx, f.shopID, "B", "", inventory.StockSettings{LowStockThreshold: &threshold}); err != nil {
+		t.Fatal(err)
+	}
+	if got := checks(); !got["B"] {
+		t.Errorf("checks after raising B's threshold: %v, want B", got)
+	}
 }

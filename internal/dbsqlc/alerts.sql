@@ -71,3 +71,10 @@ SELECT alert_id, channel, status, attempts, last_error, delivered_at
 FROM alert_deliveries
 WHERE shop_id = sqlc.arg(shop_id) AND alert_id = ANY (sqlc.arg(alert_ids)::text[])
 ORDER BY alert_id, channel;
+
+-- name: RequestStockCheck :exec
+-- Asks for a low-stock check of one line, for changes that can make a line
+-- low without lowering its stock (a higher threshold or safety stock).
+INSERT INTO stock_checks (shop_id, sku, variant_key)
+VALUES (sqlc.arg(shop_id), sqlc.arg(sku), sqlc.arg(variant_key))
+ON CONFLICT DO NOTHING;

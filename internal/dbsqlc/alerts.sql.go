@@ -302,6 +302,25 @@ func (q *Queries) RecordAlertDelivery(ctx context.Context, db DBTX, arg RecordAl
 	return err
 }
 
+const requestStockCheck = `-- name: RequestStockCheck :exec
+INSERT INTO stock_checks (shop_id, sku, variant_key)
+VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING
+`
+
+type RequestStockCheckParams struct {
+	ShopID     string
+	Sku        string
+	VariantKey string
+}
+
+// Asks for a low-stock check of one line, for changes that can make a line
+// low without lowering its stock (a higher threshold or safety stock).
+func (q *Queries) RequestStockCheck(ctx context.Context, db DBTX, arg RequestStockCheckParams) error {
+	_, err := db.Exec(ctx, requestStockCheck, arg.ShopID, arg.Sku, arg.VariantKey)
+	return err
+}
+
 const takeStockChecks = `-- name: TakeStockChecks :many
 WITH taken AS (
     SELECT shop_id, sku, variant_key
