@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -71,5 +72,43 @@ func TestStockChangesAreNotifiedAfterCommit(t *testing.T) {
 	}
 	if extra := next(300 * time.Millisecond); extra != nil {
 		t.Errorf("a second notification %v: the rolled-back change must not be published", extra)
+	}
+}
+
+// Sessions opened with QuietStock (STOCK_NOTIFY=0) publish nothing.
+func TestQuietStockPublishesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.stock(t, "A", "", "default", 5)
+
+	quiet, err := database.Open(ctx, testdb.URL(t), database.PoolConfig{MaxConns: 2, QuietStock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
+	conn, err := pgx.Connect(ctx, testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "LISTEN checkoutd_stock"); err != nil {
+		t.Fatal(err)
+	}
+	l := inventory.NewLedger(quiet, inventory.Config{})
+	if _, _, err := l.Reserve(ctx, f.shopID, inventory.ReserveRequest{Items: []inventory.Line{{SKU: "A", Quantity: 1}}, TTL: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			return // nothing for this shop: as wanted
+		}
+		var p map[string]string
+		if json.Unmarshal([]byte(n.Payload), &p) == nil && p["shopId"] == f.shopID {
+			t.Fatalf("a quiet session published %s", n.Payload)
+		}
 	}
 }

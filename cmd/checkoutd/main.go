@@ -190,5 +190,6 @@ func (a *app) openPool(ctx context.Context, name string, maxConns int32) (*pgxpo
 		MaxConns:        maxConns,
 		LockTimeout:     a.cfg.LockTimeout(),
 		ApplicationName: "checkoutd " + name,
+		QuietStock:      !a.cfg.StockNotify,
 	})
 }

@@ -78,6 +78,8 @@ type Config struct {
 	JobWorkers int
 	// ReaperInterval is how often lapsed holds are reaped.
 	ReaperInterval time.Duration
+	// StockNotify publishes every committed stock change with NOTIFY.
+	StockNotify bool
 	// LowStockCheckInterval is how often requested low-stock checks run.
 	LowStockCheckInterval time.Duration
 	// LowStockAlertInterval is the least time between two low-stock alerts
@@ -167,6 +169,7 @@ type env struct {
 	StripeRefundOversold     string `envconfig:"STRIPE_REFUND_OVERSOLD" default:"0"`
 	JobWorkers               string `envconfig:"JOB_WORKERS" default:"10"`
 	ReaperInterval           string `envconfig:"REAPER_INTERVAL" default:"30s"`
+	StockNotify              string `envconfig:"STOCK_NOTIFY" default:"1"`
 	LowStockCheckInterval    string `envconfig:"LOW_STOCK_CHECK_INTERVAL" default:"5s"`
 	LowStockAlertInterval    string `envconfig:"LOW_STOCK_ALERT_INTERVAL" default:"24h"`
 	SlackWebhookURL          string `envconfig:"SLACK_WEBHOOK_URL"`
@@ -252,6 +255,14 @@ func (e env) parse() (Config, error) {
 		return Config{}, &Error{Name: "REAPER_INTERVAL", Value: e.ReaperInterval, Problem: "is not allowed", Allowed: "use a duration from 1s to 1h, such as 30s"}
 	}
 	c.ReaperInterval = interval
+
+	switch e.StockNotify {
+	case "0":
+	case "1":
+		c.StockNotify = true
+	default:
+		return Config{}, &Error{Name: "STOCK_NOTIFY", Value: e.StockNotify, Problem: "is not allowed", Allowed: "use 0 or 1"}
+	}
 
 	switch e.StripeRefundOversold {
 	case "0":

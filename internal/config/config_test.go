@@ -61,6 +61,7 @@ func TestLoadDefaults(t *testing.T) {
 		AsyncPaymentHoldHours:    72,
 		JobWorkers:               10,
 		ReaperInterval:           30 * time.Second,
+		StockNotify:              true,
 		LowStockCheckInterval:    5 * time.Second,
 		LowStockAlertInterval:    24 * time.Hour,
 	}
@@ -111,6 +112,7 @@ func TestLoadValues(t *testing.T) {
 		AsyncPaymentHoldHours:    72,
 		JobWorkers:               10,
 		ReaperInterval:           30 * time.Second,
+		StockNotify:              true,
 		LowStockCheckInterval:    time.Second,
 		LowStockAlertInterval:    90 * time.Minute,
 		SlackWebhookURL:          "https://hooks.slack.com/services/T0/B0/x",
@@ -215,6 +217,7 @@ func TestLoadRejects(t *testing.T) {
 		{"ASYNC_PAYMENT_HOLD_HOURS", "0", `ASYNC_PAYMENT_HOLD_HOURS="0" is out of range: use 1-720`},
 		{"STRIPE_REFUND_OVERSOLD", "yes", `STRIPE_REFUND_OVERSOLD="yes" is not allowed: use 0 or 1`},
 		{"JOB_WORKERS", "0", `JOB_WORKERS="0" is out of range: use 1-1000`},
+		{"STOCK_NOTIFY", "true", `STOCK_NOTIFY="true" is not allowed: use 0 or 1`},
 		{"REAPER_INTERVAL", "30", `REAPER_INTERVAL="30" is not allowed: use a duration from 1s to 1h, such as 30s`},
 		{"REAPER_INTERVAL", "2h", `REAPER_INTERVAL="2h" is not allowed: use a duration from 1s to 1h, such as 30s`},
 		{"ASYNC_PAYMENT_HOLD_HOURS", "3d", `ASYNC_PAYMENT_HOLD_HOURS="3d" is not an integer: use 1-720`},

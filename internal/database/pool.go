@@ -26,6 +26,10 @@ type PoolConfig struct {
 	LockTimeout time.Duration
 	// ApplicationName shows up in pg_stat_activity (default "checkoutd").
 	ApplicationName string
+	// QuietStock stops the pool's sessions from publishing stock changes
+	// with NOTIFY (STOCK_NOTIFY=0), which costs every stock-changing commit
+	// a global lock.
+	QuietStock bool
 }
 
 // Open connects to databaseURL and checks that the server answers.
@@ -48,6 +52,9 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 	rp["lock_timeout"] = strconv.FormatInt(cfg.LockTimeout.Milliseconds(), 10)
 	rp["application_name"] = cfg.ApplicationName
 	rp["timezone"] = "UTC"
+	if cfg.QuietStock {
+		rp["checkoutd.stock_notify"] = "off"
+	}
 	// Every query the service runs is a keyed lookup whose best plan does not
 	// depend on the parameter values, and re-planning the large reserve and
 	// commit statements on each execution costs more than running them. A

@@ -2,12 +2,19 @@
 -- can listen instead of polling. NOTIFY is transactional: listeners hear of
 -- a change only once its transaction commits, and not at all if it rolls
 -- back. Identical payloads within one transaction are delivered once.
+--
+-- NOTIFY is not free: every notifying transaction takes a global lock at
+-- commit. A session with checkoutd.stock_notify = 'off' (STOCK_NOTIFY=0)
+-- publishes nothing.
 
 -- +goose Up
 -- +goose StatementBegin
 CREATE FUNCTION notify_stock_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('checkoutd.stock_notify', true) = 'off' THEN
+        RETURN NULL;
+    END IF;
     PERFORM pg_notify('checkoutd_stock', json_build_object(
         'shopId', NEW.shop_id, 'sku', NEW.sku, 'variantKey', NEW.variant_key)::text);
     RETURN NULL;
