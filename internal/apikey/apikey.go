@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
 
@@ -115,7 +116,7 @@ func (s *Store) Verify(ctx context.Context, token string) (shopID string, err er
 		return "", ErrInvalid
 	}
 	if err != nil {
-		return "", fmt.Errorf("look up API key: %w", err)
+		return "", database.WrapError("look up API key", err)
 	}
 	hash := sha256.Sum256([]byte(secret))
 	if subtle.ConstantTimeCompare(hash[:], row.SecretHash) != 1 || row.RevokedAt != nil {

@@ -819,6 +819,12 @@ func TestCheckoutDatabaseUnavailable(t *testing.T) {
 				assertKeys(t, r.Obj(t), "error", "message")
 				srv.sessions.assertCalls(t, shop, 0)
 			}
+			// A shop key cannot even be checked without the database: that
+			// too is unavailable, not an internal error, nor a 401.
+			srv := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+			r := srv.do(t, req{Method: http.MethodPost, Path: checkoutPath, Token: "ckd_" + shop + ".abcdef012345.c2VjcmV0c2VjcmV0", ServerError: true,
+				Body: checkoutBody(shop, checkoutItem("SKU-1", "", 1))})
+			expect(t, r, http.StatusServiceUnavailable, "inventory_unavailable")
 		})
 	}
 }
