@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/checkoutd/checkoutd/inventory"
@@ -35,6 +37,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json", nil)
 		return false
 	}
+	// encoding/json matches field names regardless of case; the contract's
+	// are camelCase and exact, so "SKU" is as unknown as "foo". Checked
+	// first so that every unknown field is named with its full path.
+	var tree any
+	if json.Unmarshal(body, &tree) == nil {
+		if issues := unknownFields(tree, reflect.TypeOf(v), ""); len(issues) > 0 {
+			writeInvalid(w, issues)
+			return false
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -47,6 +59,66 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// unknownFields lists the object keys in tree that name no field of t
+// exactly, with their paths (items[2].sku).
+func unknownFields(tree any, t reflect.Type, path string) []inventory.FieldIssue {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var issues []inventory.FieldIssue
+	switch node := tree.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		fields := jsonFields(t)
+		for key, value := range node {
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			ft, ok := fields[key]
+			if !ok {
+				issues = append(issues, inventory.FieldIssue{Field: p, Issue: "is not a known field"})
+				continue
+			}
+			issues = append(issues, unknownFields(value, ft, p)...)
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return nil
+		}
+		for i, value := range node {
+			issues = append(issues, unknownFields(value, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	sort.Slice(issues, func(i, j int) bool { return issues[i].Field < issues[j].Field })
+	return issues
+}
+
+// jsonFields maps the JSON names of t's fields, embedded structs' included,
+// to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "":
+			for k, v := range jsonFields(f.Type) {
+				fields[k] = v
+			}
+		case f.IsExported():
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f.Type
+		}
+	}
+	return fields
 }
 
 // jsonIssue turns a decoding error into a field and what is wrong with it,
