@@ -20,10 +20,12 @@ type Movement struct {
 	Type       MovementType `json:"type"`
 	Quantity   int64        `json:"quantity"`
 	Reference  string       `json:"reference"`
-	Notes      string       `json:"notes,omitempty"`
-	CreatedBy  string       `json:"createdBy,omitempty"`
-	HoldID     *string      `json:"holdId,omitempty"`
-	CreatedAt  time.Time    `json:"createdAt"`
+	Notes      string       `json:"notes"`
+	CreatedBy  string       `json:"createdBy"`
+	// HoldID is the hold a RESERVATION, RELEASE or SALE belongs to; null for
+	// other movements. Every key is always present, so the shape is stable.
+	HoldID    *string   `json:"holdId"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // MovementsOptions selects a page of the ledger.
