@@ -2,14 +2,12 @@ package alerts
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -56,16 +54,10 @@ type Page struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// Page sizes of List, as for the other lists of the API.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 500
-)
-
 // List returns a page of the shop's alerts, newest first, with their
-// deliveries. limit is the page size, 1 to MaxLimit (0 means
-// DefaultLimit); cursor is the NextCursor of the previous page, "" for the
-// first.
+// deliveries. limit is the page size, 1 to page.MaxLimit (0 means
+// page.DefaultLimit); cursor is the NextCursor of the previous page, "" for
+// the first.
 //
 // A bad shop id, limit or cursor is an *inventory.ValidationError; a shop
 // that does not exist is inventory.ErrShopNotFound; a database that does not
@@ -75,19 +67,13 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 	if !inventory.ValidShopID(shopID) {
 		issues = append(issues, inventory.FieldIssue{Field: "shopId", Issue: "must match ^[a-z0-9][a-z0-9_-]{0,63}$"})
 	}
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 1 || limit > MaxLimit:
-		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: fmt.Sprintf("must be from 1 to %d", MaxLimit)})
+	limit, ok := page.Limit(limit)
+	if !ok {
+		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: page.LimitIssue})
 	}
-	// The first page starts after the newest alert there could be.
-	after := pageCursor{CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
-	if cursor != "" {
-		var err error
-		if after, err = decodeCursor(cursor); err != nil {
-			issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: "is not a cursor this endpoint returned"})
-		}
+	after, err := page.ParseAfter(cursor)
+	if err != nil {
+		issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
 	}
 	if len(issues) > 0 {
 		return nil, &inventory.ValidationError{Details: issues}
@@ -104,7 +90,7 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 	if hasMore {
 		rows = rows[:limit]
 	}
-	page := &Page{Items: make([]Alert, 0, len(rows))}
+	out := &Page{Items: make([]Alert, 0, len(rows))}
 	if len(rows) == 0 {
 		exists, err := q.ShopExists(ctx, db, shopID)
 		if err != nil {
@@ -113,7 +99,7 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 		if !exists {
 			return nil, fmt.Errorf("list alerts of %q: %w", shopID, inventory.ErrShopNotFound)
 		}
-		return page, nil
+		return out, nil
 	}
 
 	alertIDs := make([]string, len(rows))
@@ -142,37 +128,12 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 		if a.Deliveries == nil {
 			a.Deliveries = []DeliveryState{}
 		}
-		page.Items = append(page.Items, a)
+		out.Items = append(out.Items, a)
 	}
 	if hasMore {
 		last := rows[len(rows)-1]
-		next := encodeCursor(pageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-		page.NextCursor = &next
+		next := page.After{CreatedAt: last.CreatedAt, ID: last.ID}.Cursor()
+		out.NextCursor = &next
 	}
-	return page, nil
-}
-
-// pageCursor is the last alert of a page.
-type pageCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        string    `json:"id"`
-}
-
-// encodeCursor encodes c as an opaque cursor.
-func encodeCursor(c pageCursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor encodeCursor made.
-func decodeCursor(s string) (pageCursor, error) {
-	var c pageCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, fmt.Errorf("decode cursor: %w", err)
-	}
-	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
-		return c, errors.New("decode cursor: not a cursor")
-	}
-	return c, nil
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/page"
 )
 
 // Movement is one entry of the append-only stock ledger. Quantity is the
@@ -62,8 +63,8 @@ func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOpt
 	}
 	before := int64(math.MaxInt64)
 	if opts.Cursor != "" {
-		if decodeCursor(opts.Cursor, &before) != nil || before <= 0 {
-			c.add("cursor", "is not a cursor this endpoint returned")
+		if page.DecodeCursor(opts.Cursor, &before) != nil || before <= 0 {
+			c.add("cursor", page.CursorIssue)
 		}
 	}
 	if err := c.err(); err != nil {
@@ -85,11 +86,11 @@ func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOpt
 	if err != nil {
 		return nil, l.dbError("list movements", err)
 	}
-	page := &MovementPage{Items: make([]Movement, 0, len(rows))}
+	out := &MovementPage{Items: make([]Movement, 0, len(rows))}
 	if len(rows) > limit {
 		rows = rows[:limit]
-		next := encodeCursor(rows[limit-1].ID)
-		page.NextCursor = &next
+		next := page.EncodeCursor(rows[limit-1].ID)
+		out.NextCursor = &next
 	}
 	if len(rows) == 0 {
 		if err := l.requireShop(ctx, shopID); err != nil {
@@ -97,11 +98,11 @@ func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOpt
 		}
 	}
 	for _, r := range rows {
-		page.Items = append(page.Items, Movement{
+		out.Items = append(out.Items, Movement{
 			ID: strconv.FormatInt(r.ID, 10), SKU: r.Sku, VariantKey: r.VariantKey, LocationID: r.LocationID,
 			Type: MovementType(r.Type), Quantity: r.Quantity, Reference: r.Reference, Notes: r.Notes,
 			CreatedBy: r.CreatedBy, HoldID: r.HoldID, CreatedAt: r.CreatedAt.UTC(),
 		})
 	}
-	return page, nil
+	return out, nil
 }

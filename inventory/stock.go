@@ -2,14 +2,12 @@ package inventory
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/page"
 )
 
 // ValidateResult says whether every line could be held right now.
@@ -124,8 +122,8 @@ func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOpt
 	c.id("shopId", shopID)
 	limit := pageLimit(&c, opts.Limit)
 	var after stockCursor
-	if opts.Cursor != "" && decodeCursor(opts.Cursor, &after) != nil {
-		c.add("cursor", "is not a cursor this endpoint returned")
+	if opts.Cursor != "" && page.DecodeCursor(opts.Cursor, &after) != nil {
+		c.add("cursor", page.CursorIssue)
 	}
 	if err := c.err(); err != nil {
 		return nil, err
@@ -141,28 +139,28 @@ func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOpt
 	if err != nil {
 		return nil, l.dbError("list stock", err)
 	}
-	page := &StockPage{Items: []StockInfo{}}
+	out := &StockPage{Items: []StockInfo{}}
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		next := encodeCursor(stockCursor{SKU: last.Sku, VariantKey: last.VariantKey})
-		page.NextCursor = &next
+		next := page.EncodeCursor(stockCursor{SKU: last.Sku, VariantKey: last.VariantKey})
+		out.NextCursor = &next
 	}
 	if len(rows) == 0 {
 		if err := l.requireShop(ctx, shopID); err != nil {
 			return nil, err
 		}
-		return page, nil
+		return out, nil
 	}
 	lines := make([]stockLineRow, len(rows))
 	for i, r := range rows {
 		lines[i] = stockLineRow(r)
 	}
-	page.Items, err = l.withLocations(ctx, l.db, shopID, lines)
+	out.Items, err = l.withLocations(ctx, l.db, shopID, lines)
 	if err != nil {
 		return nil, err
 	}
-	return page, nil
+	return out, nil
 }
 
 type stockCursor struct {
@@ -338,25 +336,10 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 }
 
 // pageLimit checks a requested page size and applies the default.
-func pageLimit(c *checker, limit int) int {
-	switch {
-	case limit == 0:
-		return 100
-	case limit < 1 || limit > 500:
-		c.add("limit", "must be from 1 to 500")
+func pageLimit(c *checker, requested int) int {
+	limit, ok := page.Limit(requested)
+	if !ok {
+		c.add("limit", "%s", page.LimitIssue)
 	}
 	return limit
-}
-
-func encodeCursor(v any) string {
-	b, _ := json.Marshal(v)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return fmt.Errorf("decode cursor: %w", err)
-	}
-	return json.Unmarshal(b, v)
 }

@@ -2,13 +2,13 @@ package webhooks
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -44,16 +44,9 @@ type OversoldPage struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// Page sizes of ListOversold, as for the other lists of the API.
-const (
-	DefaultOversoldLimit = 100
-	MaxOversoldLimit     = 500
-)
-
 // ListOversold returns a page of the shop's oversold orders, newest first.
-// limit is the page size, 1 to MaxOversoldLimit (0 means
-// DefaultOversoldLimit); cursor is the NextCursor of the previous page, ""
-// for the first.
+// limit is the page size, 1 to page.MaxLimit (0 means page.DefaultLimit);
+// cursor is the NextCursor of the previous page, "" for the first.
 //
 // A bad shop id, limit or cursor is an *inventory.ValidationError; a shop
 // that does not exist is inventory.ErrShopNotFound; a database that does not
@@ -63,19 +56,13 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 	if !inventory.ValidShopID(shopID) {
 		issues = append(issues, inventory.FieldIssue{Field: "shopId", Issue: "must match ^[a-z0-9][a-z0-9_-]{0,63}$"})
 	}
-	switch {
-	case limit == 0:
-		limit = DefaultOversoldLimit
-	case limit < 1 || limit > MaxOversoldLimit:
-		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: fmt.Sprintf("must be from 1 to %d", MaxOversoldLimit)})
+	limit, ok := page.Limit(limit)
+	if !ok {
+		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: page.LimitIssue})
 	}
-	// The first page starts after the newest order there could be.
-	after := oversoldCursor{CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
-	if cursor != "" {
-		var err error
-		if after, err = decodeOversoldCursor(cursor); err != nil {
-			issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: "is not a cursor this endpoint returned"})
-		}
+	after, err := page.ParseAfter(cursor)
+	if err != nil {
+		issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
 	}
 	if len(issues) > 0 {
 		return nil, &inventory.ValidationError{Details: issues}
@@ -102,7 +89,7 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 		}
 	}
 
-	page := &OversoldPage{Items: make([]OversoldOrder, 0, len(rows))}
+	out := &OversoldPage{Items: make([]OversoldOrder, 0, len(rows))}
 	for _, r := range rows {
 		o := OversoldOrder{
 			ID: r.ID, CheckoutID: r.CheckoutID, StripeSessionID: r.StripeSessionID, PaymentIntentID: r.PaymentIntentID,
@@ -115,37 +102,12 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 		if err := json.Unmarshal(r.Shortfall, &o.Shortfall); err != nil {
 			return nil, fmt.Errorf("decode shortfall of oversold order %s: %w", r.ID, err)
 		}
-		page.Items = append(page.Items, o)
+		out.Items = append(out.Items, o)
 	}
 	if hasMore {
 		last := rows[len(rows)-1]
-		next := encodeOversoldCursor(oversoldCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-		page.NextCursor = &next
+		next := page.After{CreatedAt: last.CreatedAt, ID: last.ID}.Cursor()
+		out.NextCursor = &next
 	}
-	return page, nil
-}
-
-// oversoldCursor is the last order of a page.
-type oversoldCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        string    `json:"id"`
-}
-
-// encodeOversoldCursor encodes c as an opaque cursor.
-func encodeOversoldCursor(c oversoldCursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeOversoldCursor reads a cursor encodeOversoldCursor made.
-func decodeOversoldCursor(s string) (oversoldCursor, error) {
-	var c oversoldCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, fmt.Errorf("decode cursor: %w", err)
-	}
-	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
-		return c, fmt.Errorf("decode cursor: not a cursor")
-	}
-	return c, nil
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
@@ -38,7 +39,7 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 		"List the shop's oversold orders, newest first. When more follow, the\n"+
 			"command to show the next page is printed to stderr.")
 	shop := fs.String("shop", "", "the shop's `id`")
-	limit := fs.Int("limit", webhooks.DefaultOversoldLimit, fmt.Sprintf("the number of orders to show, 1 to %d", webhooks.MaxOversoldLimit))
+	limit := fs.Int("limit", page.DefaultLimit, fmt.Sprintf("the number of orders to show, 1 to %d", page.MaxLimit))
 	cursor := fs.String("cursor", "", "show the page after the one that printed this `cursor`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -49,8 +50,8 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 	if !inventory.ValidShopID(*shop) {
 		return usageFail(fs, "--shop must be a shop id")
 	}
-	if *limit < 1 || *limit > webhooks.MaxOversoldLimit {
-		return usageFail(fs, "--limit must be from 1 to %d", webhooks.MaxOversoldLimit)
+	if *limit < 1 || *limit > page.MaxLimit {
+		return usageFail(fs, "--limit must be from 1 to %d", page.MaxLimit)
 	}
 
 	pool, err := a.openPool(ctx, "oversold", 2)
