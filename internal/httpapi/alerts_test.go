@@ -2,8 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,59 +12,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd/alerts"
-	"github.com/checkoutd/checkoutd/internal/apikey"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
-	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/testdb"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // alertsEnv serves the API with the alerts route mounted, as
 // cmd/checkoutd's serve does, for the length of the test; the shared
-// harness server does not mount it.
-func alertsEnv(t *testing.T) *harness {
-	t.Helper()
-	pool := testdb.Pool(t)
-	logger := serverLogger()
-	ledger := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: lowStockDefault, Logger: logger})
-	keys := apikey.NewStore(pool)
-	srv := httpserver.New(httpserver.Options{Pool: pool, Logger: logger})
-	api := httpapi.New(ledger, keys, httpapi.Config{ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL}, logger)
-	api.Mount(srv.Router())
-	api.MountAlerts(srv.Router(), pool)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(func() {
-		cancel()
-		transport.CloseIdleConnections()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return 10s after cancel")
-		}
-	})
-	return &harness{
-		url: "http://" + ln.Addr().String(), pool: pool, ledger: ledger, keys: keys,
-		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
-		stop:   func() error { return errors.New("stopped by the test's cleanup") },
-	}
-}
 
 // The list shows each alert with where its deliveries stand: one made, one
 // failing and retried.
 func TestListAlerts(t *testing.T) {
 	t.Parallel()
-	h := alertsEnv(t)
+	h := env(t)
 	shop := h.newShop(t)
 	ctx := context.Background()
 
@@ -157,7 +113,7 @@ func TestListAlerts(t *testing.T) {
 
 func TestListAlertsRefuses(t *testing.T) {
 	t.Parallel()
-	h := alertsEnv(t)
+	h := env(t)
 	shop := h.newShop(t)
 	path := shopPath(shop, "/alerts")
 

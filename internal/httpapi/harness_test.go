@@ -127,6 +127,8 @@ func startServerWith(pool *pgxpool.Pool, checkoutCfg checkout.Config) (*harness,
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkoutCfg))
 	api.MountWebhooks(srv.Router(), webhooks.NewVerifier(webhookSecrets, webhooks.DefaultTolerance),
 		webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: logger}))
+	api.MountOversold(srv.Router(), pool)
+	api.MountAlerts(srv.Router(), pool)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

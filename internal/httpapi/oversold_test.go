@@ -2,60 +2,16 @@ package httpapi_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/checkoutd/checkoutd/internal/apikey"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
-	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/testdb"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // oversoldEnv serves the API with the oversold route mounted, as
 // cmd/checkoutd's serve does, for the length of the test; the shared
-// harness server does not mount it.
-func oversoldEnv(t *testing.T) *harness {
-	t.Helper()
-	pool := testdb.Pool(t)
-	logger := serverLogger()
-	ledger := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: lowStockDefault, Logger: logger})
-	keys := apikey.NewStore(pool)
-	srv := httpserver.New(httpserver.Options{Pool: pool, Logger: logger})
-	api := httpapi.New(ledger, keys, httpapi.Config{ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL}, logger)
-	api.Mount(srv.Router())
-	api.MountOversold(srv.Router(), pool)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(func() {
-		cancel()
-		transport.CloseIdleConnections()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return 10s after cancel")
-		}
-	})
-	return &harness{
-		url: "http://" + ln.Addr().String(), pool: pool, ledger: ledger, keys: keys,
-		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
-		stop:   func() error { return errors.New("stopped by the test's cleanup") },
-	}
-}
 
 // insertOversold records an oversold order of shop by SQL, with the
 // checkout row it refers to, created at createdAt.
@@ -79,7 +35,7 @@ func insertOversold(t *testing.T, h *harness, shop, id string, createdAt time.Ti
 
 func TestListOversoldOrders(t *testing.T) {
 	t.Parallel()
-	h := oversoldEnv(t)
+	h := env(t)
 	shop := h.newShop(t)
 	base := time.Date(2026, 2, 3, 4, 5, 6, 789000000, time.UTC)
 	pi := "pi_3"
@@ -144,7 +100,7 @@ func TestListOversoldOrders(t *testing.T) {
 
 func TestListOversoldOrdersRefuses(t *testing.T) {
 	t.Parallel()
-	h := oversoldEnv(t)
+	h := env(t)
 	shop := h.newShop(t)
 	path := shopPath(shop, "/oversold")
 
