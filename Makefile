@@ -22,11 +22,11 @@ test: stripe-mock
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@$(GO) vet $(PKGS)
 	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) --ephemeral sh -c '$(GO) test $(TEST_FLAGS) $(PKGS) && \
-		if [ -n "$$CI" ]; then $(GO) test -run "^$$" -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) ./webhooks/; fi'
+		if [ -n "$$CI" ]; then $(GO) test -run "^$$" -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) -fuzzminimizetime 10x ./webhooks/; fi'
 
 # Fuzzes the webhook body parsing for a while; make test does it briefly under CI.
 fuzz:
-	$(WITH_POSTGRES) --ephemeral $(GO) test -run '^$$' -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) ./webhooks/
+	$(WITH_POSTGRES) --ephemeral $(GO) test -run '^$$' -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) -fuzzminimizetime 10x ./webhooks/
 
 dev: stripe-mock
 	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) $(GO) run ./cmd/checkoutd dev

@@ -151,28 +151,7 @@ func ShopID(tb testing.TB) string {
 func setup() {
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-
-	server := serverURL()
-	name := packageDatabaseName() + "_" + randomHex(4)
-	if err := createPackageDatabase(ctx, server, name); err != nil {
-		setupErr = err
-		return
-	}
-	dbURL, err := withDatabase(server, name)
-	if err != nil {
-		setupErr = err
-		return
-	}
-	pool, err := database.Open(ctx, dbURL, database.PoolConfig{
-		MaxConns:        40,
-		LockTimeout:     3 * time.Second,
-		ApplicationName: "checkoutd-test",
-	})
-	if err != nil {
-		setupErr = fmt.Errorf("testdb: open %s: %w", name, err)
-		return
-	}
-	pkgPool, pkgURL = pool, dbURL
+	pkgPool, pkgURL, setupErr = createPackageDatabase(ctx, serverURL(), packageDatabaseName()+"_"+randomHex(4))
 }
 
 func serverURL() string {
@@ -205,32 +184,48 @@ func connectMaintenance(ctx context.Context, server string) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// createPackageDatabase makes sure the template is current, then replaces
-// database name with a fresh clone of it.
-func createPackageDatabase(ctx context.Context, server, name string) error {
+// createPackageDatabase makes sure the template is current, then creates
+// database name from it and connects to it, all under the template lock:
+// another process (a fuzz worker, a second go test) drops this package's
+// databases nobody is connected to, and must not catch this one between its
+// creation and the first connection.
+func createPackageDatabase(ctx context.Context, server, name string) (*pgxpool.Pool, string, error) {
 	conn, err := connectMaintenance(ctx, server)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	// Closing the session also releases the advisory lock.
 	defer conn.Close(ctx)
 
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLockKey); err != nil {
-		return fmt.Errorf("testdb: take template lock: %w", err)
+		return nil, "", fmt.Errorf("testdb: take template lock: %w", err)
 	}
 	if err := ensureTemplate(ctx, conn, server); err != nil {
-		return err
+		return nil, "", err
 	}
 	// Cloning under the lock too keeps another binary with a different
 	// migration set from rebuilding the template halfway through the copy.
 	if err := dropAbandoned(ctx, conn); err != nil {
-		return err
+		return nil, "", err
 	}
 	ident := pgx.Identifier{name}.Sanitize()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident+" TEMPLATE "+pgx.Identifier{templateName}.Sanitize()); err != nil {
-		return fmt.Errorf("testdb: create database %s from template: %w", name, err)
+		return nil, "", fmt.Errorf("testdb: create database %s from template: %w", name, err)
 	}
-	return nil
+	dbURL, err := withDatabase(server, name)
+	if err != nil {
+		return nil, "", err
+	}
+	// Open pings, so the pool holds a connection before the lock goes.
+	pool, err := database.Open(ctx, dbURL, database.PoolConfig{
+		MaxConns:        40,
+		LockTimeout:     3 * time.Second,
+		ApplicationName: "checkoutd-test",
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("testdb: open %s: %w", name, err)
+	}
+	return pool, dbURL, nil
 }
 
 // dropAbandoned drops earlier runs' databases of this package that nobody is
