@@ -250,3 +250,28 @@ func TestRateLimitSparesWebhooks(t *testing.T) {
 	r := h.postWebhook(t, payload, stripeSignature(payload, "whsec_new", time.Now()), false)
 	expectWebhook(t, r, "committed")
 }
+
+// TestOpenAPIDocumentsRateLimited keeps docs/openapi.yaml saying that every
+// authenticated route can answer 429 rate_limited with Retry-After.
+func TestOpenAPIDocumentsRateLimited(t *testing.T) {
+	spec := loadOpenAPI(t)
+	ops := spec.operations(t)
+	for key := range authenticatedRoutes(t) {
+		op, ok := ops[key]
+		if !ok {
+			continue // TestOpenAPIMatchesRoutes reports it.
+		}
+		responses, _ := yamlMap(op.op["responses"])
+		resp, ok := spec.deref(responses["429"])
+		if !ok {
+			t.Errorf("%s documents no 429 response", key)
+			continue
+		}
+		if headers, _ := yamlMap(resp["headers"]); headers["Retry-After"] == nil {
+			t.Errorf("%s: its 429 has no Retry-After header", key)
+		}
+		if !strings.Contains(fmt.Sprint(resp["content"]), "#/components/schemas/RateLimitedError") {
+			t.Errorf("%s: its 429 does not include RateLimitedError", key)
+		}
+	}
+}
