@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v79/refund"
 
@@ -97,6 +98,8 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		"database_max_conns", a.cfg.DatabaseMaxConns,
 		"low_stock_check_interval", a.cfg.LowStockCheckInterval.String(),
 		"low_stock_alert_interval", a.cfg.LowStockAlertInterval.String(),
+		"rate_limit_per_shop", a.cfg.RateLimitPerShop,
+		"rate_limit_burst", a.cfg.RateLimitBurst,
 		// Which channels are on, never their URLs: Slack's is a secret.
 		"alert_channels", alertChannels(a).Names(),
 	)
@@ -142,13 +145,13 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		Logger:   a.logger,
 	})
 	if withAPI {
-		mountAPI(ctx, a, srv, pool, ledger, sessions, jobClient)
+		mountAPI(ctx, a, srv, registry, pool, ledger, sessions, jobClient)
 	}
 	return srv.Run(ctx)
 }
 
 // mountAPI mounts every API route on srv.
-func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, pool *pgxpool.Pool, ledger *inventory.Ledger, sessions checkout.Sessions, jobClient *river.Client[pgx.Tx]) {
+func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, sessions checkout.Sessions, jobClient *river.Client[pgx.Tx]) {
 	if a.cfg.InventoryAuthorityToken == "" {
 		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
 	}
@@ -164,6 +167,8 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, pool *pgxpool
 	api := httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{
 		ServiceToken:   a.cfg.InventoryAuthorityToken,
 		DefaultHoldTTL: a.cfg.HoldTTL(),
+		RateLimit:      httpapi.RateLimit{PerSecond: float64(a.cfg.RateLimitPerShop), Burst: a.cfg.RateLimitBurst},
+		Registerer:     registry,
 	}, a.logger)
 	api.Mount(srv.Router())
 	api.MountOversold(srv.Router(), pool)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -61,6 +62,12 @@ type Config struct {
 	// InventoryAuthorityToken is the service token that may act on every
 	// shop over the API; empty leaves only shop API keys.
 	InventoryAuthorityToken string
+	// RateLimitPerShop is how many API requests a second each shop may
+	// make on average, in each process; 0 turns the budget off.
+	RateLimitPerShop int
+	// RateLimitBurst is how many requests a shop may make at once; 0 when
+	// RateLimitPerShop is.
+	RateLimitBurst int
 	// StripeSecretKey is the key checkout sessions are created with.
 	StripeSecretKey string
 	// StripeAPIBase, when set, points the Stripe client at another server,
@@ -162,6 +169,7 @@ type env struct {
 	DatabaseMaxConns         string `envconfig:"DATABASE_MAX_CONNS" default:"16"`
 	LockTimeoutMillis        string `envconfig:"INVENTORY_LOCK_TIMEOUT_MS" default:"3000"`
 	InventoryAuthorityToken  string `envconfig:"INVENTORY_AUTHORITY_TOKEN"`
+	RateLimitPerShop         string `envconfig:"RATE_LIMIT_PER_SHOP" default:"200,400"`
 	StripeSecretKey          string `envconfig:"STRIPE_SECRET_KEY"`
 	StripeAPIBase            string `envconfig:"STRIPE_API_BASE"`
 	StripeWebhookSecret      string `envconfig:"STRIPE_WEBHOOK_SECRET"`
@@ -206,6 +214,12 @@ func (e env) parse() (Config, error) {
 		return Config{}, &Error{Name: "HTTP_ADDR", Value: e.HTTPAddr, Problem: "is not allowed", Allowed: "use host:port or :port, e.g. :8080"}
 	}
 	c.HTTPAddr = e.HTTPAddr
+
+	rate, burst, err := parseRateLimit("RATE_LIMIT_PER_SHOP", e.RateLimitPerShop)
+	if err != nil {
+		return Config{}, err
+	}
+	c.RateLimitPerShop, c.RateLimitBurst = rate, burst
 
 	if e.InventoryBackend != BackendPostgres {
 		return Config{}, &Error{Name: "INVENTORY_BACKEND", Value: e.InventoryBackend, Problem: "is not allowed", Allowed: "use postgres"}
@@ -317,6 +331,27 @@ func (e env) parse() (Config, error) {
 	c.LockTimeoutMillis = int(lockMS)
 
 	return c, nil
+}
+
+// parseRateLimit parses "rate" or "rate,burst": requests a second, 0 (off)
+// to 100,000, and a burst of 1 to 1,000,000, twice the rate when left out.
+// Off takes no burst, so "0,400" is refused rather than read as off.
+func parseRateLimit(name, value string) (rate, burst int, err error) {
+	bad := &Error{Name: name, Value: value, Problem: "is not allowed",
+		Allowed: "use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400"}
+	rateText, burstText, hasBurst := strings.Cut(value, ",")
+	r, err := strconv.ParseInt(rateText, 10, 64)
+	if err != nil || r < 0 || r > 100_000 || (r == 0 && hasBurst) {
+		return 0, 0, bad
+	}
+	if !hasBurst {
+		return int(r), int(2 * r), nil
+	}
+	b, err := strconv.ParseInt(burstText, 10, 64)
+	if err != nil || b < 1 || b > 1_000_000 {
+		return 0, 0, bad
+	}
+	return int(r), int(b), nil
 }
 
 // parseDuration parses a Go duration in [lo, hi]; allowed words the range

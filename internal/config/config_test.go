@@ -64,6 +64,8 @@ func TestLoadDefaults(t *testing.T) {
 		StockNotify:              true,
 		LowStockCheckInterval:    5 * time.Second,
 		LowStockAlertInterval:    24 * time.Hour,
+		RateLimitPerShop:         200,
+		RateLimitBurst:           400,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -93,6 +95,7 @@ func TestLoadValues(t *testing.T) {
 		"SLACK_WEBHOOK_URL":           "https://hooks.slack.com/services/T0/B0/x",
 		"ALERT_WEBHOOK_URL":           "http://127.0.0.1:9999/alerts",
 		"ALERT_WEBHOOK_SECRET":        "s3cret",
+		"RATE_LIMIT_PER_SHOP":         "50,75",
 	})
 	got, err := Load()
 	if err != nil {
@@ -118,6 +121,8 @@ func TestLoadValues(t *testing.T) {
 		SlackWebhookURL:          "https://hooks.slack.com/services/T0/B0/x",
 		AlertWebhookURL:          "http://127.0.0.1:9999/alerts",
 		AlertWebhookSecret:       "s3cret",
+		RateLimitPerShop:         50,
+		RateLimitBurst:           75,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -150,6 +155,12 @@ func TestLoadAcceptedValues(t *testing.T) {
 		{"LOW_STOCK_ALERT_INTERVAL", "1m", func(c Config) bool { return c.LowStockAlertInterval == time.Minute }},
 		{"LOW_STOCK_ALERT_INTERVAL", "720h", func(c Config) bool { return c.LowStockAlertInterval == 720*time.Hour }},
 		{"SLACK_WEBHOOK_URL", "http://127.0.0.1:8088/slack", func(c Config) bool { return c.SlackWebhookURL == "http://127.0.0.1:8088/slack" }},
+		{"RATE_LIMIT_PER_SHOP", "0", func(c Config) bool { return c.RateLimitPerShop == 0 && c.RateLimitBurst == 0 }},
+		{"RATE_LIMIT_PER_SHOP", "50", func(c Config) bool { return c.RateLimitPerShop == 50 && c.RateLimitBurst == 100 }},
+		{"RATE_LIMIT_PER_SHOP", "1,1", func(c Config) bool { return c.RateLimitPerShop == 1 && c.RateLimitBurst == 1 }},
+		{"RATE_LIMIT_PER_SHOP", "100000,1000000", func(c Config) bool { return c.RateLimitPerShop == 100000 && c.RateLimitBurst == 1000000 }},
+		// A burst below the rate is a budget too: never more than 10 at once.
+		{"RATE_LIMIT_PER_SHOP", "200,10", func(c Config) bool { return c.RateLimitPerShop == 200 && c.RateLimitBurst == 10 }},
 		// A secret without a URL signs nothing, and harms nothing.
 		{"ALERT_WEBHOOK_SECRET", "s", func(c Config) bool { return c.AlertWebhookURL == "" && c.AlertWebhookSecret == "s" }},
 	}
@@ -235,6 +246,21 @@ func TestLoadRejects(t *testing.T) {
 		{"SLACK_WEBHOOK_URL", "ftp://hooks.slack.com/x", `SLACK_WEBHOOK_URL="ftp://hooks.slack.com/x" is not a URL: use the http(s) URL of a Slack incoming webhook, such as https://hooks.slack.com/services/...`},
 		{"ALERT_WEBHOOK_URL", "localhost:9000/alerts", `ALERT_WEBHOOK_URL="localhost:9000/alerts" is not a URL: use an http(s) URL such as https://alerts.example.com/checkoutd`},
 		{"ALERT_WEBHOOK_URL", "https://", `ALERT_WEBHOOK_URL="https://" is not a URL: use an http(s) URL such as https://alerts.example.com/checkoutd`},
+
+		{"RATE_LIMIT_PER_SHOP", "", `RATE_LIMIT_PER_SHOP="" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "off", `RATE_LIMIT_PER_SHOP="off" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "-1", `RATE_LIMIT_PER_SHOP="-1" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "100001", `RATE_LIMIT_PER_SHOP="100001" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "1.5", `RATE_LIMIT_PER_SHOP="1.5" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200,", `RATE_LIMIT_PER_SHOP="200," is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", ",400", `RATE_LIMIT_PER_SHOP=",400" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200,0", `RATE_LIMIT_PER_SHOP="200,0" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200,1000001", `RATE_LIMIT_PER_SHOP="200,1000001" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "0,400", `RATE_LIMIT_PER_SHOP="0,400" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200,400,1", `RATE_LIMIT_PER_SHOP="200,400,1" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200, 400", `RATE_LIMIT_PER_SHOP="200, 400" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200;400", `RATE_LIMIT_PER_SHOP="200;400" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
+		{"RATE_LIMIT_PER_SHOP", "200/s", `RATE_LIMIT_PER_SHOP="200/s" is not allowed: use 0 (off), or requests per second 1-100000 and an optional burst 1-1000000, such as 200 or 200,400`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // service token or the shop's own key.
 func (a *API) MountAlerts(r *mux.Router, db dbsqlc.DBTX) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.listAlerts(w, r, db) })
-	r.Handle("/api/inventory/shops/{shopId}/alerts", a.authenticate(a.authorizeShop(h))).Methods(http.MethodGet)
+	r.Handle("/api/inventory/shops/{shopId}/alerts", a.authenticate(a.limit(a.authorizeShop(h)))).Methods(http.MethodGet)
 }
 
 // listAlerts serves a page of alerts.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -27,6 +28,11 @@ type Config struct {
 	// DefaultHoldTTL applies to hold requests without ttlSeconds
 	// (INVENTORY_HOLD_TTL_SECONDS).
 	DefaultHoldTTL time.Duration
+	// RateLimit is each shop's request budget (RATE_LIMIT_PER_SHOP); the
+	// zero value turns it off.
+	RateLimit RateLimit
+	// Registerer receives the API's metrics; nil registers them nowhere.
+	Registerer prometheus.Registerer
 }
 
 // API serves the inventory routes.
@@ -35,6 +41,9 @@ type API struct {
 	keys   *apikey.Store
 	cfg    Config
 	log    *slog.Logger
+	// limiter is nil when the per-shop budget is off.
+	limiter     *shopLimiter
+	rateLimited *prometheus.CounterVec
 }
 
 // New returns the API over ledger, authenticating shop keys with keys.
@@ -42,12 +51,16 @@ func New(ledger *inventory.Ledger, keys *apikey.Store, cfg Config, logger *slog.
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &API{ledger: ledger, keys: keys, cfg: cfg, log: logger}
+	return &API{
+		ledger: ledger, keys: keys, cfg: cfg, log: logger,
+		limiter:     newShopLimiter(cfg.RateLimit, time.Now),
+		rateLimited: newRateLimitedCounter(cfg.Registerer),
+	}
 }
 
 // Mount adds the API's routes to r. GET /api/inventory/health is not among
 // them: the HTTP server serves it with the other health checks, without
-// authentication.
+// authentication. Every route spends its shop's request budget (see limit).
 //
 // Every route is registered on r with its full path rather than through
 // subrouters: with subrouters, gorilla/mux answers a wrong method on a
@@ -56,10 +69,10 @@ func (a *API) Mount(r *mux.Router) {
 	const base = "/api/inventory"
 	const shop = base + "/shops/{shopId}"
 	route := func(method, path string, h http.HandlerFunc) {
-		r.Handle(path, a.authenticate(h)).Methods(method)
+		r.Handle(path, a.authenticate(a.limit(h))).Methods(method)
 	}
 	shopRoute := func(method, path string, h http.HandlerFunc) {
-		r.Handle(shop+path, a.authenticate(a.authorizeShop(h))).Methods(method)
+		r.Handle(shop+path, a.authenticate(a.limit(a.authorizeShop(h)))).Methods(method)
 	}
 
 	route(http.MethodPost, base+"/validate", a.validate)

@@ -12,9 +12,9 @@ import (
 
 // MountCheckout adds POST /api/checkout/sessions, served by svc, to r.
 func (a *API) MountCheckout(r *mux.Router, svc *checkout.Service) {
-	r.Handle("/api/checkout/sessions", a.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r.Handle("/api/checkout/sessions", a.authenticate(a.limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.createCheckoutSession(w, r, svc)
-	}))).Methods(http.MethodPost)
+	})))).Methods(http.MethodPost)
 }
 
 // createCheckoutSession creates a Stripe Checkout Session: 201 for a new
@@ -26,6 +26,9 @@ func (a *API) createCheckoutSession(w http.ResponseWriter, r *http.Request, svc 
 	}
 	if inventory.ValidShopID(req.ShopID) && !mayActOn(r.Context(), req.ShopID) {
 		writeNotFound(w, "shop not found")
+		return
+	}
+	if !a.limitBody(w, r, req.ShopID) {
 		return
 	}
 	sess, created, err := svc.Create(r.Context(), req)

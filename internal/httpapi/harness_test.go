@@ -105,6 +105,12 @@ func startServer(pool *pgxpool.Pool) (*harness, error) {
 // startServerWith is startServer with the checkout route configured by
 // checkoutCfg (HoldTTL defaults to defaultHoldTTL, Logger to the server's).
 func startServerWith(pool *pgxpool.Pool, checkoutCfg checkout.Config) (*harness, error) {
+	return startServerLimited(pool, checkoutCfg, httpapi.RateLimit{})
+}
+
+// startServerLimited is startServerWith with each shop's request budget set
+// to limit (the shared server has none, so tests need not ration requests).
+func startServerLimited(pool *pgxpool.Pool, checkoutCfg checkout.Config, limit httpapi.RateLimit) (*harness, error) {
 	logger := serverLogger()
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
@@ -115,7 +121,9 @@ func startServerWith(pool *pgxpool.Pool, checkoutCfg checkout.Config) (*harness,
 	})
 	keys := apikey.NewStore(pool)
 	srv := httpserver.New(httpserver.Options{Pool: pool, Registry: registry, Logger: logger})
-	api := httpapi.New(ledger, keys, httpapi.Config{ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL}, logger)
+	api := httpapi.New(ledger, keys, httpapi.Config{
+		ServiceToken: serviceToken, DefaultHoldTTL: defaultHoldTTL, RateLimit: limit, Registerer: registry,
+	}, logger)
 	api.Mount(srv.Router())
 	if checkoutCfg.HoldTTL == 0 {
 		checkoutCfg.HoldTTL = defaultHoldTTL

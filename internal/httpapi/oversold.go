@@ -14,7 +14,7 @@ import (
 // routes it takes the service token or the shop's own key.
 func (a *API) MountOversold(r *mux.Router, db dbsqlc.DBTX) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.listOversold(w, r, db) })
-	r.Handle("/api/inventory/shops/{shopId}/oversold", a.authenticate(a.authorizeShop(h))).Methods(http.MethodGet)
+	r.Handle("/api/inventory/shops/{shopId}/oversold", a.authenticate(a.limit(a.authorizeShop(h)))).Methods(http.MethodGet)
 }
 
 // listOversold serves a page of oversold orders.

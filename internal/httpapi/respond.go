@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -53,6 +54,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		notActive    *inventory.HoldNotActiveError
 		conflict     *inventory.StockConflictError
 		busy         *inventory.BusyError
+		limited      *rateLimitedError
 	)
 	switch {
 	case errors.As(err, &invalid):
@@ -75,6 +77,12 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ms := busy.RetryAfter.Milliseconds()
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
 		writeError(w, http.StatusTooManyRequests, "inventory_busy", "inventory is busy, retry later", map[string]any{"retryAfter": ms})
+	case errors.As(err, &limited):
+		// Rounded up, both: a client that waits as long as told finds a
+		// request in the bucket.
+		ms := max((limited.retryAfter + time.Millisecond - 1).Milliseconds(), 1)
+		w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "this shop's request budget is spent, retry later", map[string]any{"retryAfter": ms})
 	case errors.Is(err, inventory.ErrShopNotFound):
 		writeNotFound(w, "shop not found")
 	case errors.Is(err, inventory.ErrHoldNotFound):

@@ -21,6 +21,9 @@ func (a *API) validate(w http.ResponseWriter, r *http.Request) {
 		writeNotFound(w, "shop not found")
 		return
 	}
+	if !a.limitBody(w, r, req.ShopID) {
+		return
+	}
 	res, err := a.ledger.Validate(r.Context(), req.ShopID, req.Items)
 	if err != nil {
 		a.fail(w, r, err)
