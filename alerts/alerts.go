@@ -15,6 +15,10 @@
 // lowers a line's stock asks for a check of the line in its own
 // transaction, and CheckStock drains those requests, alerting for lines at
 // or below their threshold at most once per line per Config.Interval.
+//
+// The channels are shared by every shop, so one shop's low-stock alerts are
+// capped by a Budget: past it, they are recorded and held, and one digest
+// per window carries them (RaiseDigest).
 package alerts
 
 import (
@@ -23,6 +27,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,6 +111,8 @@ type Config struct {
 	Interval time.Duration
 	// Channels are where alerts go.
 	Channels Channels
+	// Budget caps one shop's low-stock alerts on the channels.
+	Budget Budget
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -116,6 +124,7 @@ type Alerter struct {
 	queries  *dbsqlc.Queries
 	interval time.Duration
 	channels Channels
+	budget   Budget
 	client   *http.Client
 	log      *slog.Logger
 }
@@ -139,7 +148,7 @@ func New(ledger *inventory.Ledger, cfg Config) *Alerter {
 	}
 	return &Alerter{
 		ledger: ledger, queries: dbsqlc.New(), interval: cfg.Interval,
-		channels: cfg.Channels, client: client, log: cfg.Logger,
+		channels: cfg.Channels, budget: cfg.Budget.withDefaults(), client: client, log: cfg.Logger,
 	}
 }
 
@@ -156,16 +165,23 @@ type CheckResult struct {
 	// Checked is how many requested checks were taken: fewer than asked
 	// means the outbox is empty, for now.
 	Checked int
-	// Alerts is how many low-stock alerts were raised.
+	// Alerts is how many low-stock alerts were raised, Held included.
 	Alerts int
-	// Deliveries are the deliveries those alerts need; the caller enqueues
-	// a job for each in the same transaction.
+	// Held is how many of them came over their shop's budget: recorded,
+	// without deliveries of their own, for a digest.
+	Held int
+	// Deliveries are the deliveries the alerts sent on their own need; the
+	// caller enqueues a job for each in the same transaction.
 	Deliveries []Delivery
+	// Digests are the digests the held alerts ask for; the caller enqueues
+	// each, in the same transaction, to run at its At.
+	Digests []Digest
 }
 
 // CheckStock takes up to batch requested low-stock checks in tx and raises an
 // alert for each line whose available stock is at or below its threshold,
-// unless the line had one within the interval. Checkers running side by
+// unless the line had one within the interval. An alert over its shop's
+// budget is held for a digest instead of delivered. Checkers running side by
 // side take different requests. Everything, the requests taken included,
 // commits or rolls back with tx, so a failed check is asked again.
 //
@@ -182,6 +198,7 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 	// ledger discounts lapsed holds, so a line is low only on what can be
 	// sold.
 	ledger := a.ledger.WithTx(tx)
+	var low []lowLine
 	for _, c := range checks {
 		info, err := ledger.StockInfo(ctx, c.ShopID, c.Sku, c.VariantKey)
 		var invalid *inventory.ValidationError
@@ -210,28 +227,71 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 		if err != nil {
 			return res, database.WrapError("claim low-stock alert", err)
 		}
-		available, threshold := info.Available, info.LowStockThreshold
-		sku, variantKey := c.Sku, c.VariantKey
-		id := ids.New("alr_")
-		_, err = a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
-			ShopID: c.ShopID, ID: id, Kind: KindLowStock, Sku: &sku, VariantKey: &variantKey,
-			Available: &available, Threshold: &threshold,
-			Message: lowStockMessage(c.ShopID, sku, variantKey, available, threshold),
-		})
-		if err != nil {
-			return res, database.WrapError("record low-stock alert", err)
+		low = append(low, lowLine{shopID: c.ShopID, sku: c.Sku, variantKey: c.VariantKey,
+			available: info.Available, threshold: info.LowStockThreshold})
+	}
+
+	// The budget is claimed per shop once the batch is known, so its row
+	// stays locked only for the inserts below, not for the whole check: a
+	// checker of the same shop waits on it. Shops in order, so that two
+	// checkers never wait on each other's rows.
+	slices.SortStableFunc(low, func(x, y lowLine) int { return strings.Compare(x.shopID, y.shopID) })
+	for i := 0; i < len(low); {
+		shopID := low[i].shopID
+		n := 1
+		for i+n < len(low) && low[i+n].shopID == shopID {
+			n++
 		}
-		ds, err := a.addDeliveries(ctx, tx, c.ShopID, id)
+		sent, digest, err := a.claimBudget(ctx, tx, shopID, n)
 		if err != nil {
 			return res, err
 		}
-		res.Alerts++
-		res.Deliveries = append(res.Deliveries, ds...)
-		a.log.WarnContext(ctx, "low-stock alert raised",
-			"shop_id", c.ShopID, "alert_id", id, "sku", sku, "variant_key", variantKey,
-			"available", available, "threshold", threshold, "channels", a.channels.Names())
+		if digest != nil {
+			res.Digests = append(res.Digests, *digest)
+		}
+		for j, l := range low[i : i+n] {
+			if err := a.raiseLowStock(ctx, tx, l, j >= sent, &res); err != nil {
+				return res, err
+			}
+		}
+		i += n
 	}
 	return res, nil
+}
+
+// lowLine is a line found low whose alert the debounce let through.
+type lowLine struct {
+	shopID, sku, variantKey string
+	available, threshold    int64
+}
+
+// raiseLowStock records the low-stock alert of l, held for the shop's
+// digest or with its deliveries, and adds it to res.
+func (a *Alerter) raiseLowStock(ctx context.Context, tx pgx.Tx, l lowLine, held bool, res *CheckResult) error {
+	id := ids.New("alr_")
+	_, err := a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
+		ShopID: l.shopID, ID: id, Kind: KindLowStock, Sku: &l.sku, VariantKey: &l.variantKey,
+		Available: &l.available, Threshold: &l.threshold,
+		Message: lowStockMessage(l.shopID, l.sku, l.variantKey, l.available, l.threshold), Held: held,
+	})
+	if err != nil {
+		return database.WrapError("record low-stock alert", err)
+	}
+	res.Alerts++
+	log := a.log.With("shop_id", l.shopID, "alert_id", id, "sku", l.sku, "variant_key", l.variantKey,
+		"available", l.available, "threshold", l.threshold)
+	if held {
+		res.Held++
+		log.InfoContext(ctx, "low-stock alert held for the shop's digest: over its alert budget")
+		return nil
+	}
+	ds, err := a.addDeliveries(ctx, tx, l.shopID, id)
+	if err != nil {
+		return err
+	}
+	res.Deliveries = append(res.Deliveries, ds...)
+	log.WarnContext(ctx, "low-stock alert raised", "channels", a.channels.Names())
+	return nil
 }
 
 // intervalSeconds is the debounce in whole seconds, at least one.
@@ -242,6 +302,8 @@ func (a *Alerter) intervalSeconds() int32 {
 // Raised is an alert just recorded.
 type Raised struct {
 	AlertID string
+	// Carries is how many held alerts a digest carries; 0 for other kinds.
+	Carries int
 	// Deliveries are the alert's deliveries, one per channel that is on;
 	// the caller enqueues a job for each in the same transaction.
 	Deliveries []Delivery

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -48,10 +47,6 @@ type SlackPayload struct {
 	Text string `json:"text"`
 }
 
-// maxErrorLen bounds the error recorded per attempt, a receiver's answer
-// included.
-const maxErrorLen = 300
-
 // recordTimeout bounds recording an attempt's outcome, which happens even
 // when the job's context has ended: a delivery made but not recorded would
 // be made again.
@@ -60,10 +55,12 @@ const recordTimeout = 10 * time.Second
 // Deliver sends one delivery of an alert and records the outcome in db. A
 // delivery already made is not made again, so a job may run it any number
 // of times. A 2xx answer marks it delivered; anything else records the
-// error and returns it, leaving the delivery pending for the job's next
-// attempt, or failed when lastAttempt says there is none. A channel that
-// is no longer configured fails the delivery without an error: retrying
-// cannot help. A delivery db does not have is ErrNoDelivery.
+// error's class and returns a *DeliveryError, leaving the delivery pending
+// for the job's next attempt, or failed when lastAttempt says there is none.
+// The error's detail is logged, never stored: the shop reads what is
+// stored. A channel that is no longer configured fails the delivery
+// without an error: retrying cannot help. A delivery db does not have is
+// ErrNoDelivery.
 func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastAttempt bool) error {
 	log := a.log.With("shop_id", d.ShopID, "alert_id", d.AlertID, "channel", d.Channel)
 	key := dbsqlc.GetAlertDeliveryParams{ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel}
@@ -85,15 +82,15 @@ func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastA
 
 	req, err := a.request(ctx, d, alert)
 	if errors.Is(err, errChannelOff) {
-		log.ErrorContext(ctx, "alert not delivered: its channel is no longer configured")
-		return a.record(ctx, db, d, StatusFailed, err)
+		log.ErrorContext(ctx, "alert not delivered: its channel is no longer configured", "error_class", ErrorNotConfigured)
+		return a.record(ctx, db, d, StatusFailed, ErrorNotConfigured)
 	}
 	if err != nil {
 		return err
 	}
 	sendErr := a.send(req, d.Channel)
 	if sendErr == nil {
-		if err := a.record(ctx, db, d, StatusDelivered, nil); err != nil {
+		if err := a.record(ctx, db, d, StatusDelivered, ""); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "alert delivered", "attempts", state.Attempts+1)
@@ -103,28 +100,31 @@ func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastA
 	if lastAttempt {
 		status = StatusFailed
 	}
-	if err := a.record(ctx, db, d, status, sendErr); err != nil {
-		return fmt.Errorf("deliver alert %s to %s: %w (and recording it: %w)", d.AlertID, d.Channel, sendErr, err)
-	}
+	// The detail (the receiver's address, its resolver, its answer) is for
+	// ops: logged here, and nowhere a shop or the job's record can read it.
+	attrs := []any{"attempts", state.Attempts + 1, "error_class", sendErr.Class, "error", sendErr.Err.Error()}
 	if lastAttempt {
-		log.ErrorContext(ctx, "alert delivery failed; giving up", "attempts", state.Attempts+1, "error", sendErr.Error())
+		log.ErrorContext(ctx, "alert delivery failed; giving up", attrs...)
 	} else {
-		log.WarnContext(ctx, "alert delivery failed; will retry", "attempts", state.Attempts+1, "error", sendErr.Error())
+		log.WarnContext(ctx, "alert delivery failed; will retry", attrs...)
+	}
+	if err := a.record(ctx, db, d, status, sendErr.Class); err != nil {
+		return fmt.Errorf("deliver alert %s to %s: %w (and recording it: %w)", d.AlertID, d.Channel, sendErr, err)
 	}
 	return fmt.Errorf("deliver alert %s to %s: %w", d.AlertID, d.Channel, sendErr)
 }
 
-// record stores an attempt's outcome.
-func (a *Alerter) record(ctx context.Context, db dbsqlc.DBTX, d Delivery, status string, attemptErr error) error {
+// record stores an attempt's outcome: its status and, for a failed
+// attempt, the class of its error.
+func (a *Alerter) record(ctx context.Context, db dbsqlc.DBTX, d Delivery, status, errorClass string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	var lastError *string
-	if attemptErr != nil {
-		msg := cleanText(attemptErr.Error(), maxErrorLen)
-		lastError = &msg
+	var class *string
+	if errorClass != "" {
+		class = &errorClass
 	}
 	err := a.queries.RecordAlertDelivery(ctx, db, dbsqlc.RecordAlertDeliveryParams{
-		Status: status, LastError: lastError, ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel,
+		Status: status, LastErrorClass: class, ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel,
 	})
 	if err != nil {
 		return database.WrapError("record alert delivery", err)
@@ -176,17 +176,18 @@ func (a *Alerter) request(ctx context.Context, d Delivery, alert dbsqlc.GetAlert
 	return req, nil
 }
 
-// send posts req and turns anything but a 2xx answer into an error that
-// names neither the URL nor anything else secret: it is recorded where the
-// shop's API key can read it.
-func (a *Alerter) send(req *http.Request, channel string) error {
+// send posts req and turns anything but a 2xx answer into a
+// *DeliveryError. Its detail never repeats the URL, the channel's secret
+// (Slack's is), but may name the receiver's host and quote its answer.
+func (a *Alerter) send(req *http.Request, channel string) *DeliveryError {
 	resp, err := a.client.Do(req)
 	if err != nil {
+		class := classify(err)
 		var urlErr *url.Error
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		return fmt.Errorf("POST to %s channel: %w", channel, err)
+		return &DeliveryError{Class: class, Err: fmt.Errorf("POST to %s channel: %w", channel, err)}
 	}
 	defer resp.Body.Close()
 	// Reading a little of the answer says why; reading the rest lets the
@@ -200,21 +201,7 @@ func (a *Alerter) send(req *http.Request, channel string) error {
 	if s := strings.TrimSpace(string(snippet)); s != "" {
 		msg += ": " + s
 	}
-	return errors.New(msg)
-}
-
-// cleanText makes s storable as PostgreSQL text (valid UTF-8, no NUL) and
-// at most n bytes long.
-func cleanText(s string, n int) string {
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return &DeliveryError{Class: httpStatusClass(resp.StatusCode), Err: errors.New(msg)}
 }
 
 // slackText is the Slack message of an alert: its message, marked by kind,

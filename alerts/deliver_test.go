@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,13 +29,13 @@ func TestDeliverRetriedUntilDelivered(t *testing.T) {
 
 	for attempt := 1; attempt <= 2; attempt++ {
 		err := a.Deliver(ctx, f.pool, d, false)
-		if err == nil || !strings.Contains(err.Error(), "HTTP 500") {
-			t.Fatalf("attempt %d: %v, want an error naming HTTP 500", attempt, err)
+		var derr *alerts.DeliveryError
+		if !errors.As(err, &derr) || derr.Class != "http_500" || !strings.Contains(derr.Err.Error(), "HTTP 500: Internal Server Error") {
+			t.Fatalf("attempt %d: %v, want a DeliveryError of class http_500 with the answer in its detail", attempt, err)
 		}
 		st := f.delivery(t, d)
-		if st.Status != alerts.StatusPending || st.Attempts != attempt || st.LastError == nil ||
-			*st.LastError != "webhook channel answered HTTP 500: Internal Server Error" {
-			t.Errorf("after attempt %d: %+v, want pending with the error", attempt, st)
+		if st.Status != alerts.StatusPending || st.Attempts != attempt || st.LastError == nil || *st.LastError != "http_500" {
+			t.Errorf("after attempt %d: %+v, want pending with the error's class", attempt, st)
 		}
 	}
 	if err := a.Deliver(ctx, f.pool, d, false); err != nil {
@@ -73,7 +74,7 @@ func TestDeliverGivesUp(t *testing.T) {
 	if err := a.Deliver(ctx, f.pool, d, false); err == nil {
 		t.Fatal("first attempt succeeded against a 503")
 	}
-	if err := a.Deliver(ctx, f.pool, d, true); err == nil || !strings.Contains(err.Error(), "HTTP 503") {
+	if err := a.Deliver(ctx, f.pool, d, true); err == nil || !strings.Contains(err.Error(), "http_503") {
 		t.Fatalf("last attempt: %v, want the 503", err)
 	}
 	if st := f.delivery(t, d); st.Status != alerts.StatusFailed || st.Attempts != 2 || st.LastError == nil || st.Delivered {
@@ -145,8 +146,8 @@ func TestDeliverErrorHidesURL(t *testing.T) {
 		t.Fatal("delivery to a closed port succeeded")
 	}
 	st := f.delivery(t, d)
-	if st.LastError == nil || st.Status != alerts.StatusPending {
-		t.Fatalf("delivery %+v, want pending with an error", st)
+	if st.LastError == nil || *st.LastError != alerts.ErrorRefused || st.Status != alerts.StatusPending {
+		t.Fatalf("delivery %+v, want pending, refused", st)
 	}
 	for _, s := range []string{err.Error(), *st.LastError} {
 		if strings.Contains(s, "s3cr3tt0k3n") || strings.Contains(s, "/services/") {
@@ -164,7 +165,7 @@ func TestDeliverDoesNotFollowRedirects(t *testing.T) {
 	a := f.alerter(channels(slack, webhook))
 	raised := f.raiseOversold(t, a, "ovs_redirect")
 	d := alerts.Delivery{ShopID: f.shopID, AlertID: raised.AlertID, Channel: alerts.ChannelSlack}
-	if err := a.Deliver(context.Background(), f.pool, d, false); err == nil || !strings.Contains(err.Error(), "HTTP 302") {
+	if err := a.Deliver(context.Background(), f.pool, d, false); err == nil || !strings.Contains(err.Error(), "http_302") {
 		t.Errorf("delivery answered 302: %v, want an error naming it", err)
 	}
 	if n := len(slack.requests()); n != 1 {
@@ -185,7 +186,7 @@ func TestDeliverChannelGone(t *testing.T) {
 	if err := a.Deliver(context.Background(), f.pool, d, false); err != nil {
 		t.Errorf("delivery to a channel turned off: %v, want nil", err)
 	}
-	if st := f.delivery(t, d); st.Status != alerts.StatusFailed || st.LastError == nil || !strings.Contains(*st.LastError, "not configured") {
+	if st := f.delivery(t, d); st.Status != alerts.StatusFailed || st.LastError == nil || *st.LastError != alerts.ErrorNotConfigured {
 		t.Errorf("delivery %+v, want failed as not configured", st)
 	}
 	if n := len(webhook.requests()); n != 0 {
@@ -215,7 +216,62 @@ func TestDeliverTimeout(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("delivery took %s with a 100ms client timeout", d)
 	}
-	if st := f.delivery(t, raised.Deliveries[0]); st.Status != alerts.StatusPending || st.Attempts != 1 {
-		t.Errorf("delivery %+v, want pending after 1 attempt", st)
+	if st := f.delivery(t, raised.Deliveries[0]); st.Status != alerts.StatusPending || st.Attempts != 1 || st.LastError == nil || *st.LastError != alerts.ErrorTimeout {
+		t.Errorf("delivery %+v, want pending after 1 attempt, timeout", st)
 	}
+}
+
+// Each way a receiver can fail is recorded as its class, which is all a
+// shop reads of it; the returned error says the class too, and keeps the
+// detail for the log.
+func TestDeliverErrorClasses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	garbage := rawServer(t, "garbage from 10.9.8.7\r\n\r\n")
+	hangUp := rawServer(t, "")
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	tlsServer := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(tlsServer.Close)
+	for _, c := range []struct{ url, class string }{
+		{"http://" + garbage, alerts.ErrorInvalidResponse},
+		{"http://" + hangUp, alerts.ErrorConnectionLost},
+		{"https://" + plain.Listener.Addr().String(), alerts.ErrorTLS},
+		{tlsServer.URL, alerts.ErrorTLS}, // a certificate nobody vouches for
+		{plain.URL + "/missing", "http_404"},
+	} {
+		a := f.alerter(alerts.Channels{SlackWebhookURL: c.url})
+		raised := f.raiseOversold(t, a, "ovs_"+strings.NewReplacer(":", "_", "/", "_", ".", "_").Replace(c.url))
+		err := a.Deliver(context.Background(), f.pool, raised.Deliveries[0], false)
+		var derr *alerts.DeliveryError
+		if !errors.As(err, &derr) || derr.Class != c.class || !strings.HasSuffix(err.Error(), ": "+c.class) {
+			t.Errorf("%s: %v, want class %s", c.url, err, c.class)
+		}
+		if st := f.delivery(t, raised.Deliveries[0]); st.LastError == nil || *st.LastError != c.class {
+			t.Errorf("%s: recorded %+v, want %s", c.url, st, c.class)
+		}
+	}
+}
+
+// rawServer answers every connection with answer, then closes it, and
+// returns its address.
+func rawServer(t *testing.T, answer string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = conn.Read(make([]byte, 4096))
+			_, _ = io.WriteString(conn, answer)
+			_ = conn.Close()
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -54,9 +54,14 @@ func newFixture(tb testing.TB) *fixture {
 	return f
 }
 
-// alerter returns an Alerter over the fixture's ledger.
+// alerter returns an Alerter over the fixture's ledger, with a budget no
+// test but the budget's own reaches.
 func (f *fixture) alerter(ch alerts.Channels) *alerts.Alerter {
-	return alerts.New(f.ledger, alerts.Config{Channels: ch, Logger: discard})
+	return f.alerterWithBudget(ch, alerts.Budget{PerShop: 10000, Window: time.Hour})
+}
+
+func (f *fixture) alerterWithBudget(ch alerts.Channels, b alerts.Budget) *alerts.Alerter {
+	return alerts.New(f.ledger, alerts.Config{Channels: ch, Budget: b, Logger: discard})
 }
 
 // stock sets on_hand of a line at the default location.
@@ -136,7 +141,7 @@ func (f *fixture) delivery(tb testing.TB, d alerts.Delivery) delivery {
 	tb.Helper()
 	var out delivery
 	err := f.pool.QueryRow(context.Background(), `
-		SELECT status, attempts, last_error, delivered_at IS NOT NULL FROM alert_deliveries
+		SELECT status, attempts, last_error_class, delivered_at IS NOT NULL FROM alert_deliveries
 		WHERE shop_id = $1 AND alert_id = $2 AND channel = $3`, d.ShopID, d.AlertID, d.Channel).
 		Scan(&out.Status, &out.Attempts, &out.LastError, &out.Delivered)
 	if err != nil {

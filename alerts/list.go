@@ -15,7 +15,8 @@ import (
 type Alert struct {
 	// ID is the alert's id (alr_...).
 	ID string `json:"id"`
-	// Kind is low_stock or oversold.
+	// Kind is low_stock, oversold, or digest: the one message that carried
+	// a window's held alerts to the channels.
 	Kind string `json:"kind"`
 	// SKU, VariantKey, Available and Threshold describe a low_stock alert's
 	// line when it was raised; null for oversold.
@@ -29,7 +30,14 @@ type Alert struct {
 	Message string `json:"message"`
 	// CreatedAt is when the alert was raised (UTC).
 	CreatedAt time.Time `json:"createdAt"`
-	// Deliveries are one per channel that was on when the alert was raised.
+	// Held says the alert came over its shop's alert budget: it has no
+	// deliveries of its own, and goes to the channels in a digest.
+	Held bool `json:"held"`
+	// DigestID is the digest that carried a held alert; null until it is
+	// raised, and for alerts sent on their own.
+	DigestID *string `json:"digestId"`
+	// Deliveries are one per channel that was on when the alert was raised;
+	// none for a held alert.
 	Deliveries []DeliveryState `json:"deliveries"`
 }
 
@@ -41,7 +49,9 @@ type DeliveryState struct {
 	Status string `json:"status"`
 	// Attempts counts the attempts made.
 	Attempts int `json:"attempts"`
-	// LastError is the last failed attempt's error, null once delivered.
+	// LastError is the class of the last failed attempt's error (refused,
+	// timeout, dns, tls, http_500, ...; see the Error* constants), null
+	// once delivered. Never the detail: that is in the log.
 	LastError *string `json:"lastError"`
 	// DeliveredAt is when the channel answered 2xx (UTC).
 	DeliveredAt *time.Time `json:"deliveredAt"`
@@ -112,7 +122,7 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 	}
 	byAlert := make(map[string][]DeliveryState, len(rows))
 	for _, d := range deliveries {
-		s := DeliveryState{Channel: d.Channel, Status: d.Status, Attempts: int(d.Attempts), LastError: d.LastError}
+		s := DeliveryState{Channel: d.Channel, Status: d.Status, Attempts: int(d.Attempts), LastError: d.LastErrorClass}
 		if d.DeliveredAt != nil {
 			at := d.DeliveredAt.UTC()
 			s.DeliveredAt = &at
@@ -123,7 +133,7 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 		a := Alert{
 			ID: r.ID, Kind: r.Kind, SKU: r.Sku, VariantKey: r.VariantKey, Available: r.Available,
 			Threshold: r.Threshold, OversoldID: r.OversoldID, Message: r.Message, CreatedAt: r.CreatedAt.UTC(),
-			Deliveries: byAlert[r.ID],
+			Held: r.Held, DigestID: r.DigestID, Deliveries: byAlert[r.ID],
 		}
 		if a.Deliveries == nil {
 			a.Deliveries = []DeliveryState{}

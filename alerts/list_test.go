@@ -30,9 +30,9 @@ func (f *fixture) insertAlert(t *testing.T, id, kind string, createdAt time.Time
 	}
 	for i, st := range statuses {
 		ch := []string{alerts.ChannelSlack, alerts.ChannelWebhook}[i]
-		_, err := f.pool.Exec(ctx, `INSERT INTO alert_deliveries (shop_id, alert_id, channel, status, attempts, last_error, delivered_at)
+		_, err := f.pool.Exec(ctx, `INSERT INTO alert_deliveries (shop_id, alert_id, channel, status, attempts, last_error_class, delivered_at)
 			VALUES ($1, $2, $3, $4::text, CASE $4::text WHEN 'delivered' THEN 1 ELSE 3 END,
-			        CASE $4::text WHEN 'delivered' THEN NULL ELSE 'webhook channel answered HTTP 500' END,
+			        CASE $4::text WHEN 'delivered' THEN NULL ELSE 'http_500' END,
 			        CASE $4::text WHEN 'delivered' THEN $5::timestamptz END)`,
 			f.shopID, id, ch, st, createdAt.Add(time.Second))
 		if err != nil {
@@ -79,15 +79,15 @@ func TestList(t *testing.T) {
 	}
 	got, _ := json.Marshal(page.Items[3])
 	want := `{"id":"alr_1","kind":"low_stock","sku":"SKU-1","variantKey":"size:M","available":2,"threshold":5,"oversoldId":null,` +
-		`"message":"low","createdAt":"2026-02-03T04:05:06.789Z","deliveries":[` +
+		`"message":"low","createdAt":"2026-02-03T04:05:06.789Z","held":false,"digestId":null,"deliveries":[` +
 		`{"channel":"slack","status":"delivered","attempts":1,"lastError":null,"deliveredAt":"2026-02-03T04:05:07.789Z"},` +
-		`{"channel":"webhook","status":"failed","attempts":3,"lastError":"webhook channel answered HTTP 500","deliveredAt":null}]}`
+		`{"channel":"webhook","status":"failed","attempts":3,"lastError":"http_500","deliveredAt":null}]}`
 	if string(got) != want {
 		t.Errorf("alert\n got  %s\n want %s", got, want)
 	}
 	got, _ = json.Marshal(page.Items[2])
 	want = `{"id":"alr_2","kind":"oversold","sku":null,"variantKey":null,"available":null,"threshold":null,"oversoldId":"ovs_alr_2",` +
-		`"message":"oversold","createdAt":"2026-02-03T04:06:06.789Z","deliveries":[]}`
+		`"message":"oversold","createdAt":"2026-02-03T04:06:06.789Z","held":false,"digestId":null,"deliveries":[]}`
 	if string(got) != want {
 		t.Errorf("alert without deliveries\n got  %s\n want %s", got, want)
 	}

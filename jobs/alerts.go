@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,7 +47,8 @@ const (
 
 // CheckStockWorker drains requested low-stock checks in batches until none
 // are left. For each alert raised it enqueues, in the same transaction, a
-// job per delivery.
+// job per delivery, and for each shop over its alert budget the digest job
+// of its window.
 type CheckStockWorker struct {
 	river.WorkerDefaults[CheckStockArgs]
 	db      *pgxpool.Pool
@@ -68,6 +70,9 @@ func (w *CheckStockWorker) Work(ctx context.Context, job *river.Job[CheckStockAr
 		err := pgx.BeginFunc(ctx, w.db, func(tx pgx.Tx) error {
 			var err error
 			if res, err = w.alerter.CheckStock(ctx, tx, checkBatch); err != nil {
+				return err
+			}
+			if err := enqueueDigests(ctx, client, tx, res.Digests); err != nil {
 				return err
 			}
 			return enqueueDeliveries(ctx, client, tx, res.Deliveries)
@@ -126,6 +131,68 @@ func (w *DeliverAlertWorker) Work(ctx context.Context, job *river.Job[DeliverAle
 		return river.JobCancel(err)
 	}
 	return err
+}
+
+// AlertDigestArgs asks for the digest of a shop's held alerts: those over
+// its alert budget. Enqueued, scheduled for the end of the budget's window,
+// in the transaction that holds the window's first; a digest asked for
+// twice is sent once, so it needs no uniqueness.
+type AlertDigestArgs struct {
+	ShopID string `json:"shop_id"`
+}
+
+// Kind identifies the job.
+func (AlertDigestArgs) Kind() string { return "alert_digest" }
+
+// AlertDigestWorker raises a shop's alert digest and, in the same
+// transaction, enqueues a delivery job per channel.
+type AlertDigestWorker struct {
+	river.WorkerDefaults[AlertDigestArgs]
+	db      *pgxpool.Pool
+	alerter *alerts.Alerter
+	log     *slog.Logger
+}
+
+// NewAlertDigestWorker returns the worker.
+func NewAlertDigestWorker(db *pgxpool.Pool, alerter *alerts.Alerter, logger *slog.Logger) *AlertDigestWorker {
+	return &AlertDigestWorker{db: db, alerter: alerter, log: logger}
+}
+
+// Work raises the digest, unless another run already carried every held
+// alert.
+func (w *AlertDigestWorker) Work(ctx context.Context, job *river.Job[AlertDigestArgs]) error {
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	var raised *alerts.Raised
+	err := pgx.BeginFunc(ctx, w.db, func(tx pgx.Tx) error {
+		var err error
+		if raised, err = w.alerter.RaiseDigest(ctx, tx, job.Args.ShopID); err != nil || raised == nil {
+			return err
+		}
+		return enqueueDeliveries(ctx, client, tx, raised.Deliveries)
+	})
+	if err != nil {
+		return fmt.Errorf("raise alert digest of shop %s: %w", job.Args.ShopID, err)
+	}
+	if raised != nil {
+		w.log.WarnContext(ctx, "alert digest raised", "shop_id", job.Args.ShopID, "alert_id", raised.AlertID,
+			"alerts", raised.Carries, "deliveries", len(raised.Deliveries))
+	}
+	return nil
+}
+
+// enqueueDigests enqueues, in tx, each digest job to run at its time.
+func enqueueDigests(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, ds []alerts.Digest) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		params[i] = river.InsertManyParams{Args: AlertDigestArgs{ShopID: d.ShopID}, InsertOpts: &river.InsertOpts{ScheduledAt: d.At}}
+	}
+	if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueue alert digests: %w", err)
+	}
+	return nil
 }
 
 // enqueueDeliveries enqueues, in tx, a job per delivery.

@@ -220,6 +220,8 @@ func TestTwoWorkerClientsAlertOnce(t *testing.T) {
 	cfg := jobs.Config{
 		Workers: 10, ReaperInterval: time.Hour, Sessions: newFakeSessions(), Refunds: &fakeRefunds{}, Logger: discard,
 		LowStockCheckInterval: 100 * time.Millisecond, AlertChannels: alertChannels(slack, webhook),
+		// Past the shop's 80 alerts: TestAlertBudgetPerShop tests the budget.
+		AlertBudget: alerts.Budget{PerShop: 1000},
 	}
 	startClient(t, f, cfg, nil)
 	startClient(t, f, cfg, nil)
@@ -242,7 +244,7 @@ func TestTwoWorkerClientsAlertOnce(t *testing.T) {
 	wg.Wait()
 	for range 2 {
 		wg.Go(func() {
-			w := jobs.NewCheckStockWorker(f.pool, alerts.New(f.ledger, alerts.Config{Channels: cfg.AlertChannels, Logger: discard}))
+			w := jobs.NewCheckStockWorker(f.pool, alerts.New(f.ledger, alerts.Config{Channels: cfg.AlertChannels, Budget: cfg.AlertBudget, Logger: discard}))
 			ev, err := runOnPrivateClient(ctx, f.pool, river.Worker[jobs.CheckStockArgs](w), jobs.CheckStockArgs{})
 			if err == nil && ev.Kind != river.EventKindJobCompleted {
 				err = fmt.Errorf("extra checker: %s", outcomeOf(ev).Err)
@@ -390,7 +392,7 @@ func TestDeliverAlertRetriedByRiver(t *testing.T) {
 	}
 	var status, lastError *string
 	var attempts int
-	err := f.pool.QueryRow(context.Background(), `SELECT status, attempts, last_error FROM alert_deliveries WHERE shop_id = $1 AND alert_id = $2 AND channel = 'webhook'`,
+	err := f.pool.QueryRow(context.Background(), `SELECT status, attempts, last_error_class FROM alert_deliveries WHERE shop_id = $1 AND alert_id = $2 AND channel = 'webhook'`,
 		f.shopID, d.AlertID).Scan(&status, &attempts, &lastError)
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,9 @@ type Config struct {
 	// AlertChannels are where alerts are delivered; with none, alerts are
 	// recorded and sent nowhere.
 	AlertChannels alerts.Channels
+	// AlertBudget caps one shop's low-stock alerts on the channels
+	// (ALERT_BUDGET_PER_SHOP per ALERT_BUDGET_WINDOW).
+	AlertBudget alerts.Budget
 	// Logger receives structured logs.
 	Logger *slog.Logger
 }
@@ -63,7 +66,7 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 		cfg.LowStockCheckInterval = 5 * time.Second
 	}
 	alerter := alerts.New(ledger, alerts.Config{
-		Interval: cfg.LowStockAlertInterval, Channels: cfg.AlertChannels, Logger: cfg.Logger,
+		Interval: cfg.LowStockAlertInterval, Channels: cfg.AlertChannels, Budget: cfg.AlertBudget, Logger: cfg.Logger,
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewReapWorker(db, ledger))
@@ -72,6 +75,7 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 	river.AddWorker(workers, NewRefundOversoldWorker(cfg.Refunds, cfg.Logger))
 	river.AddWorker(workers, NewCheckStockWorker(db, alerter))
 	river.AddWorker(workers, NewDeliverAlertWorker(db, alerter))
+	river.AddWorker(workers, NewAlertDigestWorker(db, alerter, cfg.Logger))
 	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{
 		Logger:  cfg.Logger,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},

@@ -100,6 +100,8 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		"low_stock_alert_interval", a.cfg.LowStockAlertInterval.String(),
 		"rate_limit_per_shop", a.cfg.RateLimitPerShop,
 		"rate_limit_burst", a.cfg.RateLimitBurst,
+		"alert_budget_per_shop", a.cfg.AlertBudgetPerShop,
+		"alert_budget_window", a.cfg.AlertBudgetWindow.String(),
 		// Which channels are on, never their URLs: Slack's is a secret.
 		"alert_channels", alertChannels(a).Names(),
 	)
@@ -125,6 +127,7 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 			LowStockCheckInterval: a.cfg.LowStockCheckInterval,
 			LowStockAlertInterval: a.cfg.LowStockAlertInterval,
 			AlertChannels:         alertChannels(a),
+			AlertBudget:           alerts.Budget{PerShop: a.cfg.AlertBudgetPerShop, Window: a.cfg.AlertBudgetWindow},
 		})
 		if err != nil {
 			return err

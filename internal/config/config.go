@@ -100,6 +100,11 @@ type Config struct {
 	// AlertWebhookSecret signs what AlertWebhookURL receives; set whenever
 	// AlertWebhookURL is.
 	AlertWebhookSecret string
+	// AlertBudgetPerShop is how many low-stock alerts of one shop go out on
+	// their own per AlertBudgetWindow; the rest wait for one digest.
+	AlertBudgetPerShop int
+	// AlertBudgetWindow is the period of AlertBudgetPerShop.
+	AlertBudgetWindow time.Duration
 }
 
 // AsyncPaymentHold is how long a hold keeps its stock after a checkout
@@ -183,6 +188,8 @@ type env struct {
 	SlackWebhookURL          string `envconfig:"SLACK_WEBHOOK_URL"`
 	AlertWebhookURL          string `envconfig:"ALERT_WEBHOOK_URL"`
 	AlertWebhookSecret       string `envconfig:"ALERT_WEBHOOK_SECRET"`
+	AlertBudgetPerShop       string `envconfig:"ALERT_BUDGET_PER_SHOP" default:"10"`
+	AlertBudgetWindow        string `envconfig:"ALERT_BUDGET_WINDOW" default:"10m"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -304,6 +311,14 @@ func (e env) parse() (Config, error) {
 		return Config{}, &Error{Name: "ALERT_WEBHOOK_SECRET", Problem: problemUnset, Allowed: "set it whenever ALERT_WEBHOOK_URL is set (alerts are signed with it), e.g. to the output of openssl rand -hex 32"}
 	}
 	c.AlertWebhookSecret = e.AlertWebhookSecret
+	budget, err := parseInt("ALERT_BUDGET_PER_SHOP", e.AlertBudgetPerShop, 1, 10000)
+	if err != nil {
+		return Config{}, err
+	}
+	c.AlertBudgetPerShop = int(budget)
+	if c.AlertBudgetWindow, err = parseDuration("ALERT_BUDGET_WINDOW", e.AlertBudgetWindow, time.Minute, 24*time.Hour, "1m to 24h, such as 10m"); err != nil {
+		return Config{}, err
+	}
 
 	switch e.LogLevel {
 	case "debug":

@@ -66,6 +66,8 @@ func TestLoadDefaults(t *testing.T) {
 		LowStockAlertInterval:    24 * time.Hour,
 		RateLimitPerShop:         200,
 		RateLimitBurst:           400,
+		AlertBudgetPerShop:       10,
+		AlertBudgetWindow:        10 * time.Minute,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -96,6 +98,8 @@ func TestLoadValues(t *testing.T) {
 		"ALERT_WEBHOOK_URL":           "http://127.0.0.1:9999/alerts",
 		"ALERT_WEBHOOK_SECRET":        "s3cret",
 		"RATE_LIMIT_PER_SHOP":         "50,75",
+		"ALERT_BUDGET_PER_SHOP":       "25",
+		"ALERT_BUDGET_WINDOW":         "1h",
 	})
 	got, err := Load()
 	if err != nil {
@@ -123,6 +127,8 @@ func TestLoadValues(t *testing.T) {
 		AlertWebhookSecret:       "s3cret",
 		RateLimitPerShop:         50,
 		RateLimitBurst:           75,
+		AlertBudgetPerShop:       25,
+		AlertBudgetWindow:        time.Hour,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -154,6 +160,10 @@ func TestLoadAcceptedValues(t *testing.T) {
 		{"LOW_STOCK_CHECK_INTERVAL", "1h", func(c Config) bool { return c.LowStockCheckInterval == time.Hour }},
 		{"LOW_STOCK_ALERT_INTERVAL", "1m", func(c Config) bool { return c.LowStockAlertInterval == time.Minute }},
 		{"LOW_STOCK_ALERT_INTERVAL", "720h", func(c Config) bool { return c.LowStockAlertInterval == 720*time.Hour }},
+		{"ALERT_BUDGET_PER_SHOP", "1", func(c Config) bool { return c.AlertBudgetPerShop == 1 }},
+		{"ALERT_BUDGET_PER_SHOP", "10000", func(c Config) bool { return c.AlertBudgetPerShop == 10000 }},
+		{"ALERT_BUDGET_WINDOW", "1m", func(c Config) bool { return c.AlertBudgetWindow == time.Minute }},
+		{"ALERT_BUDGET_WINDOW", "24h", func(c Config) bool { return c.AlertBudgetWindow == 24*time.Hour }},
 		{"SLACK_WEBHOOK_URL", "http://127.0.0.1:8088/slack", func(c Config) bool { return c.SlackWebhookURL == "http://127.0.0.1:8088/slack" }},
 		{"RATE_LIMIT_PER_SHOP", "0", func(c Config) bool { return c.RateLimitPerShop == 0 && c.RateLimitBurst == 0 }},
 		{"RATE_LIMIT_PER_SHOP", "50", func(c Config) bool { return c.RateLimitPerShop == 50 && c.RateLimitBurst == 100 }},
@@ -242,6 +252,10 @@ func TestLoadRejects(t *testing.T) {
 		{"LOW_STOCK_ALERT_INTERVAL", "721h", `LOW_STOCK_ALERT_INTERVAL="721h" is not allowed: use a duration from 1m to 720h, such as 24h`},
 		{"LOW_STOCK_ALERT_INTERVAL", "1d", `LOW_STOCK_ALERT_INTERVAL="1d" is not allowed: use a duration from 1m to 720h, such as 24h`},
 		{"LOW_STOCK_ALERT_INTERVAL", "", `LOW_STOCK_ALERT_INTERVAL="" is not allowed: use a duration from 1m to 720h, such as 24h`},
+		{"ALERT_BUDGET_PER_SHOP", "0", `ALERT_BUDGET_PER_SHOP="0" is out of range: use 1-10000`},
+		{"ALERT_BUDGET_PER_SHOP", "ten", `ALERT_BUDGET_PER_SHOP="ten" is not an integer: use 1-10000`},
+		{"ALERT_BUDGET_WINDOW", "59s", `ALERT_BUDGET_WINDOW="59s" is not allowed: use a duration from 1m to 24h, such as 10m`},
+		{"ALERT_BUDGET_WINDOW", "25h", `ALERT_BUDGET_WINDOW="25h" is not allowed: use a duration from 1m to 24h, such as 10m`},
 		{"SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/x", `SLACK_WEBHOOK_URL="hooks.slack.com/services/T0/B0/x" is not a URL: use the http(s) URL of a Slack incoming webhook, such as https://hooks.slack.com/services/...`},
 		{"SLACK_WEBHOOK_URL", "ftp://hooks.slack.com/x", `SLACK_WEBHOOK_URL="ftp://hooks.slack.com/x" is not a URL: use the http(s) URL of a Slack incoming webhook, such as https://hooks.slack.com/services/...`},
 		{"ALERT_WEBHOOK_URL", "localhost:9000/alerts", `ALERT_WEBHOOK_URL="localhost:9000/alerts" is not a URL: use an http(s) URL such as https://alerts.example.com/checkoutd`},

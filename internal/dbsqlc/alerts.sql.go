@@ -10,6 +10,42 @@ import (
 	"time"
 )
 
+const alertsAwaitingDigest = `-- name: AlertsAwaitingDigest :many
+SELECT id, sku, variant_key
+FROM alerts
+WHERE shop_id = $1 AND held AND digest_id IS NULL
+ORDER BY created_at, sku, variant_key, id
+FOR UPDATE
+`
+
+type AlertsAwaitingDigestRow struct {
+	ID         string
+	Sku        *string
+	VariantKey *string
+}
+
+// The shop's held alerts no digest has carried yet, oldest first (those of
+// one check by line).
+func (q *Queries) AlertsAwaitingDigest(ctx context.Context, db DBTX, shopID string) ([]AlertsAwaitingDigestRow, error) {
+	rows, err := db.Query(ctx, alertsAwaitingDigest, shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AlertsAwaitingDigestRow
+	for rows.Next() {
+		var i AlertsAwaitingDigestRow
+		if err := rows.Scan(&i.ID, &i.Sku, &i.VariantKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const claimLowStockAlert = `-- name: ClaimLowStockAlert :one
 UPDATE stock_lines
 SET low_stock_alerted_at = now()
@@ -105,9 +141,9 @@ func (q *Queries) GetAlertDelivery(ctx context.Context, db DBTX, arg GetAlertDel
 }
 
 const insertAlert = `-- name: InsertAlert :one
-INSERT INTO alerts (shop_id, id, kind, sku, variant_key, available, threshold, oversold_id, message)
+INSERT INTO alerts (shop_id, id, kind, sku, variant_key, available, threshold, oversold_id, message, held)
 VALUES ($1, $2, $3, $4, $5,
-        $6, $7, $8, $9)
+        $6, $7, $8, $9, $10)
 ON CONFLICT DO NOTHING
 RETURNING created_at
 `
@@ -122,6 +158,7 @@ type InsertAlertParams struct {
 	Threshold  *int64
 	OversoldID *string
 	Message    string
+	Held       bool
 }
 
 // Records an alert; an oversold order has at most one (no row when it has).
@@ -136,6 +173,7 @@ func (q *Queries) InsertAlert(ctx context.Context, db DBTX, arg InsertAlertParam
 		arg.Threshold,
 		arg.OversoldID,
 		arg.Message,
+		arg.Held,
 	)
 	var created_at time.Time
 	err := row.Scan(&created_at)
@@ -160,7 +198,7 @@ func (q *Queries) InsertAlertDelivery(ctx context.Context, db DBTX, arg InsertAl
 }
 
 const listAlertDeliveries = `-- name: ListAlertDeliveries :many
-SELECT alert_id, channel, status, attempts, last_error, delivered_at
+SELECT alert_id, channel, status, attempts, last_error_class, delivered_at
 FROM alert_deliveries
 WHERE shop_id = $1 AND alert_id = ANY ($2::text[])
 ORDER BY alert_id, channel
@@ -172,12 +210,12 @@ type ListAlertDeliveriesParams struct {
 }
 
 type ListAlertDeliveriesRow struct {
-	AlertID     string
-	Channel     string
-	Status      string
-	Attempts    int32
-	LastError   *string
-	DeliveredAt *time.Time
+	AlertID        string
+	Channel        string
+	Status         string
+	Attempts       int32
+	LastErrorClass *string
+	DeliveredAt    *time.Time
 }
 
 func (q *Queries) ListAlertDeliveries(ctx context.Context, db DBTX, arg ListAlertDeliveriesParams) ([]ListAlertDeliveriesRow, error) {
@@ -194,7 +232,7 @@ func (q *Queries) ListAlertDeliveries(ctx context.Context, db DBTX, arg ListAler
 			&i.Channel,
 			&i.Status,
 			&i.Attempts,
-			&i.LastError,
+			&i.LastErrorClass,
 			&i.DeliveredAt,
 		); err != nil {
 			return nil, err
@@ -208,7 +246,7 @@ func (q *Queries) ListAlertDeliveries(ctx context.Context, db DBTX, arg ListAler
 }
 
 const listAlerts = `-- name: ListAlerts :many
-SELECT id, kind, sku, variant_key, available, threshold, oversold_id, message, created_at
+SELECT id, kind, sku, variant_key, available, threshold, oversold_id, message, created_at, held, digest_id
 FROM alerts
 WHERE shop_id = $1
   AND (created_at, id) < ($2::timestamptz, $3::text)
@@ -233,6 +271,8 @@ type ListAlertsRow struct {
 	OversoldID *string
 	Message    string
 	CreatedAt  time.Time
+	Held       bool
+	DigestID   *string
 }
 
 // A page of a shop's alerts, newest first, after the cursor (created_at, id).
@@ -260,6 +300,8 @@ func (q *Queries) ListAlerts(ctx context.Context, db DBTX, arg ListAlertsParams)
 			&i.OversoldID,
 			&i.Message,
 			&i.CreatedAt,
+			&i.Held,
+			&i.DigestID,
 		); err != nil {
 			return nil, err
 		}
@@ -271,30 +313,77 @@ func (q *Queries) ListAlerts(ctx context.Context, db DBTX, arg ListAlertsParams)
 	return items, nil
 }
 
+const lockAlertBudget = `-- name: LockAlertBudget :one
+UPDATE alert_budgets
+SET held = 0
+WHERE shop_id = $1
+RETURNING window_started_at
+`
+
+// Locks the shop's budget row for a digest, so that every alert held by a
+// claim before it has committed, and resets the held count: the next alert
+// held asks for another digest, so none is left without one.
+func (q *Queries) LockAlertBudget(ctx context.Context, db DBTX, shopID string) (time.Time, error) {
+	row := db.QueryRow(ctx, lockAlertBudget, shopID)
+	var window_started_at time.Time
+	err := row.Scan(&window_started_at)
+	return window_started_at, err
+}
+
+const lockShopAlertBudget = `-- name: LockShopAlertBudget :one
+INSERT INTO alert_budgets AS b (shop_id, window_started_at, sent, held)
+VALUES ($1, statement_timestamp(), 0, 0)
+ON CONFLICT (shop_id) DO UPDATE SET shop_id = b.shop_id
+RETURNING b.window_started_at, b.sent, b.held, statement_timestamp()::timestamptz AS now
+`
+
+type LockShopAlertBudgetRow struct {
+	WindowStartedAt time.Time
+	Sent            int32
+	Held            int32
+	Now             time.Time
+}
+
+// Locks the shop's alert budget, created empty on first use, and reads it
+// with the time to judge its window by. Checkers of one shop, on any
+// replica, serialize here until the claimer's transaction ends, so SetAlertBudget
+// writes a count no one else changed.
+func (q *Queries) LockShopAlertBudget(ctx context.Context, db DBTX, shopID string) (LockShopAlertBudgetRow, error) {
+	row := db.QueryRow(ctx, lockShopAlertBudget, shopID)
+	var i LockShopAlertBudgetRow
+	err := row.Scan(
+		&i.WindowStartedAt,
+		&i.Sent,
+		&i.Held,
+		&i.Now,
+	)
+	return i, err
+}
+
 const recordAlertDelivery = `-- name: RecordAlertDelivery :exec
 UPDATE alert_deliveries
 SET status = $1,
     attempts = attempts + 1,
-    last_error = $2,
+    last_error_class = $2,
     delivered_at = CASE WHEN $1 = 'delivered' THEN now() ELSE delivered_at END
 WHERE shop_id = $3 AND alert_id = $4 AND channel = $5
   AND status <> 'delivered'
 `
 
 type RecordAlertDeliveryParams struct {
-	Status    string
-	LastError *string
-	ShopID    string
-	AlertID   string
-	Channel   string
+	Status         string
+	LastErrorClass *string
+	ShopID         string
+	AlertID        string
+	Channel        string
 }
 
-// Records one delivery attempt: delivered, or the error that will be
-// retried (failed once the job gives up).
+// Records one delivery attempt: delivered, or the class of the error that
+// will be retried (failed once the job gives up).
 func (q *Queries) RecordAlertDelivery(ctx context.Context, db DBTX, arg RecordAlertDeliveryParams) error {
 	_, err := db.Exec(ctx, recordAlertDelivery,
 		arg.Status,
-		arg.LastError,
+		arg.LastErrorClass,
 		arg.ShopID,
 		arg.AlertID,
 		arg.Channel,
@@ -318,6 +407,46 @@ type RequestStockCheckParams struct {
 // low without lowering its stock (a higher threshold or safety stock).
 func (q *Queries) RequestStockCheck(ctx context.Context, db DBTX, arg RequestStockCheckParams) error {
 	_, err := db.Exec(ctx, requestStockCheck, arg.ShopID, arg.Sku, arg.VariantKey)
+	return err
+}
+
+const setAlertBudget = `-- name: SetAlertBudget :exec
+UPDATE alert_budgets
+SET window_started_at = $1, sent = $2, held = $3
+WHERE shop_id = $4
+`
+
+type SetAlertBudgetParams struct {
+	WindowStartedAt time.Time
+	Sent            int32
+	Held            int32
+	ShopID          string
+}
+
+func (q *Queries) SetAlertBudget(ctx context.Context, db DBTX, arg SetAlertBudgetParams) error {
+	_, err := db.Exec(ctx, setAlertBudget,
+		arg.WindowStartedAt,
+		arg.Sent,
+		arg.Held,
+		arg.ShopID,
+	)
+	return err
+}
+
+const setAlertsDigest = `-- name: SetAlertsDigest :exec
+UPDATE alerts
+SET digest_id = $1
+WHERE shop_id = $2 AND id = ANY ($3::text[]) AND held AND digest_id IS NULL
+`
+
+type SetAlertsDigestParams struct {
+	DigestID *string
+	ShopID   string
+	Ids      []string
+}
+
+func (q *Queries) SetAlertsDigest(ctx context.Context, db DBTX, arg SetAlertsDigestParams) error {
+	_, err := db.Exec(ctx, setAlertsDigest, arg.DigestID, arg.ShopID, arg.Ids)
 	return err
 }
 

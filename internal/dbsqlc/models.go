@@ -19,16 +19,25 @@ type Alert struct {
 	OversoldID *string
 	Message    string
 	CreatedAt  time.Time
+	Held       bool
+	DigestID   *string
+}
+
+type AlertBudget struct {
+	ShopID          string
+	WindowStartedAt time.Time
+	Sent            int32
+	Held            int32
 }
 
 type AlertDelivery struct {
-	ShopID      string
-	AlertID     string
-	Channel     string
-	Status      string
-	Attempts    int32
-	LastError   *string
-	DeliveredAt *time.Time
+	ShopID         string
+	AlertID        string
+	Channel        string
+	Status         string
+	Attempts       int32
+	LastErrorClass *string
+	DeliveredAt    *time.Time
 }
 
 type ApiKey struct {

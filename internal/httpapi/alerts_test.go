@@ -2,10 +2,15 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,7 +74,7 @@ func TestListAlerts(t *testing.T) {
 		t.Fatalf("first page has %d items, want 1: %s", len(items), r.Raw)
 	}
 	newest := items[0]
-	assertKeys(t, newest, "id", "kind", "sku", "variantKey", "available", "threshold", "oversoldId", "message", "createdAt", "deliveries")
+	assertKeys(t, newest, "id", "kind", "sku", "variantKey", "available", "threshold", "oversoldId", "message", "createdAt", "held", "digestId", "deliveries")
 	if str(t, newest, "id") != raised.AlertID || str(t, newest, "kind") != "oversold" || str(t, newest, "oversoldId") != "ovs_1" ||
 		newest["sku"] != nil || newest["available"] != nil || !strings.Contains(str(t, newest, "message"), "chk_1") {
 		t.Errorf("oversold alert %v", newest)
@@ -77,7 +82,7 @@ func TestListAlerts(t *testing.T) {
 	timeField(t, newest, "createdAt")
 	want := []any{map[string]any{
 		"channel": "webhook", "status": "pending", "attempts": 1,
-		"lastError": "webhook channel answered HTTP 500", "deliveredAt": nil,
+		"lastError": "http_500", "deliveredAt": nil,
 	}}
 	if got := newest["deliveries"]; !jsonEqual(got, jsonOf(t, want)) {
 		t.Errorf("deliveries\n got  %v\n want %v", got, want)
@@ -87,7 +92,7 @@ func TestListAlerts(t *testing.T) {
 	expect(t, r, http.StatusOK, "")
 	assertJSON(t, r, map[string]any{"nextCursor": nil, "items": []any{map[string]any{
 		"id": "alr_low", "kind": "low_stock", "sku": "SKU-1", "variantKey": "size:M", "available": 3, "threshold": 10,
-		"oversoldId": nil, "message": "Low stock", "createdAt": "2026-02-03T04:05:06.789Z",
+		"oversoldId": nil, "message": "Low stock", "createdAt": "2026-02-03T04:05:06.789Z", "held": false, "digestId": nil,
 		"deliveries": []any{map[string]any{
 			"channel": "slack", "status": "delivered", "attempts": 1, "lastError": nil, "deliveredAt": "2026-02-03T04:05:07.789Z",
 		}},
@@ -133,4 +138,124 @@ func TestListAlertsRefuses(t *testing.T) {
 		expectInvalid(t, h.svc(t, http.MethodGet, path+"?"+query, nil), field)
 	}
 	expectInvalid(t, h.svc(t, http.MethodGet, shopPath("Shop1", "/alerts"), nil), "shopId")
+}
+
+// A failed delivery shows the shop only the class of the failure: never the
+// receiver's URL or address, the resolver that failed it, or a word of the
+// receiver's answer. The detail goes to the log, with the alert, shop and
+// channel.
+func TestAlertErrorsShowOnlyTheClass(t *testing.T) {
+	t.Parallel()
+	h := env(t)
+	shop := h.newShop(t)
+	ctx := context.Background()
+	const secret = "sk_live_ops-only-3f9a"
+
+	// A port nothing listens on: connections are refused.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	refusedURL := closed.URL + "/hooks/refused"
+	closed.Close()
+	// A receiver answering 500 with a body that must stay with ops.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "upstream db at 10.1.2.3 failed, token="+secret)
+	}))
+	t.Cleanup(failing.Close)
+	// A host whose lookup fails at a resolver of our choosing.
+	deadResolver := httptest.NewServer(http.NotFoundHandler())
+	resolverAddr := deadResolver.Listener.Addr().String()
+	deadResolver.Close()
+	dialer := &net.Dialer{Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "tcp", resolverAddr)
+	}}}
+	dnsClient := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+
+	cases := []struct {
+		name, class string
+		channels    alerts.Channels
+	}{
+		{"refused", "refused", alerts.Channels{SlackWebhookURL: refusedURL}},
+		{"http 500", "http_500", alerts.Channels{WebhookURL: failing.URL + "/hooks/failing", WebhookSecret: "s"}},
+		{"dns", "dns", alerts.Channels{SlackWebhookURL: "http://alerts.receiver.example/hooks/dns", HTTPClient: dnsClient}},
+	}
+	logs := &syncBuffer{}
+	want := map[string]string{}
+	for i, c := range cases {
+		alerter := alerts.New(h.ledger, alerts.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Channels: c.channels})
+		var raised *alerts.Raised
+		err := pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+			var err error
+			raised, err = alerter.RaiseOversold(ctx, tx, shop, fmt.Sprintf("ovs_%d", i), "chk_1")
+			return err
+		})
+		if err != nil || raised == nil || len(raised.Deliveries) != 1 {
+			t.Fatalf("%s: raise oversold alert: %v", c.name, err)
+		}
+		if err := alerter.Deliver(ctx, h.pool, raised.Deliveries[0], false); err == nil {
+			t.Fatalf("%s: delivery succeeded", c.name)
+		}
+		want[raised.AlertID] = c.class
+	}
+
+	r := h.svc(t, http.MethodGet, shopPath(shop, "/alerts"), nil)
+	expect(t, r, http.StatusOK, "")
+	for _, item := range objs(t, r.Obj(t), "items") {
+		ds := objs(t, item, "deliveries")
+		if len(ds) != 1 {
+			t.Fatalf("alert %v: %d deliveries, want 1", item["id"], len(ds))
+		}
+		if got, class := ds[0]["lastError"], want[str(t, item, "id")]; got != class {
+			t.Errorf("alert %v: lastError %q, want %q", item["id"], got, class)
+		}
+	}
+	var leaks []string
+	for _, leak := range []string{secret, "10.1.2.3", "upstream", "/hooks/", "alerts.receiver.example", "127.0.0.1", "lookup", "dial"} {
+		if strings.Contains(string(r.Raw), leak) {
+			leaks = append(leaks, leak)
+		}
+	}
+	if len(leaks) > 0 {
+		t.Errorf("the alerts list shows %q: %s", leaks, r.Raw)
+	}
+	// Ops still read what happened, with the alert, shop and channel.
+	for id, class := range want {
+		line := logs.lineWith(id)
+		for _, part := range []string{`"shop_id":"` + shop + `"`, `"channel":`, `"error_class":"` + class + `"`} {
+			if !strings.Contains(line, part) {
+				t.Errorf("log of alert %s %q lacks %s", id, line, part)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), secret) || !strings.Contains(logs.String(), resolverAddr) {
+		t.Errorf("the log lacks the details: %s", logs.String())
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lineWith returns the last log line containing s.
+func (b *syncBuffer) lineWith(s string) string {
+	lines := strings.Split(b.String(), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], s) {
+			return lines[i]
+		}
+	}
+	return ""
 }
