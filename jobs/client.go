@@ -50,9 +50,14 @@ type Config struct {
 	RescueAfter time.Duration
 }
 
-// Defaults of Config.
 const (
-	DefaultJobTimeout  = 30 * time.Second
+	// DefaultJobTimeout is Config.JobTimeout's default: Stripe requests
+	// (10 s each) and alert deliveries (10 s, and 10 s to record them) fit,
+	// and the reaper's and low-stock check's 10 s budgets with room.
+	DefaultJobTimeout = 30 * time.Second
+	// DefaultRescueAfter is Config.RescueAfter's default: the timeout, River's
+	// 10 s before it calls a job stuck, and as much again for a worker slow
+	// to see its context cancelled.
 	DefaultRescueAfter = time.Minute
 )
 
