@@ -19,8 +19,7 @@ type ExpiredHold struct {
 // ExpireDue closes up to batch open holds that lapsed at or before now,
 // giving their units back with RELEASE movements, and returns them. Holds
 // locked by a commit or another reaper are skipped, so reapers can run side by
-// side; call it until it returns fewer than batch. On a Ledger bound to a
-// transaction (WithTx), call RecordExpired once that transaction commits.
+// side; call it until it returns fewer than batch.
 func (l *Ledger) ExpireDue(ctx context.Context, now time.Time, batch int) ([]ExpiredHold, error) {
 	var expired []ExpiredHold
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
@@ -45,17 +44,12 @@ func (l *Ledger) ExpireDue(ctx context.Context, now time.Time, batch int) ([]Exp
 	if err != nil {
 		return nil, l.dbError("expire due holds", err)
 	}
-	// Bound to a caller's transaction, the expiry is not done until the
-	// caller commits: it calls RecordExpired then.
-	if _, bound := l.db.(pgx.Tx); !bound {
-		l.RecordExpired(ctx, expired)
-	}
+	l.recordExpired(ctx, expired)
 	return expired, nil
 }
 
-// RecordExpired counts and logs holds ExpireDue expired, once the
-// transaction that expired them has committed.
-func (l *Ledger) RecordExpired(ctx context.Context, expired []ExpiredHold) {
+// recordExpired counts and logs holds ExpireDue expired.
+func (l *Ledger) recordExpired(ctx context.Context, expired []ExpiredHold) {
 	l.metrics.holdsExpired(len(expired))
 	if len(expired) > 0 {
 		l.log.InfoContext(ctx, "holds expired", "count", len(expired))

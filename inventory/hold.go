@@ -431,9 +431,9 @@ func (l *Ledger) tryReserveUnlocking(ctx context.Context, shopID string, lines [
 		created   bool
 		shortfall *InsufficientStockError
 	)
-	err := l.inTx(ctx, func(tx pgx.Tx) error {
+	err := l.inBoundTx(ctx, func(bound *Ledger) error {
 		var err error
-		hold, created, shortfall, err = l.WithTx(tx).tryReserve(ctx, shopID, lines, req)
+		hold, created, shortfall, err = bound.tryReserve(ctx, shopID, lines, req)
 		if err == nil && shortfall != nil {
 			return errShortfall
 		}

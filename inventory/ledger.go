@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
@@ -38,6 +39,9 @@ type Ledger struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
+	// after, on a Ledger bound to a transaction, holds back the logs and
+	// metrics of its changes until the transaction commits (see Committed).
+	after *aftercommit.Queue
 }
 
 // NewLedger returns a Ledger on db. The pool should come from
@@ -64,16 +68,50 @@ type executor interface {
 // back with whatever else the caller does in it: a webhook's state change,
 // its event record and the jobs it enqueues, say. Operations that use a
 // transaction of their own run in a savepoint of tx. The caller owns tx.
+//
+// What the bound Ledger logs and counts is about changes that are not done
+// until tx commits, so it is held back: once tx has committed, call
+// Committed to log and count it. If tx rolls back, drop the Ledger and
+// nothing is reported. Like tx, the bound Ledger is for one goroutine.
 func (l *Ledger) WithTx(tx pgx.Tx) *Ledger {
 	bound := *l
 	bound.db = tx
+	bound.after = &aftercommit.Queue{}
+	bound.log = aftercommit.Logger(l.log, bound.after)
+	bound.metrics = l.metrics.heldIn(bound.after)
 	return &bound
+}
+
+// Committed logs and counts what a Ledger bound by WithTx did, once its
+// transaction has committed. On a Ledger bound to a savepoint it passes
+// them on to the enclosing transaction's Ledger. Without a transaction it
+// does nothing: the Ledger reports as it goes.
+func (l *Ledger) Committed() {
+	if l.after != nil {
+		l.after.Flush()
+	}
 }
 
 // inTx runs fn in a transaction (a savepoint, when the Ledger is bound to a
 // transaction), committing when it returns nil.
 func (l *Ledger) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, l.db, fn)
+}
+
+// inBoundTx runs fn with a Ledger bound to a transaction (a savepoint, when
+// l is bound itself), committing when fn returns nil; the bound Ledger's
+// logs and metrics follow the commit.
+func (l *Ledger) inBoundTx(ctx context.Context, fn func(bound *Ledger) error) error {
+	var bound *Ledger
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		bound = l.WithTx(tx)
+		return fn(bound)
+	})
+	if err != nil {
+		return err
+	}
+	bound.Committed()
+	return nil
 }
 
 // PostgreSQL error codes the ledger turns into typed errors.

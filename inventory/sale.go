@@ -2,9 +2,8 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
@@ -35,8 +34,7 @@ func (l *Ledger) AwaitPayment(ctx context.Context, shopID, holdID string, wait t
 // *InsufficientStockError and changes nothing.
 func (l *Ledger) Sell(ctx context.Context, shopID string, lines []Line, reference, checkoutMode string) (*Hold, error) {
 	var sold *Hold
-	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		bound := l.WithTx(tx)
+	err := l.inBoundTx(ctx, func(bound *Ledger) error {
 		hold, _, err := bound.Reserve(ctx, shopID, ReserveRequest{Items: lines, TTL: time.Minute, Reference: reference, CheckoutMode: checkoutMode})
 		if err != nil {
 			return err
@@ -44,6 +42,11 @@ func (l *Ledger) Sell(ctx context.Context, shopID string, lines []Line, referenc
 		sold, err = bound.Commit(ctx, shopID, hold.ID, reference)
 		return err
 	})
+	if errors.As(err, new(*InsufficientStockError)) {
+		// Counted inside the transaction, the refusal went with its
+		// rollback; it stands all the same.
+		l.metrics.insufficientStock()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/checkoutd/checkoutd/alerts"
 )
@@ -27,12 +26,11 @@ type CheckStockArgs struct{}
 func (CheckStockArgs) Kind() string { return "check_low_stock" }
 
 // InsertOpts keeps a second check from queueing while one is waiting or
-// running. A check waiting to be retried does not count, as for ReapArgs: a
-// failed run must not stop checking for the length of its backoff.
+// running, within one singleton window, as for ReapArgs: neither a failed
+// run waiting out its backoff nor the orphan of a killed process stops
+// checking.
 func (CheckStockArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled,
-	}}}
+	return river.InsertOpts{UniqueOpts: singletonOpts()}
 }
 
 const (
@@ -40,9 +38,9 @@ const (
 	// asking for a line whose request is taken wait for the transaction, so
 	// it stays small.
 	checkBatch = 100
-	// checkBudget is how long one run keeps draining; the next periodic run
-	// takes up the rest, well within River's job timeout.
-	checkBudget = 30 * time.Second
+	// checkBudget is how long one run keeps draining before it hands the
+	// rest to its next run, well within the job timeout.
+	checkBudget = 10 * time.Second
 )
 
 // CheckStockWorker drains requested low-stock checks in batches until none
@@ -60,8 +58,10 @@ func NewCheckStockWorker(db *pgxpool.Pool, alerter *alerts.Alerter) *CheckStockW
 	return &CheckStockWorker{db: db, alerter: alerter}
 }
 
-// Work checks until fewer than a batch were requested, or the budget is
-// spent.
+// Work checks until fewer than a batch were requested. When the budget is
+// spent first, the job snoozes: its next run, at once, takes up the rest.
+// Two runs at once (an orphan's retry beside a periodic run) take
+// different requests and claim each line's alert once.
 func (w *CheckStockWorker) Work(ctx context.Context, job *river.Job[CheckStockArgs]) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	deadline := time.Now().Add(checkBudget)
@@ -80,8 +80,11 @@ func (w *CheckStockWorker) Work(ctx context.Context, job *river.Job[CheckStockAr
 		if err != nil {
 			return fmt.Errorf("check low stock: %w", err)
 		}
-		if res.Checked < checkBatch || time.Now().After(deadline) {
+		switch {
+		case res.Checked < checkBatch:
 			return nil
+		case time.Now().After(deadline):
+			return river.JobSnooze(0)
 		}
 	}
 }

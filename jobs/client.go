@@ -42,7 +42,27 @@ type Config struct {
 	AlertBudget alerts.Budget
 	// Logger receives structured logs.
 	Logger *slog.Logger
+	// JobTimeout is how long any job may run before its context is
+	// cancelled and it is retried (default 30s). The reaper and the
+	// low-stock check stop well within it and continue in their next run.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before River takes it
+	// for the orphan of a killed process and retries it (default 1m). It
+	// must exceed JobTimeout: a job still running on a live process is not
+	// to be run twice.
+	RescueAfter time.Duration
 }
+
+const (
+	// DefaultJobTimeout is Config.JobTimeout's default: Stripe requests
+	// (10 s each) and alert deliveries (10 s, and 10 s to record them) fit,
+	// and the reaper's and low-stock check's 10 s budgets with room.
+	DefaultJobTimeout = 30 * time.Second
+	// DefaultRescueAfter is Config.RescueAfter's default: the timeout, River's
+	// 10 s before it calls a job stuck, and as much again for a worker slow
+	// to see its context cancelled.
+	DefaultRescueAfter = time.Minute
+)
 
 // NewInsertOnlyClient returns a River client that enqueues jobs and runs
 // none: for processes that serve the API without workers.
@@ -65,6 +85,15 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 	if cfg.LowStockCheckInterval == 0 {
 		cfg.LowStockCheckInterval = 5 * time.Second
 	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = DefaultJobTimeout
+	}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = DefaultRescueAfter
+	}
+	if cfg.JobTimeout < 0 || cfg.RescueAfter <= cfg.JobTimeout {
+		return nil, fmt.Errorf("jobs: RescueAfter (%s) must exceed JobTimeout (%s), and both be positive", cfg.RescueAfter, cfg.JobTimeout)
+	}
 	alerter := alerts.New(ledger, alerts.Config{
 		Interval: cfg.LowStockAlertInterval, Channels: cfg.AlertChannels, Budget: cfg.AlertBudget, Logger: cfg.Logger,
 	})
@@ -80,6 +109,10 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 		Logger:  cfg.Logger,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers: workers,
+		// Every kind runs within JobTimeout; a job running longer than
+		// RescueAfter was fetched by a process that died, and is retried.
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.ReaperInterval), func() (river.JobArgs, *river.InsertOpts) {
 				return ReapArgs{}, nil

@@ -266,3 +266,43 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return 0
 }
+
+// A backlog longer than one run's budget (100,000 holds lapsing at once) is
+// not reaped in one run that could outlive the job timeout: the run stops
+// after the batch that spent its budget and snoozes, and the job's next run
+// takes up the rest.
+func TestReapJobContinuesPastItsBudget(t *testing.T) {
+	f := newFixture(t)
+	f.deleteJobsAtCleanup(t)
+	const due = 2500
+	for i := range 8 {
+		f.stock(t, fmt.Sprintf("B-%d", i), due)
+	}
+	holds := f.reserveMany(t, due, 8, time.Hour, 1, func(i int) []string { return []string{fmt.Sprintf("B-%d", i%8)} })
+	f.makeDue(t, holdIDs(holds)...)
+
+	w := jobs.NewReapWorker(f.pool, f.ledger)
+	jobs.SetReapBudget(w, 0)
+	o := runWorker(t, f.pool, river.Worker[jobs.ReapArgs](w), jobs.ReapArgs{})
+	if o.Completed || o.State != rivertype.JobStateAvailable || o.Err != "" {
+		t.Fatalf("reap run past its budget: %+v, want snoozed (available again at once)", o)
+	}
+	expired := 0
+	for _, st := range f.statuses(t) {
+		if st == "expired" {
+			expired++
+		}
+	}
+	if expired == due {
+		t.Fatalf("the run past its budget reaped all %d holds; want it to stop after a batch", due)
+	}
+	if o := runWorker(t, f.pool, reapWorker(f), jobs.ReapArgs{}); !o.Completed {
+		t.Fatalf("next run %+v, want completed", o)
+	}
+	for id, st := range f.statuses(t) {
+		if st != "expired" {
+			t.Fatalf("hold %s %s after the next run, want expired", id, st)
+		}
+	}
+	f.requireLedgerClean(t)
+}

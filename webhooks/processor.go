@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
@@ -130,8 +131,16 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 	log := p.log.With("event_id", ev.ID, "event_type", string(ev.Type), "api_version", ev.APIVersion,
 		"shop_id", shopID, "stripe_session_id", sess.ID)
 
-	var outcome Outcome
+	// What the event changes is not done until its transaction commits:
+	// the logs and metrics of the change wait for it.
+	var (
+		outcome Outcome
+		after   aftercommit.Queue
+		ledger  *inventory.Ledger
+	)
+	txLog := aftercommit.Logger(log, &after)
 	err := pgx.BeginFunc(ctx, p.db, func(tx pgx.Tx) error {
+		ledger = p.ledger.WithTx(tx)
 		var sessionID *string
 		if sess.ID != "" {
 			sessionID = &sess.ID
@@ -149,7 +158,7 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 		}
 		outcome = Ignored
 		if handled && shopID != "" && sess.ID != "" {
-			if outcome, err = p.apply(ctx, tx, ev, sess, shopID, log); err != nil {
+			if outcome, err = p.apply(ctx, tx, ledger, ev, sess, shopID, txLog); err != nil {
 				return err
 			}
 			if err := p.queries.SetStripeEventOutcome(ctx, tx, dbsqlc.SetStripeEventOutcomeParams{ShopID: shopID, ID: ev.ID, Outcome: string(outcome)}); err != nil {
@@ -164,6 +173,8 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 	if err != nil {
 		return "", database.WrapError("process event "+ev.ID, err)
 	}
+	ledger.Committed()
+	after.Flush()
 	log.InfoContext(ctx, "stripe event processed", "outcome", string(outcome))
 	return outcome, nil
 }
@@ -175,8 +186,9 @@ var statusRank = map[string]int{
 	"completed": 3, "oversold": 3, "payment_failed": 3, "expired": 3,
 }
 
-// apply is the state machine, inside the event's transaction.
-func (p *Processor) apply(ctx context.Context, tx pgx.Tx, ev stripe.Event, sess checkoutSession, shopID string, log *slog.Logger) (Outcome, error) {
+// apply is the state machine, inside the event's transaction; ledger is
+// bound to it.
+func (p *Processor) apply(ctx context.Context, tx pgx.Tx, ledger *inventory.Ledger, ev stripe.Event, sess checkoutSession, shopID string, log *slog.Logger) (Outcome, error) {
 	c, err := p.queries.LockCheckoutBySession(ctx, tx, dbsqlc.LockCheckoutBySessionParams{ShopID: shopID, StripeSessionID: &sess.ID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		log.InfoContext(ctx, "event for a session checkoutd did not create; ignored")
@@ -194,7 +206,6 @@ func (p *Processor) apply(ctx context.Context, tx pgx.Tx, ev stripe.Event, sess 
 		holdID = *c.HoldID
 	}
 	log = log.With("checkout_id", c.ID, "hold_id", holdID)
-	ledger := p.ledger.WithTx(tx)
 	st := settlement{p: p, tx: tx, ledger: ledger, ev: ev, sess: sess, shopID: shopID, checkout: c, holdID: holdID, log: log}
 
 	switch ev.Type {

@@ -1,0 +1,142 @@
+package webhooks_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stripe/stripe-go/v79"
+
+	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/webhooks"
+)
+
+// lockedBuffer is a bytes.Buffer a logger and a test may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// holdCounters reads the ledger's hold counters from reg.
+func holdCounters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if m := mf.GetMetric(); len(m) == 1 && m[0].GetCounter() != nil {
+			out[strings.TrimPrefix(mf.GetName(), "checkoutd_")] = m[0].GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+// An event whose transaction rolls back after the ledger committed,
+// released, sold or expired a hold in it counts nothing and logs nothing
+// about it: the metrics and logs of the change wait for the commit. The
+// retry that commits counts and logs it once.
+func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
+	t.Parallel()
+	injected := errors.New("injected failure before commit")
+	for _, tc := range []struct {
+		name          string
+		typ           stripe.EventType
+		paymentStatus string
+		prepare       func(t *testing.T, f *fixture, s *checkout.Session)
+		// want are the counters and log messages of the committed retry.
+		want     map[string]float64
+		wantLogs []string
+	}{
+		{name: "commit", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
+			want: map[string]float64{"holds_committed_total": 1}, wantLogs: []string{"hold committed"}},
+		{name: "release", typ: stripe.EventTypeCheckoutSessionExpired, paymentStatus: "unpaid",
+			want: map[string]float64{"holds_released_total": 1}, wantLogs: []string{"hold released"}},
+		{name: "sell after release", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
+			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
+				if _, err := f.ledger.Release(context.Background(), f.shopID, *s.ReservationID, "test"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want:     map[string]float64{"holds_created_total": 1, "holds_committed_total": 1},
+			wantLogs: []string{"hold placed", "hold committed", "paid after the hold was closed"}},
+		{name: "oversold after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
+			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
+				lapse(t, f, *s.ReservationID)
+				f.setStock(t, "A", 1)
+			},
+			want:     map[string]float64{"insufficient_stock_rejections_total": 1},
+			wantLogs: []string{"paid order oversold"}},
+		{name: "sell after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
+			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
+				lapse(t, f, *s.ReservationID)
+			},
+			want:     map[string]float64{"holds_expired_total": 1, "holds_created_total": 1, "holds_committed_total": 1},
+			wantLogs: []string{"hold expired", "hold placed", "hold committed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, checkout.ReserveTTL)
+			s := f.checkout(t, 2)
+			if tc.prepare != nil {
+				tc.prepare(t, f, s)
+			}
+			reg := prometheus.NewRegistry()
+			logs := &lockedBuffer{}
+			log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			ledger := inventory.NewLedger(f.pool, inventory.Config{Metrics: inventory.NewMetrics(reg), Logger: log})
+			p := webhooks.NewProcessor(f.pool, ledger, webhooks.Config{Logger: log})
+			ev := f.verified(t, f.event("evt_rollback_"+f.shopID, tc.typ, s, tc.paymentStatus))
+
+			webhooks.SetBeforeCommit(p, func() error { return injected })
+			if _, err := p.Process(context.Background(), ev); !errors.Is(err, injected) {
+				t.Fatalf("delivery with a failing commit: %v, want the injected error", err)
+			}
+			for name, v := range holdCounters(t, reg) {
+				if v != 0 {
+					t.Errorf("rolled back: %s = %v, want 0", name, v)
+				}
+			}
+			for _, msg := range tc.wantLogs {
+				if strings.Contains(logs.String(), msg) {
+					t.Errorf("rolled back, yet logged %q:\n%s", msg, logs)
+				}
+			}
+
+			webhooks.SetBeforeCommit(p, nil)
+			if _, err := p.Process(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			got := holdCounters(t, reg)
+			for name, v := range got {
+				if v != tc.want[name] {
+					t.Errorf("committed: %s = %v, want %v", name, v, tc.want[name])
+				}
+			}
+			for _, msg := range tc.wantLogs {
+				if n := strings.Count(logs.String(), `"msg":"`+msg); n != 1 {
+					t.Errorf("committed: %q logged %d times, want once:\n%s", msg, n, logs)
+				}
+			}
+		})
+	}
+}
