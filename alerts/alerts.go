@@ -33,6 +33,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
@@ -176,6 +177,17 @@ type CheckResult struct {
 	// Digests are the digests the held alerts ask for; the caller enqueues
 	// each, in the same transaction, to run at its At.
 	Digests []Digest
+
+	// logs holds the check's log lines back until Committed.
+	logs *aftercommit.Queue
+}
+
+// Committed logs what the check did. Call it once the check's transaction
+// has committed: an alert that rolled back was never raised.
+func (r CheckResult) Committed() {
+	if r.logs != nil {
+		r.logs.Flush()
+	}
 }
 
 // CheckStock takes up to batch requested low-stock checks in tx and raises an
@@ -188,7 +200,8 @@ type CheckResult struct {
 // Taken requests block stock changes that would ask for the same line until
 // tx ends, so keep tx short and batch modest (a hundred or so).
 func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckResult, error) {
-	var res CheckResult
+	res := CheckResult{logs: &aftercommit.Queue{}}
+	log := aftercommit.Logger(a.log, res.logs)
 	checks, err := a.queries.TakeStockChecks(ctx, tx, int32(batch))
 	if err != nil {
 		return res, database.WrapError("take stock checks", err)
@@ -207,7 +220,7 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 			continue
 		case errors.As(err, &invalid):
 			// No query ran, so tx is fine; the request can never succeed.
-			a.log.WarnContext(ctx, "low-stock check of an invalid line dropped",
+			log.WarnContext(ctx, "low-stock check of an invalid line dropped",
 				"shop_id", c.ShopID, "sku", c.Sku, "variant_key", c.VariantKey, "error", err.Error())
 			continue
 		case err != nil:
@@ -250,7 +263,7 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 			res.Digests = append(res.Digests, *digest)
 		}
 		for j, l := range low[i : i+n] {
-			if err := a.raiseLowStock(ctx, tx, l, j >= sent, &res); err != nil {
+			if err := a.raiseLowStock(ctx, tx, log, l, j >= sent, &res); err != nil {
 				return res, err
 			}
 		}
@@ -267,7 +280,7 @@ type lowLine struct {
 
 // raiseLowStock records the low-stock alert of l, held for the shop's
 // digest or with its deliveries, and adds it to res.
-func (a *Alerter) raiseLowStock(ctx context.Context, tx pgx.Tx, l lowLine, held bool, res *CheckResult) error {
+func (a *Alerter) raiseLowStock(ctx context.Context, tx pgx.Tx, log *slog.Logger, l lowLine, held bool, res *CheckResult) error {
 	id := ids.New("alr_")
 	_, err := a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
 		ShopID: l.shopID, ID: id, Kind: KindLowStock, Sku: &l.sku, VariantKey: &l.variantKey,
@@ -278,7 +291,7 @@ func (a *Alerter) raiseLowStock(ctx context.Context, tx pgx.Tx, l lowLine, held 
 		return database.WrapError("record low-stock alert", err)
 	}
 	res.Alerts++
-	log := a.log.With("shop_id", l.shopID, "alert_id", id, "sku", l.sku, "variant_key", l.variantKey,
+	log = log.With("shop_id", l.shopID, "alert_id", id, "sku", l.sku, "variant_key", l.variantKey,
 		"available", l.available, "threshold", l.threshold)
 	if held {
 		res.Held++

@@ -80,6 +80,7 @@ func (w *CheckStockWorker) Work(ctx context.Context, job *river.Job[CheckStockAr
 		if err != nil {
 			return fmt.Errorf("check low stock: %w", err)
 		}
+		res.Committed()
 		switch {
 		case res.Checked < checkBatch:
 			return nil
