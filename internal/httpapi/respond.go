@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -98,4 +99,16 @@ func pathVar(r *http.Request, name string) string {
 		return d
 	}
 	return v
+}
+
+// pathID returns the route variable name as the id of a thing, or answers
+// 404 with notFound when its bytes cannot be an id of anything (a NUL,
+// invalid UTF-8), without asking the database.
+func pathID(w http.ResponseWriter, r *http.Request, name, notFound string) (string, bool) {
+	id := pathVar(r, name)
+	if !pgtext.Valid(id) {
+		writeNotFound(w, notFound)
+		return "", false
+	}
+	return id, true
 }
