@@ -3,10 +3,12 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -22,26 +24,70 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// MaxErrorBodyBytes bounds every error body (the contract's 64 KiB).
+const MaxErrorBodyBytes = 64 << 10
+
+// Bounds of the details of a 400: a request can be wrong in more ways than
+// an answer should list.
+const (
+	maxDetails     = 20
+	maxDetailBytes = 200
+)
+
 // writeError writes the contract's error body: error and message, plus
-// extra fields.
+// extra fields. A body that would pass MaxErrorBodyBytes loses its extra
+// fields and keeps the start of its message, so no input can make an error
+// answer large.
 func writeError(w http.ResponseWriter, status int, code, message string, extra map[string]any) {
 	body := map[string]any{"error": code, "message": message}
 	for k, v := range extra {
 		body[k] = v
 	}
-	writeJSON(w, status, body)
+	enc, err := json.Marshal(body)
+	if err != nil || len(enc) >= MaxErrorBodyBytes {
+		enc, _ = json.Marshal(map[string]any{"error": code, "message": truncate(message, maxDetailBytes)})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(enc, '\n'))
 }
 
 func writeNotFound(w http.ResponseWriter, message string) {
 	writeError(w, http.StatusNotFound, "not_found", message, nil)
 }
 
+// writeInvalid answers 400 invalid_request with details: at most maxDetails
+// of them, the last saying how many more there were, each field and issue
+// cut to maxDetailBytes (a field's path echoes the client's key, which can
+// be as long as the body).
 func writeInvalid(w http.ResponseWriter, details []inventory.FieldIssue) {
-	message := "invalid request"
-	if len(details) > 0 {
-		message = details[0].Field + " " + details[0].Issue
+	if len(details) > maxDetails {
+		more := len(details) - (maxDetails - 1)
+		details = append(details[:maxDetails-1:maxDetails-1], inventory.FieldIssue{
+			Field: "body", Issue: fmt.Sprintf("has %d more issues not listed", more),
+		})
 	}
-	writeError(w, http.StatusBadRequest, "invalid_request", message, map[string]any{"details": details})
+	shown := make([]inventory.FieldIssue, len(details))
+	for i, d := range details {
+		shown[i] = inventory.FieldIssue{Field: truncate(d.Field, maxDetailBytes), Issue: truncate(d.Issue, maxDetailBytes)}
+	}
+	message := "invalid request"
+	if len(shown) > 0 {
+		message = shown[0].Field + " " + shown[0].Issue
+	}
+	writeError(w, http.StatusBadRequest, "invalid_request", message, map[string]any{"details": shown})
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // fail answers with the status and body the contract gives err. Anything
