@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -90,9 +92,26 @@ func truncate(s string, n int) string {
 	return s[:cut] + "…"
 }
 
+// busyRetryAfter is what a contended database tells clients to wait when
+// the ledger did not say (its BusyError carries its own).
+const busyRetryAfter = time.Second
+
+// writeBusy answers 429 inventory_busy, with Retry-After in seconds and
+// retryAfter in milliseconds.
+func writeBusy(w http.ResponseWriter, retryAfter time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	writeError(w, http.StatusTooManyRequests, "inventory_busy", "inventory is busy, retry later", map[string]any{"retryAfter": retryAfter.Milliseconds()})
+}
+
 // fail answers with the status and body the contract gives err. Anything
 // it does not know is a 500 whose body says nothing of the cause; the cause
 // goes to the log with the request id.
+//
+// Transient database failures map the same way on every route: the
+// connection failing (database.IsUnavailable) is 503 inventory_unavailable,
+// contention (a BusyError, database.IsContended) is 429 inventory_busy with
+// Retry-After. The Stripe webhook, which can only say "retry" with a 5xx,
+// answers 503 for both (see stripeWebhook).
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		invalid      *inventory.ValidationError
@@ -118,19 +137,24 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		})
 	case errors.Is(err, inventory.ErrIdempotencyConflict):
 		writeError(w, http.StatusConflict, "idempotency_conflict", "idempotency key was used with a different request", nil)
-	case errors.As(err, &busy):
-		ms := busy.RetryAfter.Milliseconds()
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
-		writeError(w, http.StatusTooManyRequests, "inventory_busy", "inventory is busy, retry later", map[string]any{"retryAfter": ms})
 	case errors.Is(err, inventory.ErrShopNotFound):
 		writeNotFound(w, "shop not found")
 	case errors.Is(err, inventory.ErrHoldNotFound):
 		writeNotFound(w, "hold not found")
 	case errors.Is(err, inventory.ErrStockLineNotFound):
 		writeNotFound(w, "stock line not found")
-	case errors.Is(err, inventory.ErrUnavailable):
+	case database.IsUnavailable(err):
 		a.log.ErrorContext(r.Context(), "inventory unavailable", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusServiceUnavailable, "inventory_unavailable", "inventory is unavailable", nil)
+	case errors.As(err, &busy):
+		writeBusy(w, busy.RetryAfter)
+	case database.IsContended(err):
+		a.log.WarnContext(r.Context(), "database contended", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
+		writeBusy(w, busyRetryAfter)
+	case database.IsBadText(err):
+		// pgtext's checks at decoding should have stopped the string.
+		a.log.WarnContext(r.Context(), "the database refused a string", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
+		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "has a string the database cannot store: " + pgtext.Issue}})
 	default:
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusInternalServerError, "internal_error", "internal error", nil)
