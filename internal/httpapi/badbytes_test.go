@@ -137,10 +137,18 @@ func TestBadBytesPathsAndQueries(t *testing.T) {
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusNotFound {
 			t.Errorf("PUT settings of %s: %d, want 400 or 404: %s", bad, r.Status, r.Raw)
 		}
-		r = h.svc(t, http.MethodGet, "/api/inventory/shops/"+bad+"/stock", nil)
-		if r.Status != http.StatusBadRequest && r.Status != http.StatusNotFound {
-			t.Errorf("shop id %s: %d, want 400 or 404: %s", bad, r.Status, r.Raw)
+		for _, p := range []string{"/stock", "/movements", "/alerts", "/oversold", "/holds/hold_x", "/stock/SKU-1"} {
+			r = h.svc(t, http.MethodGet, "/api/inventory/shops/"+bad+p, nil)
+			if r.Status != http.StatusBadRequest && r.Status != http.StatusNotFound {
+				t.Errorf("shop id %s, %s: %d, want 400 or 404: %s", bad, p, r.Status, r.Raw)
+			}
 		}
+		r = h.svc(t, http.MethodPost, "/api/inventory/shops/"+bad+"/holds", map[string]any{"items": []any{item("SKU-1", "", 1)}})
+		if r.Status != http.StatusBadRequest && r.Status != http.StatusNotFound {
+			t.Errorf("a hold in shop %s: %d, want 400 or 404: %s", bad, r.Status, r.Raw)
+		}
+		r = h.svc(t, http.MethodPost, "/api/inventory/validate", map[string]any{"shopId": shop + "\x00", "items": []any{item("SKU-1", "", 1)}})
+		expectInvalid(t, r, "shopId")
 	}
 	h.assertUnchanged(t, shop, before)
 }
