@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -76,10 +77,20 @@ func (r Request) validate() error {
 			add(u.field, "must be an absolute http or https URL")
 		}
 	}
+	for _, t := range []struct{ field, value string }{
+		{"idempotencyKey", r.IdempotencyKey}, {"clientReferenceId", r.ClientReferenceID}, {"customerEmail", r.CustomerEmail},
+	} {
+		if !pgtext.Valid(t.value) {
+			add(t.field, pgtext.Issue)
+		}
+	}
 	lines := make([]inventory.Line, len(r.Items))
 	for i, it := range r.Items {
 		lines[i] = inventory.Line{SKU: it.SKU, VariantKey: it.VariantKey, Quantity: it.Quantity}
 		f := fmt.Sprintf("items[%d]", i)
+		if !pgtext.Valid(it.Name) {
+			add(f+".name", pgtext.Issue)
+		}
 		if it.Price != "" {
 			if !pricePattern.MatchString(it.Price) {
 				add(f+".price", "must be a Stripe price id (price_...)")

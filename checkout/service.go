@@ -84,8 +84,10 @@ type Session struct {
 // inventory.ErrIdempotencyConflict.
 //
 // Errors: *inventory.ValidationError, *inventory.InsufficientStockError,
-// *inventory.BusyError, inventory.ErrUnavailable (the database does not
-// answer: no session is created, unchecked stock is never sold),
+// *inventory.BusyError, database.ErrContended (another request still holds
+// the idempotency key past the lock timeout), inventory.ErrUnavailable (the
+// database does not answer: no session is created, unchecked stock is never
+// sold),
 // ErrPaymentProvider (Stripe failed; any hold was released) and ErrInProgress.
 func (s *Service) Create(ctx context.Context, req Request) (sess *Session, created bool, err error) {
 	if err := req.validate(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 )
 
 // Limits every request is held to. They match the HTTP contract, and hold
@@ -65,8 +67,8 @@ func (c *checker) quantity(field string, v int64, min int64) {
 }
 
 func (c *checker) text(field, v string, max int) {
-	if utf8.RuneCountInString(v) > max || !utf8.ValidString(v) {
-		c.add(field, "must be valid text of at most %d characters", max)
+	if utf8.RuneCountInString(v) > max || !pgtext.Valid(v) {
+		c.add(field, "must be valid UTF-8 text without NUL characters, at most %d of them", max)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 )
 
 // ErrInvalidSignature is returned by Verify for a payload that no configured
-// secret signed, a stale signature, or a body that is not a Stripe event.
+// secret signed, a signature dated more than the tolerance in the past or in
+// the future, or a body that is not a Stripe event.
 var ErrInvalidSignature = errors.New("invalid Stripe signature")
 
-// DefaultTolerance is how old a signature may be (Stripe's default).
+// DefaultTolerance is how far a signature's time may be from now, either
+// way (Stripe's default, which stripe-go applies only to the past).
 const DefaultTolerance = 300 * time.Second
 
 // Verifier checks Stripe-Signature headers against one or more endpoint
@@ -49,6 +52,11 @@ func (v *Verifier) Verify(payload []byte, header string) (stripe.Event, error) {
 	if len(v.secrets) == 0 {
 		return stripe.Event{}, fmt.Errorf("%w: no webhook secret is configured", ErrInvalidSignature)
 	}
+	// stripe-go refuses signatures older than the tolerance but takes any
+	// from the future: one dated ahead would stay replayable until then.
+	if at, ok := signedAt(header); ok && time.Until(at) > v.toleranceOrDefault() {
+		return stripe.Event{}, fmt.Errorf("%w: signed %s in the future", ErrInvalidSignature, time.Until(at).Round(time.Second))
+	}
 	var lastErr error
 	for _, secret := range v.secrets {
 		ev, err := webhook.ConstructEventWithOptions(payload, header, secret, webhook.ConstructEventOptions{
@@ -66,4 +74,28 @@ func (v *Verifier) Verify(payload []byte, header string) (stripe.Event, error) {
 		lastErr = err
 	}
 	return stripe.Event{}, fmt.Errorf("%w: %w", ErrInvalidSignature, lastErr)
+}
+
+func (v *Verifier) toleranceOrDefault() time.Duration {
+	if v.tolerance <= 0 {
+		return DefaultTolerance
+	}
+	return v.tolerance
+}
+
+// signedAt reads the time a Stripe-Signature header says it was made ("t="),
+// the last one if there are several, as stripe-go does.
+func signedAt(header string) (time.Time, bool) {
+	var at time.Time
+	found := false
+	for _, pair := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(pair, "t="); ok {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			at, found = time.Unix(sec, 0), true
+		}
+	}
+	return at, found
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 )
 
 const prefix = "ckd_"
@@ -100,8 +101,17 @@ func (s *Store) Revoke(ctx context.Context, shopID, keyID string) error {
 	return nil
 }
 
-// Verify returns the shop a key belongs to, or ErrInvalid.
+// maxTokenBytes bounds a key: the longest shop id, a key id and a secret
+// with room to spare.
+const maxTokenBytes = 256
+
+// Verify returns the shop a key belongs to, or ErrInvalid. A token that
+// could not be a key (too long, or bytes PostgreSQL cannot compare: a NUL,
+// invalid UTF-8) is refused before it reaches the database.
 func (s *Store) Verify(ctx context.Context, token string) (shopID string, err error) {
+	if len(token) > maxTokenBytes || !pgtext.Valid(token) {
+		return "", ErrInvalid
+	}
 	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok {
 		return "", ErrInvalid

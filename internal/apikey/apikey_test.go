@@ -75,6 +75,11 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 		"unknown key id": "ckd_" + shop + ".000000000000." + secret,
 		"too few parts":  "ckd_" + shop + "." + secret,
 		"too many parts": token + ".x",
+		// Bytes PostgreSQL cannot even compare: refused, not a database error.
+		"invalid UTF-8 shop": "ckd_\xff.abc.def",
+		"invalid UTF-8 key":  "ckd_" + shop + ".\xc3\x28." + secret,
+		"NUL in the secret":  token + "\x00",
+		"too long":           token + strings.Repeat("x", 300),
 	} {
 		if got, err := store.Verify(ctx, forged); !errors.Is(err, apikey.ErrInvalid) {
 			t.Errorf("%s: verify = %q, %v; want ErrInvalid", name, got, err)

@@ -4,15 +4,10 @@ package database
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -74,33 +69,4 @@ func Open(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool.Poo
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
 	return pool, nil
-}
-
-// ErrUnavailable is wrapped into errors caused by the database not answering
-// or dropping the connection. Whatever was asked did not happen, or its
-// outcome is unknown; callers must fail closed.
-var ErrUnavailable = errors.New("database unavailable")
-
-// WrapError wraps err with what was being done, marking it with
-// ErrUnavailable when the database could not be reached.
-func WrapError(what string, err error) error {
-	if IsUnavailable(err) {
-		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// IsUnavailable reports whether err means the database could not be reached
-// or dropped the connection (as opposed to a query that failed): callers
-// fail closed on it.
-func IsUnavailable(err error) bool {
-	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	// Class 08 is connection exceptions; 57P01-57P05 are the server shutting
-	// down or terminating the session.
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P"))
 }

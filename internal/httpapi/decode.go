@@ -11,7 +11,9 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -37,12 +39,22 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json", nil)
 		return false
 	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, storing
+	// something other than what the client sent.
+	if !utf8.Valid(body) {
+		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "is not valid UTF-8"}})
+		return false
+	}
 	// encoding/json matches field names regardless of case; the contract's
 	// are camelCase and exact, so "SKU" is as unknown as "foo". Checked
-	// first so that every unknown field is named with its full path.
+	// first so that every unknown field is named with its full path. Every
+	// string is held to pgtext's rule here, once for every field of every
+	// route, so that none the database cannot store reaches it.
 	var tree any
 	if json.Unmarshal(body, &tree) == nil {
-		if issues := unknownFields(tree, reflect.TypeOf(v), ""); len(issues) > 0 {
+		issues := unknownFields(tree, reflect.TypeOf(v), "")
+		issues = append(issues, nonText(tree, "")...)
+		if len(issues) > 0 {
 			writeInvalid(w, issues)
 			return false
 		}
@@ -96,6 +108,47 @@ func unknownFields(tree any, t reflect.Type, path string) []inventory.FieldIssue
 	}
 	sort.Slice(issues, func(i, j int) bool { return issues[i].Field < issues[j].Field })
 	return issues
+}
+
+// nonText lists the strings in tree, keys and values, that PostgreSQL's
+// text cannot hold (a NUL, written \u0000 in JSON), with their paths.
+func nonText(tree any, path string) []inventory.FieldIssue {
+	var issues []inventory.FieldIssue
+	switch node := tree.(type) {
+	case string:
+		if !pgtext.Valid(node) {
+			issues = append(issues, inventory.FieldIssue{Field: fieldName(path), Issue: pgtext.Issue})
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(node))
+		for key := range node {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			if !pgtext.Valid(key) {
+				issues = append(issues, inventory.FieldIssue{Field: p, Issue: "is not a valid field name"})
+				continue
+			}
+			issues = append(issues, nonText(node[key], p)...)
+		}
+	case []any:
+		for i, value := range node {
+			issues = append(issues, nonText(value, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return issues
+}
+
+func fieldName(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
 }
 
 // jsonFields maps the JSON names of t's fields, embedded structs' included,

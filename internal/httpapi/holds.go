@@ -43,7 +43,11 @@ func (a *API) createHold(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getHold(w http.ResponseWriter, r *http.Request) {
-	hold, err := a.ledger.GetHold(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"))
+	holdID, ok := pathID(w, r, "holdId", "hold not found")
+	if !ok {
+		return
+	}
+	hold, err := a.ledger.GetHold(r.Context(), pathVar(r, "shopId"), holdID)
 	a.holdResult(w, r, hold, err)
 }
 
@@ -51,10 +55,14 @@ func (a *API) commitHold(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Reference string `json:"reference"`
 	}
+	holdID, ok := pathID(w, r, "holdId", "hold not found")
+	if !ok {
+		return
+	}
 	if !decode(w, r, &req) {
 		return
 	}
-	hold, err := a.ledger.Commit(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"), req.Reference)
+	hold, err := a.ledger.Commit(r.Context(), pathVar(r, "shopId"), holdID, req.Reference)
 	a.holdResult(w, r, hold, err)
 }
 
@@ -62,16 +70,24 @@ func (a *API) releaseHold(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
+	holdID, ok := pathID(w, r, "holdId", "hold not found")
+	if !ok {
+		return
+	}
 	if !decode(w, r, &req) {
 		return
 	}
-	hold, err := a.ledger.Release(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"), req.Reason)
+	hold, err := a.ledger.Release(r.Context(), pathVar(r, "shopId"), holdID, req.Reason)
 	a.holdResult(w, r, hold, err)
 }
 
 func (a *API) extendHold(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		TTLSeconds int64 `json:"ttlSeconds"`
+	}
+	holdID, ok := pathID(w, r, "holdId", "hold not found")
+	if !ok {
+		return
 	}
 	if !decode(w, r, &req) {
 		return
@@ -80,7 +96,7 @@ func (a *API) extendHold(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, []inventory.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
 		return
 	}
-	hold, err := a.ledger.Extend(r.Context(), pathVar(r, "shopId"), pathVar(r, "holdId"), time.Duration(req.TTLSeconds)*time.Second)
+	hold, err := a.ledger.Extend(r.Context(), pathVar(r, "shopId"), holdID, time.Duration(req.TTLSeconds)*time.Second)
 	a.holdResult(w, r, hold, err)
 }
 

@@ -3,15 +3,19 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -22,31 +26,92 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// MaxErrorBodyBytes bounds every error body (the contract's 64 KiB).
+const MaxErrorBodyBytes = 64 << 10
+
+// Bounds of the details of a 400: a request can be wrong in more ways than
+// an answer should list.
+const (
+	maxDetails     = 20
+	maxDetailBytes = 200
+)
+
 // writeError writes the contract's error body: error and message, plus
-// extra fields.
+// extra fields. A body that would pass MaxErrorBodyBytes loses its extra
+// fields and keeps the start of its message, so no input can make an error
+// answer large.
 func writeError(w http.ResponseWriter, status int, code, message string, extra map[string]any) {
 	body := map[string]any{"error": code, "message": message}
 	for k, v := range extra {
 		body[k] = v
 	}
-	writeJSON(w, status, body)
+	enc, err := json.Marshal(body)
+	if err != nil || len(enc) >= MaxErrorBodyBytes {
+		enc, _ = json.Marshal(map[string]any{"error": code, "message": truncate(message, maxDetailBytes)})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(enc, '\n'))
 }
 
 func writeNotFound(w http.ResponseWriter, message string) {
 	writeError(w, http.StatusNotFound, "not_found", message, nil)
 }
 
+// writeInvalid answers 400 invalid_request with details: at most maxDetails
+// of them, the last saying how many more there were, each field and issue
+// cut to maxDetailBytes (a field's path echoes the client's key, which can
+// be as long as the body).
 func writeInvalid(w http.ResponseWriter, details []inventory.FieldIssue) {
-	message := "invalid request"
-	if len(details) > 0 {
-		message = details[0].Field + " " + details[0].Issue
+	if len(details) > maxDetails {
+		more := len(details) - (maxDetails - 1)
+		details = append(details[:maxDetails-1:maxDetails-1], inventory.FieldIssue{
+			Field: "body", Issue: fmt.Sprintf("has %d more issues not listed", more),
+		})
 	}
-	writeError(w, http.StatusBadRequest, "invalid_request", message, map[string]any{"details": details})
+	shown := make([]inventory.FieldIssue, len(details))
+	for i, d := range details {
+		shown[i] = inventory.FieldIssue{Field: truncate(d.Field, maxDetailBytes), Issue: truncate(d.Issue, maxDetailBytes)}
+	}
+	message := "invalid request"
+	if len(shown) > 0 {
+		message = shown[0].Field + " " + shown[0].Issue
+	}
+	writeError(w, http.StatusBadRequest, "invalid_request", message, map[string]any{"details": shown})
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// busyRetryAfter is what a contended database tells clients to wait when
+// the ledger did not say (its BusyError carries its own).
+const busyRetryAfter = time.Second
+
+// writeBusy answers 429 inventory_busy, with Retry-After in seconds and
+// retryAfter in milliseconds.
+func writeBusy(w http.ResponseWriter, retryAfter time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	writeError(w, http.StatusTooManyRequests, "inventory_busy", "inventory is busy, retry later", map[string]any{"retryAfter": retryAfter.Milliseconds()})
 }
 
 // fail answers with the status and body the contract gives err. Anything
 // it does not know is a 500 whose body says nothing of the cause; the cause
 // goes to the log with the request id.
+//
+// Transient database failures map the same way on every route: the
+// connection failing (database.IsUnavailable) is 503 inventory_unavailable,
+// contention (a BusyError, database.IsContended) is 429 inventory_busy with
+// Retry-After. The Stripe webhook, which can only say "retry" with a 5xx,
+// answers 503 for both (see stripeWebhook).
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		invalid      *inventory.ValidationError
@@ -73,10 +138,6 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		})
 	case errors.Is(err, inventory.ErrIdempotencyConflict):
 		writeError(w, http.StatusConflict, "idempotency_conflict", "idempotency key was used with a different request", nil)
-	case errors.As(err, &busy):
-		ms := busy.RetryAfter.Milliseconds()
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
-		writeError(w, http.StatusTooManyRequests, "inventory_busy", "inventory is busy, retry later", map[string]any{"retryAfter": ms})
 	case errors.As(err, &limited):
 		// Rounded up, both: a client that waits as long as told finds a
 		// request in the bucket.
@@ -89,9 +150,18 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeNotFound(w, "hold not found")
 	case errors.Is(err, inventory.ErrStockLineNotFound):
 		writeNotFound(w, "stock line not found")
-	case errors.Is(err, inventory.ErrUnavailable):
+	case database.IsUnavailable(err):
 		a.log.ErrorContext(r.Context(), "inventory unavailable", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusServiceUnavailable, "inventory_unavailable", "inventory is unavailable", nil)
+	case errors.As(err, &busy):
+		writeBusy(w, busy.RetryAfter)
+	case database.IsContended(err):
+		a.log.WarnContext(r.Context(), "database contended", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
+		writeBusy(w, busyRetryAfter)
+	case database.IsBadText(err):
+		// pgtext's checks at decoding should have stopped the string.
+		a.log.WarnContext(r.Context(), "the database refused a string", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
+		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "has a string the database cannot store: " + pgtext.Issue}})
 	default:
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusInternalServerError, "internal_error", "internal error", nil)
@@ -106,4 +176,16 @@ func pathVar(r *http.Request, name string) string {
 		return d
 	}
 	return v
+}
+
+// pathID returns the route variable name as the id of a thing, or answers
+// 404 with notFound when its bytes cannot be an id of anything (a NUL,
+// invalid UTF-8), without asking the database.
+func pathID(w http.ResponseWriter, r *http.Request, name, notFound string) (string, bool) {
+	id := pathVar(r, name)
+	if !pgtext.Valid(id) {
+		writeNotFound(w, notFound)
+		return "", false
+	}
+	return id, true
 }

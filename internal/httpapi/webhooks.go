@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/gorilla/mux"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -43,14 +45,30 @@ func (a *API) stripeWebhook(w http.ResponseWriter, r *http.Request, verifier *we
 	}
 	outcome, err := processor.Process(r.Context(), ev)
 	if err != nil {
-		a.log.ErrorContext(r.Context(), "stripe webhook failed; Stripe will retry", "request_id", httpserver.RequestID(r.Context()),
-			"event_id", ev.ID, "error", err.Error())
-		status, code := http.StatusInternalServerError, "internal_error"
-		if errors.Is(err, inventory.ErrUnavailable) {
-			status, code = http.StatusServiceUnavailable, "inventory_unavailable"
-		}
-		writeError(w, status, code, "the event could not be applied; it will be retried", nil)
+		a.webhookFailed(w, r, ev.ID, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "outcome": outcome})
+}
+
+// webhookFailed answers an event that could not be applied. Stripe knows
+// only "done" (2xx), "refused" (4xx) and "retry" (5xx), so both transient
+// database failures that API routes tell apart (503 when the database does
+// not answer, 429 when it is contended) are 503 here: the event is retried.
+// A string the database cannot store will not improve with retries: 400.
+func (a *API) webhookFailed(w http.ResponseWriter, r *http.Request, eventID string, err error) {
+	log := a.log.With("request_id", httpserver.RequestID(r.Context()), "event_id", eventID, "error", err.Error())
+	var busy *inventory.BusyError
+	switch {
+	case database.IsUnavailable(err), database.IsContended(err), errors.As(err, &busy):
+		log.WarnContext(r.Context(), "stripe webhook failed transiently; Stripe will retry")
+		w.Header().Set("Retry-After", strconv.Itoa(int(busyRetryAfter.Seconds())))
+		writeError(w, http.StatusServiceUnavailable, "inventory_unavailable", "the event could not be applied; it will be retried", nil)
+	case database.IsBadText(err):
+		log.WarnContext(r.Context(), "stripe webhook refused: a string the database cannot store")
+		writeError(w, http.StatusBadRequest, "invalid_signature", "the body is not an event this endpoint can store", nil)
+	default:
+		log.ErrorContext(r.Context(), "stripe webhook failed; Stripe will retry")
+		writeError(w, http.StatusInternalServerError, "internal_error", "the event could not be applied; it will be retried", nil)
+	}
 }

@@ -172,6 +172,9 @@ func TestWebhookBadSignatures(t *testing.T) {
 		{"the signature of another time", fmt.Sprintf("t=%d,", now.Unix()-1) + v1},
 		{"stale: 301 s old", stripeSignature(payload, "whsec_new", now.Add(-301*time.Second))},
 		{"stale: an hour old", stripeSignature(payload, "whsec_old", now.Add(-time.Hour))},
+		{"from the future: 301 s ahead", stripeSignature(payload, "whsec_new", now.Add(301*time.Second))},
+		{"from the future: a year ahead, both secrets", stripeSignature(payload, "whsec_old", now.AddDate(1, 0, 0)) + "," +
+			strings.SplitN(stripeSignature(payload, "whsec_new", now.AddDate(1, 0, 0)), ",", 2)[1]},
 		{"stale: a day old, both secrets", stripeSignature(payload, "whsec_old", now.Add(-24*time.Hour)) + "," +
 			strings.SplitN(stripeSignature(payload, "whsec_new", now.Add(-24*time.Hour)), ",", 2)[1]},
 	} {
@@ -193,8 +196,9 @@ func TestWebhookBadSignatures(t *testing.T) {
 		t.Errorf("checkout %q, want open", got)
 	}
 
-	// A signature within the tolerance passes.
+	// A signature within the tolerance passes, either way (clocks differ).
 	expectWebhook(t, h.postWebhook(t, payload, stripeSignature(payload, "whsec_new", now.Add(-240*time.Second)), false), "committed")
+	expectWebhook(t, h.postWebhook(t, payload, stripeSignature(payload, "whsec_new", now.Add(240*time.Second)), false), "duplicate")
 	h.assertLedgerClean(t, shop)
 }
 

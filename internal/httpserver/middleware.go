@@ -110,30 +110,69 @@ func instrument(logger *slog.Logger, metrics *requestMetrics) mux.MiddlewareFunc
 						_, _ = rec.Write([]byte(`{"error":"internal_error","message":"internal error"}` + "\n"))
 					}
 				}
-				route := "unmatched"
-				if cr := mux.CurrentRoute(r); cr != nil {
-					if tmpl, err := cr.GetPathTemplate(); err == nil {
-						route = tmpl
-					}
-				}
+				route := routeLabel(r)
+				method := methodLabel(r.Method)
 				status := rec.status
 				if status == 0 {
 					status = http.StatusOK
 				}
 				elapsed := time.Since(start)
-				metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-				metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+				metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+				metrics.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 				level := slog.LevelInfo
 				if status >= 500 {
 					level = slog.LevelError
 				}
 				logger.Log(r.Context(), level, "http request",
-					"request_id", id, "method", r.Method, "route", route, "path", r.URL.Path,
+					"request_id", id, "method", method, "route", route, "path", clip(r.URL.Path),
 					"status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
 			}()
 			next.ServeHTTP(rec, r)
 		})
 	}
+}
+
+// Every label of the request metrics comes from a fixed set, whatever the
+// client sends, so no request can grow the scrape:
+//
+//   - route is a registered route's template, or unmatchedRoute;
+//   - method is one of knownMethods, or "other" (a method is any token the
+//     client likes, half a megabyte of one included);
+//   - status is what a handler wrote, which net/http holds to 100-999.
+const unmatchedRoute = "unmatched"
+
+// knownMethods are the methods of RFC 9110 and PATCH.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true,
+	http.MethodTrace: true,
+}
+
+func methodLabel(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+func routeLabel(r *http.Request) string {
+	if cr := mux.CurrentRoute(r); cr != nil {
+		if tmpl, err := cr.GetPathTemplate(); err == nil {
+			return tmpl
+		}
+	}
+	return unmatchedRoute
+}
+
+// maxLoggedPath bounds the request path in a log line.
+const maxLoggedPath = 512
+
+// clip cuts a client's string down to maxLoggedPath bytes for a log line.
+func clip(s string) string {
+	if len(s) <= maxLoggedPath {
+		return s
+	}
+	return s[:maxLoggedPath] + "…"
 }
 
 func newRequestID() string {

@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
+
+	"github.com/checkoutd/checkoutd/internal/pgtext"
 )
 
 // Page sizes of every list.
@@ -38,16 +41,47 @@ func EncodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DecodeCursor reads a cursor EncodeCursor made into v.
+// DecodeCursor reads a cursor EncodeCursor made into v. Cursors are opaque
+// but not secret, so a client can craft one: a cursor holding a string
+// PostgreSQL cannot store (pgtext) is refused like any other that
+// EncodeCursor did not make.
 func DecodeCursor(s string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return fmt.Errorf("decode cursor: %w", err)
 	}
+	// encoding/json would quietly replace invalid UTF-8, so it is checked
+	// on the bytes, and NUL (\u0000) on the decoded strings.
+	var tree any
+	if !utf8.Valid(b) || json.Unmarshal(b, &tree) != nil || !textOnly(tree) {
+		return errors.New("decode cursor: not a cursor of this service")
+	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("decode cursor: %w", err)
 	}
 	return nil
+}
+
+// textOnly reports whether every string in a decoded JSON value, object
+// keys included, is valid text.
+func textOnly(tree any) bool {
+	switch node := tree.(type) {
+	case string:
+		return pgtext.Valid(node)
+	case map[string]any:
+		for k, v := range node {
+			if !pgtext.Valid(k) || !textOnly(v) {
+				return false
+			}
+		}
+	case []any:
+		for _, v := range node {
+			if !textOnly(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // After is a position in a list ordered newest first by (created_at, id):

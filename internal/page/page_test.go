@@ -1,6 +1,7 @@
 package page
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 )
@@ -30,5 +31,25 @@ func TestAfterRoundTrip(t *testing.T) {
 		if _, err := ParseAfter(bad); err == nil {
 			t.Errorf("ParseAfter(%q) accepted a cursor it never made", bad)
 		}
+	}
+}
+
+// A crafted cursor with a string PostgreSQL cannot store is refused before
+// anything reads it.
+func TestDecodeCursorRefusesNonText(t *testing.T) {
+	for _, raw := range []string{
+		`{"t":"2026-01-01T00:00:00Z","id":"a\u0000"}`,
+		"{\"t\":\"2026-01-01T00:00:00Z\",\"id\":\"\xff\"}",
+		`{"t":"2026-01-01T00:00:00Z","id":"x","\u0000":1}`,
+		`["\u0000"]`,
+	} {
+		var a After
+		if err := DecodeCursor(base64.RawURLEncoding.EncodeToString([]byte(raw)), &a); err == nil {
+			t.Errorf("DecodeCursor(%q) accepted it: %+v", raw, a)
+		}
+	}
+	var s struct{ V string }
+	if err := DecodeCursor(EncodeCursor(map[string]string{"V": "size:M,ü"}), &s); err != nil || s.V != "size:M,ü" {
+		t.Errorf("a cursor of text: %+v, %v", s, err)
 	}
 }
