@@ -15,7 +15,7 @@ import (
 // benchStock gives the fixture's shop n lines named prefix-i with more stock
 // than any benchmark can sell, booked with one movement each so the ledger
 // stays consistent.
-func benchStock(b *testing.B, f *fixture, prefix string, n int) []string {
+func benchStock(b testing.TB, f *fixture, prefix string, n int) []string {
 	b.Helper()
 	const plenty = 1_000_000_000_000
 	_, err := testdb.Pool(b).Exec(context.Background(), `

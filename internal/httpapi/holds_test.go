@@ -347,6 +347,16 @@ func TestHoldExtend(t *testing.T) {
 	get := h.svc(t, http.MethodGet, shopPath(shop, "/holds/"+id), nil)
 	assertJSON(t, get, r.JSON)
 
+	// However often it is extended, a hold expires at most 86,400 s after
+	// the request.
+	for range 2 {
+		r = h.svc(t, http.MethodPost, shopPath(shop, "/holds/"+id+"/extend"), map[string]any{"ttlSeconds": 86400})
+		expect(t, r, http.StatusOK, "")
+		if capped := timeField(t, r.Obj(t), "expiresAt"); capped.After(time.Now().Add(86400 * time.Second)) {
+			t.Errorf("expiresAt %s is more than 86,400 s from now", capped)
+		}
+	}
+
 	before := h.snapshot(t, shop)
 	for _, body := range []any{
 		map[string]any{"ttlSeconds": 0},
