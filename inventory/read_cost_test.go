@@ -46,9 +46,11 @@ func TestReadCostIgnoresLapsedHoldsElsewhere(t *testing.T) {
 	if got := f.info(t, skus[1], ""); got.Reserved != 0 || got.Available != got.OnHand {
 		t.Fatalf("a line whose holds all lapsed reads reserved %d, available %d; want 0 and %d", got.Reserved, got.Available, got.OnHand)
 	}
-	// A little slack for the index's inner pages as it grows.
-	if busy := readBuffers(t, f, skus[0]); busy > clean+5 {
+	// Some slack for the inner pages of the index as it grows.
+	busy := readBuffers(t, f, skus[0])
+	if busy > clean+10 {
 		t.Errorf("with 5,000 lapsed holds on other lines, reading a line touched %d buffers; %d without them", busy, clean)
 	}
+	t.Logf("buffers touched reading a line: %d, with 5,000 lapsed holds on other lines %d", clean, busy)
 	f.assertLedgerClean(t)
 }
