@@ -277,6 +277,10 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 			if errors.Is(err, pgx.ErrNoRows) {
 				return &StockConflictError{SKU: ch.SKU, VariantKey: ch.VariantKey, LocationID: ch.LocationID, Reason: "the location has never stocked this line"}
 			}
+			if conflict := stockCheckConflict(err); conflict != nil {
+				conflict.SKU, conflict.VariantKey, conflict.LocationID = ch.SKU, ch.VariantKey, ch.LocationID
+				return conflict
+			}
 			if err != nil {
 				return err
 			}

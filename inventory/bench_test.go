@@ -15,7 +15,7 @@ import (
 // benchStock gives the fixture's shop n lines named prefix-i with more stock
 // than any benchmark can sell, booked with one movement each so the ledger
 // stays consistent.
-func benchStock(b *testing.B, f *fixture, prefix string, n int) []string {
+func benchStock(b testing.TB, f *fixture, prefix string, n int) []string {
 	b.Helper()
 	const plenty = 1_000_000_000_000
 	_, err := testdb.Pool(b).Exec(context.Background(), `
@@ -63,6 +63,7 @@ func BenchmarkReserveCommit(b *testing.B) {
 				ctx := context.Background()
 				var next atomic.Int64
 				var wg sync.WaitGroup
+				walStart := walLSN(b)
 				b.ResetTimer()
 				start := time.Now()
 				for range callers {
@@ -95,7 +96,21 @@ func BenchmarkReserveCommit(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "holds/s")
 				b.ReportMetric(2*float64(b.N)/elapsed.Seconds(), "tx/s")
+				b.ReportMetric(float64(walLSN(b)-walStart)/float64(b.N), "WAL-B/hold")
 			})
 		}
 	}
+}
+
+// walLSN returns the server's current WAL position in bytes. Its growth over
+// a run is the WAL the run wrote (and whatever else the server did
+// meanwhile): a measure of work that does not depend on the machine's
+// speed or load.
+func walLSN(b testing.TB) int64 {
+	b.Helper()
+	var lsn int64
+	if err := testdb.Pool(b).QueryRow(context.Background(), "SELECT (pg_current_wal_lsn() - '0/0')::bigint").Scan(&lsn); err != nil {
+		b.Fatalf("read the WAL position: %v", err)
+	}
+	return lsn
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/checkoutd/checkoutd/internal/database"
 )
 
@@ -79,7 +81,30 @@ type StockConflictError struct {
 }
 
 func (e *StockConflictError) Error() string {
+	if e.SKU == "" {
+		return "stock conflict: " + e.Reason
+	}
 	return fmt.Sprintf("stock conflict on %s[%s] at %s: %s", e.SKU, e.VariantKey, e.LocationID, e.Reason)
+}
+
+// stockCheckConflict returns the StockConflictError that a CHECK violation
+// on stock_levels stands for, or nil for any other error. The constraints
+// are the domain's own invariants: the database refused a change that would
+// oversell, which is a conflict with the stock as it is, not a failure of
+// the service. The row is not named: callers that know it fill it in.
+func stockCheckConflict(err error) *StockConflictError {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != pgCheckViolation || pgErr.TableName != "stock_levels" {
+		return nil
+	}
+	reason := "the change would break the stock row's invariants"
+	switch pgErr.ConstraintName {
+	case "stock_levels_no_oversell":
+		reason = "on hand would fall below what is reserved, beyond the backorder limit"
+	case "stock_levels_reserved_nonnegative":
+		reason = "reserved would fall below zero"
+	}
+	return &StockConflictError{Reason: reason}
 }
 
 // BusyError is returned when the stock rows an operation needs stayed locked

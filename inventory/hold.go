@@ -392,13 +392,17 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 	return hold, nil
 }
 
-// Extend pushes an active hold's expiry ttl further out. Only active holds
-// that have not lapsed can be extended.
+// Extend pushes an active hold's expiry ttl further out, but never more than
+// MaxTTLSeconds past now: extending again and again cannot keep stock longer
+// than one hold may last. Only active holds that have not lapsed can be
+// extended.
 func (l *Ledger) Extend(ctx context.Context, shopID, holdID string, ttl time.Duration) (*Hold, error) {
 	if ttl < time.Second || ttl > MaxTTLSeconds*time.Second || ttl%time.Second != 0 {
 		return nil, &ValidationError{Details: []FieldIssue{{Field: "ttlSeconds", Issue: fmt.Sprintf("must be a whole number of seconds from 1 to %d", MaxTTLSeconds)}}}
 	}
-	n, err := l.queries.ExtendHold(ctx, l.db, dbsqlc.ExtendHoldParams{ShopID: shopID, ID: holdID, TtlSeconds: int32(ttl / time.Second)})
+	n, err := l.queries.ExtendHold(ctx, l.db, dbsqlc.ExtendHoldParams{
+		ShopID: shopID, ID: holdID, TtlSeconds: int32(ttl / time.Second), MaxTtlSeconds: MaxTTLSeconds,
+	})
 	if err != nil {
 		return nil, l.dbError("extend hold", err)
 	}

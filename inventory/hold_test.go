@@ -1218,6 +1218,33 @@ func TestExtend(t *testing.T) {
 	}
 }
 
+// Extending again and again never keeps a hold more than MaxTTLSeconds past
+// now: the expiry is capped there, and reads and the reaper see the capped
+// expiry too.
+func TestExtendCapsAtMaxTTL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.stock(t, "A", "", "default", 10)
+	hold := f.reserve(t, item("A", 1))
+
+	for range 3 {
+		before := time.Now()
+		extended, err := f.ledger.Extend(ctx, f.shopID, hold.ID, inventory.MaxTTLSeconds*time.Second)
+		if err != nil {
+			t.Fatalf("Extend: %v", err)
+		}
+		limit := time.Now().Add(inventory.MaxTTLSeconds * time.Second)
+		if extended.ExpiresAt.After(limit) {
+			t.Fatalf("expires at %s, more than %d s after the request", extended.ExpiresAt, inventory.MaxTTLSeconds)
+		}
+		if floor := before.Add(inventory.MaxTTLSeconds*time.Second - 5*time.Second); extended.ExpiresAt.Before(floor) {
+			t.Errorf("expires at %s, want the cap, about %s", extended.ExpiresAt, limit)
+		}
+	}
+	f.assertLedgerClean(t)
+}
+
 // TestReserveClosesLapsedHolds shows that a hold request that needs the stock
 // of lapsed holds closes them itself, without waiting for the reaper.
 func TestReserveClosesLapsedHolds(t *testing.T) {

@@ -134,6 +134,12 @@ func (l *Ledger) dbError(what string, err error) error {
 		switch pgErr.Code {
 		case pgLockNotAvailable, pgDeadlockDetected, pgSerializationFailure:
 			return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
+		case pgCheckViolation:
+			if conflict := stockCheckConflict(err); conflict != nil {
+				// The statements' own arithmetic should never get this far.
+				l.log.Error("a stock_levels CHECK refused a change", "operation", what, "constraint", pgErr.ConstraintName)
+				return conflict
+			}
 		}
 	}
 	return database.WrapError(what, err)

@@ -20,11 +20,19 @@ type Discrepancy struct {
 	// Reserved should equal HeldSum, what open holds have allocated there.
 	Reserved int64
 	HeldSum  int64
+	// StaleAllocations counts the row's allocations whose copy of their
+	// hold's expiry, which reads use to discount lapsed holds, disagrees
+	// with the hold; it should be 0.
+	StaleAllocations int64
 }
 
 func (d Discrepancy) String() string {
-	return fmt.Sprintf("%s %s[%s]@%s: on_hand %d vs movements %d, reserved %d vs open holds %d",
+	s := fmt.Sprintf("%s %s[%s]@%s: on_hand %d vs movements %d, reserved %d vs open holds %d",
 		d.ShopID, d.SKU, d.VariantKey, d.LocationID, d.OnHand, d.MovementSum, d.Reserved, d.HeldSum)
+	if d.StaleAllocations > 0 {
+		s += fmt.Sprintf(", allocations disagreeing with their hold's expiry: %d", d.StaleAllocations)
+	}
+	return s
 }
 
 // LedgerReport is the outcome of CheckLedger.
@@ -36,8 +44,9 @@ type LedgerReport struct {
 }
 
 // CheckLedger proves, for every stock row of the shop (every shop when shopID
-// is ""), that on_hand is the sum of its movements and reserved is the sum of
-// its open holds' allocations.
+// is ""), that on_hand is the sum of its movements, reserved is the sum of
+// its open holds' allocations, and every allocation's copy of its hold's
+// expiry agrees with the hold.
 func (l *Ledger) CheckLedger(ctx context.Context, shopID string) (*LedgerReport, error) {
 	rows, err := l.queries.LedgerDiscrepancies(ctx, l.db, shopID)
 	if err != nil {
@@ -58,5 +67,6 @@ func discrepancyFromRow(r dbsqlc.LedgerDiscrepanciesRow) Discrepancy {
 	return Discrepancy{
 		ShopID: r.ShopID, SKU: r.Sku, VariantKey: r.VariantKey, LocationID: r.LocationID,
 		OnHand: r.OnHand, MovementSum: r.MovementSum, Reserved: r.Reserved, HeldSum: r.HeldSum,
+		StaleAllocations: r.StaleAllocations,
 	}
 }

@@ -138,3 +138,40 @@ func TestCheckLedgerReportsCorruption(t *testing.T) {
 		t.Errorf("CheckLedger of the neighbour = %+v, %v; want 1 clean row", other, err)
 	}
 }
+
+// Reads discount lapsed holds through each allocation's copy of its hold's
+// expiry; a copy that disagrees with its hold is reported on its stock row.
+func TestCheckLedgerReportsStaleExpiryCopies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.stock(t, "A", "", "default", 10)
+	hold := f.reserve(t, item("A", 3))
+
+	pool := testdb.Pool(t)
+	set := func(sql string) {
+		t.Helper()
+		tag, err := pool.Exec(ctx, sql, f.shopID, hold.ID)
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("edit the copy: %v (%d rows)", err, tag.RowsAffected())
+		}
+	}
+	set("UPDATE hold_allocations SET open_until = open_until + interval '1 hour' WHERE shop_id = $1 AND hold_id = $2")
+	t.Cleanup(func() {
+		set("UPDATE hold_allocations SET open_until = open_until - interval '1 hour' WHERE shop_id = $1 AND hold_id = $2")
+		f.assertLedgerClean(t)
+	})
+
+	report, err := f.ledger.CheckLedger(ctx, f.shopID)
+	if err != nil {
+		t.Fatalf("CheckLedger: %v", err)
+	}
+	want := []inventory.Discrepancy{{ShopID: f.shopID, SKU: "A", LocationID: "default",
+		OnHand: 10, MovementSum: 10, Reserved: 3, HeldSum: 3, StaleAllocations: 1}}
+	if !slices.Equal(report.Discrepancies, want) {
+		t.Fatalf("discrepancies =\n\t%+v\nwant\n\t%+v", report.Discrepancies, want)
+	}
+	if s := report.Discrepancies[0].String(); !strings.Contains(s, "allocations disagreeing with their hold's expiry: 1") {
+		t.Errorf("discrepancy reads %q, want it to name the stale copy", s)
+	}
+}

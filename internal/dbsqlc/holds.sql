@@ -10,9 +10,17 @@
 -- every line is covered; the CHECK constraints on stock_levels stand behind
 -- this arithmetic.
 --
--- New values are computed from the locked rows, never from the UPDATE's own
--- view of them: after waiting for a lock, that view can be the version from
--- before the wait (the same holds for CommitHold and CloseHolds).
+-- The UPDATE sets every column a CHECK constraint of stock_levels reads
+-- (on_hand, reserved, backorder_limit) from the locked rows, never from its
+-- own view of them. That view is the version the statement's snapshot saw,
+-- from before any wait for the lock, and PostgreSQL checks constraints on
+-- the new row it forms from that version before it finds the row was
+-- updated meanwhile and redoes the update on the newest version: a restock
+-- committed during the wait made that stale candidate fail
+-- stock_levels_no_oversell although the row actually written was fine.
+-- Formed from the locked values, the candidate is the row written, in any
+-- plan. CommitHold, CloseHolds, ApplyStockChange and SetBackorderLimit do
+-- the same.
 --
 -- Returns one row per line (location_id '') when the hold was not placed,
 -- either for want of stock (placed = false) or because the idempotency key is
@@ -64,7 +72,7 @@ line AS (
     ) n
 ),
 free_take AS (
-    SELECT v.sku, v.variant_key, v.location_id, v.reserved,
+    SELECT v.sku, v.variant_key, v.location_id,
            least(
                greatest(v.unreserved, 0),
                greatest(least(l.quantity, l.free)
@@ -84,8 +92,7 @@ line_free_taken AS (
 alloc AS (
     SELECT f.sku, f.variant_key, f.location_id,
            f.take + b.backordered AS quantity,
-           b.backordered,
-           f.reserved
+           b.backordered
     FROM free_take f
     JOIN line l ON l.sku = f.sku AND l.variant_key = f.variant_key
     JOIN line_free_taken t ON t.sku = f.sku AND t.variant_key = f.variant_key
@@ -113,20 +120,23 @@ new_hold AS (
     RETURNING id, expires_at, created_at
 ),
 taken AS (
-    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered, a.reserved
+    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered, new_hold.expires_at
     FROM alloc a, new_hold
     WHERE a.quantity > 0
 ),
 inserted_allocations AS (
-    INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered)
-    SELECT sqlc.arg(shop_id), sqlc.arg(hold_id), t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
+    INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered, open_until)
+    SELECT sqlc.arg(shop_id), sqlc.arg(hold_id), t.sku, t.variant_key, t.location_id, t.quantity, t.backordered, t.expires_at
     FROM taken t
 ),
 reserved AS (
     UPDATE stock_levels s
-    SET reserved = t.reserved + t.quantity,
+    SET on_hand = k.on_hand,
+        reserved = k.reserved + t.quantity,
+        backorder_limit = k.backorder_limit,
         updated_at = now()
     FROM taken t
+    JOIN locked k ON k.sku = t.sku AND k.variant_key = t.variant_key AND k.location_id = t.location_id
     WHERE s.shop_id = sqlc.arg(shop_id)
       AND s.sku = t.sku AND s.variant_key = t.variant_key AND s.location_id = t.location_id
 ),
@@ -183,7 +193,8 @@ ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
 
 -- name: CommitHold :many
 -- Commits an open, unexpired hold: its units leave on_hand and reserved
--- together, with a SALE movement per allocation. Returns the committed hold,
+-- together, with a SALE movement per allocation. Like ReserveHold, it sets
+-- every column the stock_levels CHECKs read from the locked rows. Returns the committed hold,
 -- a row per allocation, or no rows when the hold was not open (or had
 -- lapsed), and the caller looks at why.
 WITH closed AS (
@@ -205,7 +216,7 @@ alloc AS (
     WHERE a.shop_id = sqlc.arg(shop_id)
 ),
 locked AS (
-    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved
+    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     JOIN alloc a ON a.sku = s.sku AND a.variant_key = s.variant_key AND a.location_id = s.location_id
     WHERE s.shop_id = sqlc.arg(shop_id)
@@ -216,6 +227,7 @@ sold AS (
     UPDATE stock_levels s
     SET on_hand = k.on_hand - a.quantity,
         reserved = k.reserved - a.quantity,
+        backorder_limit = k.backorder_limit,
         updated_at = now()
     FROM alloc a
     JOIN locked k ON k.sku = a.sku AND k.variant_key = a.variant_key AND k.location_id = a.location_id
@@ -251,18 +263,22 @@ FOR NO KEY UPDATE SKIP LOCKED;
 -- request that found them in its way can close them itself instead of
 -- waiting for the reaper. It waits for holds a reaper is closing rather than
 -- skipping them, so the caller sees their stock back when it returns.
+--
+-- The lapsed holds are found through their allocations on the lines (the
+-- open allocations index), so the cost is that of the lines' own backlog,
+-- not of every lapsed hold. The hold itself is checked again once locked.
 SELECT h.shop_id, h.id
 FROM holds h
 WHERE h.shop_id = sqlc.arg(shop_id)
+  AND h.id IN (
+      SELECT a.hold_id
+      FROM (SELECT unnest(sqlc.arg(skus)::text[]) AS sku, unnest(sqlc.arg(variant_keys)::text[]) AS variant_key) r
+      JOIN hold_allocations a
+          ON a.shop_id = sqlc.arg(shop_id) AND a.sku = r.sku AND a.variant_key = r.variant_key
+      WHERE a.open_until <= now()
+  )
   AND h.status IN ('active', 'pending_payment')
   AND h.expires_at <= now()
-  AND EXISTS (
-      SELECT 1
-      FROM hold_allocations a
-      JOIN (SELECT unnest(sqlc.arg(skus)::text[]) AS sku, unnest(sqlc.arg(variant_keys)::text[]) AS variant_key) r
-          ON r.sku = a.sku AND r.variant_key = a.variant_key
-      WHERE a.shop_id = h.shop_id AND a.hold_id = h.id
-  )
 ORDER BY h.expires_at, h.id
 LIMIT 1000
 FOR NO KEY UPDATE;
@@ -272,7 +288,8 @@ FOR NO KEY UPDATE;
 -- their units back to available stock, with a RELEASE movement per
 -- allocation. Only holds that lapsed at or before due_before are touched, so
 -- expiry never closes a hold that was extended meanwhile; release passes
--- 'infinity'.
+-- 'infinity'. Like ReserveHold, it sets every column the stock_levels CHECKs
+-- read from the locked rows.
 WITH closed AS (
     UPDATE holds h
     SET status = sqlc.arg(status)::text,
@@ -296,7 +313,7 @@ per_level AS (
     GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
 ),
 locked AS (
-    SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.reserved
+    SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     JOIN per_level p ON p.shop_id = s.shop_id AND p.sku = s.sku AND p.variant_key = s.variant_key AND p.location_id = s.location_id
     ORDER BY s.shop_id, s.sku, s.variant_key, s.location_id
@@ -304,7 +321,9 @@ locked AS (
 ),
 released AS (
     UPDATE stock_levels s
-    SET reserved = k.reserved - p.quantity,
+    SET on_hand = k.on_hand,
+        reserved = k.reserved - p.quantity,
+        backorder_limit = k.backorder_limit,
         updated_at = now()
     FROM per_level p
     JOIN locked k ON k.shop_id = p.shop_id AND k.sku = p.sku AND k.variant_key = p.variant_key AND k.location_id = p.location_id
@@ -318,8 +337,12 @@ recorded AS (
 SELECT c.shop_id, c.id, c.checkout_session_id FROM closed c;
 
 -- name: ExtendHold :execrows
+-- Pushes an active hold's expiry ttl further out, but never past now + the
+-- longest TTL (max_ttl_seconds): repeated extensions cannot keep stock for
+-- longer than one hold may last.
 UPDATE holds
-SET expires_at = expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+SET expires_at = least(expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+                       now() + make_interval(secs => sqlc.arg(max_ttl_seconds)::int)),
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)

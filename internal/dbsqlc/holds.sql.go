@@ -61,7 +61,7 @@ per_level AS (
     GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
 ),
 locked AS (
-    SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.reserved
+    SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     JOIN per_level p ON p.shop_id = s.shop_id AND p.sku = s.sku AND p.variant_key = s.variant_key AND p.location_id = s.location_id
     ORDER BY s.shop_id, s.sku, s.variant_key, s.location_id
@@ -69,7 +69,9 @@ locked AS (
 ),
 released AS (
     UPDATE stock_levels s
-    SET reserved = k.reserved - p.quantity,
+    SET on_hand = k.on_hand,
+        reserved = k.reserved - p.quantity,
+        backorder_limit = k.backorder_limit,
         updated_at = now()
     FROM per_level p
     JOIN locked k ON k.shop_id = p.shop_id AND k.sku = p.sku AND k.variant_key = p.variant_key AND k.location_id = p.location_id
@@ -101,7 +103,8 @@ type CloseHoldsRow struct {
 // their units back to available stock, with a RELEASE movement per
 // allocation. Only holds that lapsed at or before due_before are touched, so
 // expiry never closes a hold that was extended meanwhile; release passes
-// 'infinity'.
+// 'infinity'. Like ReserveHold, it sets every column the stock_levels CHECKs
+// read from the locked rows.
 func (q *Queries) CloseHolds(ctx context.Context, db DBTX, arg CloseHoldsParams) ([]CloseHoldsRow, error) {
 	rows, err := db.Query(ctx, closeHolds,
 		arg.Status,
@@ -148,7 +151,7 @@ alloc AS (
     WHERE a.shop_id = $1
 ),
 locked AS (
-    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved
+    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     JOIN alloc a ON a.sku = s.sku AND a.variant_key = s.variant_key AND a.location_id = s.location_id
     WHERE s.shop_id = $1
@@ -159,6 +162,7 @@ sold AS (
     UPDATE stock_levels s
     SET on_hand = k.on_hand - a.quantity,
         reserved = k.reserved - a.quantity,
+        backorder_limit = k.backorder_limit,
         updated_at = now()
     FROM alloc a
     JOIN locked k ON k.sku = a.sku AND k.variant_key = a.variant_key AND k.location_id = a.location_id
@@ -198,7 +202,8 @@ type CommitHoldRow struct {
 }
 
 // Commits an open, unexpired hold: its units leave on_hand and reserved
-// together, with a SALE movement per allocation. Returns the committed hold,
+// together, with a SALE movement per allocation. Like ReserveHold, it sets
+// every column the stock_levels CHECKs read from the locked rows. Returns the committed hold,
 // a row per allocation, or no rows when the hold was not open (or had
 // lapsed), and the caller looks at why.
 func (q *Queries) CommitHold(ctx context.Context, db DBTX, arg CommitHoldParams) ([]CommitHoldRow, error) {
@@ -233,22 +238,32 @@ func (q *Queries) CommitHold(ctx context.Context, db DBTX, arg CommitHoldParams)
 
 const extendHold = `-- name: ExtendHold :execrows
 UPDATE holds
-SET expires_at = expires_at + make_interval(secs => $1::int),
+SET expires_at = least(expires_at + make_interval(secs => $1::int),
+                       now() + make_interval(secs => $2::int)),
     updated_at = now()
-WHERE shop_id = $2
-  AND id = $3
+WHERE shop_id = $3
+  AND id = $4
   AND status = 'active'
   AND expires_at > now()
 `
 
 type ExtendHoldParams struct {
-	TtlSeconds int32
-	ShopID     string
-	ID         string
+	TtlSeconds    int32
+	MaxTtlSeconds int32
+	ShopID        string
+	ID            string
 }
 
+// Pushes an active hold's expiry ttl further out, but never past now + the
+// longest TTL (max_ttl_seconds): repeated extensions cannot keep stock for
+// longer than one hold may last.
 func (q *Queries) ExtendHold(ctx context.Context, db DBTX, arg ExtendHoldParams) (int64, error) {
-	result, err := db.Exec(ctx, extendHold, arg.TtlSeconds, arg.ShopID, arg.ID)
+	result, err := db.Exec(ctx, extendHold,
+		arg.TtlSeconds,
+		arg.MaxTtlSeconds,
+		arg.ShopID,
+		arg.ID,
+	)
 	if err != nil {
 		return 0, err
 	}
@@ -409,15 +424,15 @@ const lockLapsedHoldsOnLines = `-- name: LockLapsedHoldsOnLines :many
 SELECT h.shop_id, h.id
 FROM holds h
 WHERE h.shop_id = $1
+  AND h.id IN (
+      SELECT a.hold_id
+      FROM (SELECT unnest($2::text[]) AS sku, unnest($3::text[]) AS variant_key) r
+      JOIN hold_allocations a
+          ON a.shop_id = $1 AND a.sku = r.sku AND a.variant_key = r.variant_key
+      WHERE a.open_until <= now()
+  )
   AND h.status IN ('active', 'pending_payment')
   AND h.expires_at <= now()
-  AND EXISTS (
-      SELECT 1
-      FROM hold_allocations a
-      JOIN (SELECT unnest($2::text[]) AS sku, unnest($3::text[]) AS variant_key) r
-          ON r.sku = a.sku AND r.variant_key = a.variant_key
-      WHERE a.shop_id = h.shop_id AND a.hold_id = h.id
-  )
 ORDER BY h.expires_at, h.id
 LIMIT 1000
 FOR NO KEY UPDATE
@@ -438,6 +453,10 @@ type LockLapsedHoldsOnLinesRow struct {
 // request that found them in its way can close them itself instead of
 // waiting for the reaper. It waits for holds a reaper is closing rather than
 // skipping them, so the caller sees their stock back when it returns.
+//
+// The lapsed holds are found through their allocations on the lines (the
+// open allocations index), so the cost is that of the lines' own backlog,
+// not of every lapsed hold. The hold itself is checked again once locked.
 func (q *Queries) LockLapsedHoldsOnLines(ctx context.Context, db DBTX, arg LockLapsedHoldsOnLinesParams) ([]LockLapsedHoldsOnLinesRow, error) {
 	rows, err := db.Query(ctx, lockLapsedHoldsOnLines, arg.ShopID, arg.Skus, arg.VariantKeys)
 	if err != nil {
@@ -506,7 +525,7 @@ line AS (
     ) n
 ),
 free_take AS (
-    SELECT v.sku, v.variant_key, v.location_id, v.reserved,
+    SELECT v.sku, v.variant_key, v.location_id,
            least(
                greatest(v.unreserved, 0),
                greatest(least(l.quantity, l.free)
@@ -526,8 +545,7 @@ line_free_taken AS (
 alloc AS (
     SELECT f.sku, f.variant_key, f.location_id,
            f.take + b.backordered AS quantity,
-           b.backordered,
-           f.reserved
+           b.backordered
     FROM free_take f
     JOIN line l ON l.sku = f.sku AND l.variant_key = f.variant_key
     JOIN line_free_taken t ON t.sku = f.sku AND t.variant_key = f.variant_key
@@ -555,20 +573,23 @@ new_hold AS (
     RETURNING id, expires_at, created_at
 ),
 taken AS (
-    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered, a.reserved
+    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered, new_hold.expires_at
     FROM alloc a, new_hold
     WHERE a.quantity > 0
 ),
 inserted_allocations AS (
-    INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered)
-    SELECT $1, $6, t.sku, t.variant_key, t.location_id, t.quantity, t.backordered
+    INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered, open_until)
+    SELECT $1, $6, t.sku, t.variant_key, t.location_id, t.quantity, t.backordered, t.expires_at
     FROM taken t
 ),
 reserved AS (
     UPDATE stock_levels s
-    SET reserved = t.reserved + t.quantity,
+    SET on_hand = k.on_hand,
+        reserved = k.reserved + t.quantity,
+        backorder_limit = k.backorder_limit,
         updated_at = now()
     FROM taken t
+    JOIN locked k ON k.sku = t.sku AND k.variant_key = t.variant_key AND k.location_id = t.location_id
     WHERE s.shop_id = $1
       AND s.sku = t.sku AND s.variant_key = t.variant_key AND s.location_id = t.location_id
 ),
@@ -640,9 +661,17 @@ type ReserveHoldRow struct {
 // every line is covered; the CHECK constraints on stock_levels stand behind
 // this arithmetic.
 //
-// New values are computed from the locked rows, never from the UPDATE's own
-// view of them: after waiting for a lock, that view can be the version from
-// before the wait (the same holds for CommitHold and CloseHolds).
+// The UPDATE sets every column a CHECK constraint of stock_levels reads
+// (on_hand, reserved, backorder_limit) from the locked rows, never from its
+// own view of them. That view is the version the statement's snapshot saw,
+// from before any wait for the lock, and PostgreSQL checks constraints on
+// the new row it forms from that version before it finds the row was
+// updated meanwhile and redoes the update on the newest version: a restock
+// committed during the wait made that stale candidate fail
+// stock_levels_no_oversell although the row actually written was fine.
+// Formed from the locked values, the candidate is the row written, in any
+// plan. CommitHold, CloseHolds, ApplyStockChange and SetBackorderLimit do
+// the same.
 //
 // Returns one row per line (location_id ”) when the hold was not placed,
 // either for want of stock (placed = false) or because the idempotency key is

@@ -37,31 +37,45 @@ held AS (
     WHERE h.status IN ('active', 'pending_payment')
       AND ($1::text = '' OR a.shop_id = $1::text)
     GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
+),
+stale AS (
+    SELECT a.shop_id, a.sku, a.variant_key, a.location_id, count(*) AS n
+    FROM hold_allocations a
+    JOIN holds h ON h.shop_id = a.shop_id AND h.id = a.hold_id
+    WHERE a.open_until IS DISTINCT FROM
+          CASE WHEN h.status IN ('active', 'pending_payment') THEN h.expires_at END
+      AND ($1::text = '' OR a.shop_id = $1::text)
+    GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
 )
 SELECT s.shop_id, s.sku, s.variant_key, s.location_id,
        s.on_hand, coalesce(moved.quantity, 0)::bigint AS movement_sum,
-       s.reserved, coalesce(held.quantity, 0)::bigint AS held_sum
+       s.reserved, coalesce(held.quantity, 0)::bigint AS held_sum,
+       coalesce(stale.n, 0)::bigint AS stale_allocations
 FROM stock_levels s
 LEFT JOIN moved ON moved.shop_id = s.shop_id AND moved.sku = s.sku AND moved.variant_key = s.variant_key AND moved.location_id = s.location_id
 LEFT JOIN held ON held.shop_id = s.shop_id AND held.sku = s.sku AND held.variant_key = s.variant_key AND held.location_id = s.location_id
+LEFT JOIN stale ON stale.shop_id = s.shop_id AND stale.sku = s.sku AND stale.variant_key = s.variant_key AND stale.location_id = s.location_id
 WHERE ($1::text = '' OR s.shop_id = $1::text)
-  AND (s.on_hand <> coalesce(moved.quantity, 0) OR s.reserved <> coalesce(held.quantity, 0))
+  AND (s.on_hand <> coalesce(moved.quantity, 0) OR s.reserved <> coalesce(held.quantity, 0) OR stale.n > 0)
 ORDER BY s.shop_id, s.sku, s.variant_key, s.location_id
 `
 
 type LedgerDiscrepanciesRow struct {
-	ShopID      string
-	Sku         string
-	VariantKey  string
-	LocationID  string
-	OnHand      int64
-	MovementSum int64
-	Reserved    int64
-	HeldSum     int64
+	ShopID           string
+	Sku              string
+	VariantKey       string
+	LocationID       string
+	OnHand           int64
+	MovementSum      int64
+	Reserved         int64
+	HeldSum          int64
+	StaleAllocations int64
 }
 
-// Stock rows whose on_hand is not the sum of their movements, or whose
-// reserved is not the sum of their open holds' allocations. A clean ledger
+// Stock rows whose on_hand is not the sum of their movements, whose reserved
+// is not the sum of their open holds' allocations, or that have allocations
+// whose copy of their hold's expiry (open_until: the expiry while the hold is
+// open, NULL once it is closed) disagrees with the hold. A clean ledger
 // returns nothing. shop_id ” checks every shop.
 func (q *Queries) LedgerDiscrepancies(ctx context.Context, db DBTX, shopID string) ([]LedgerDiscrepanciesRow, error) {
 	rows, err := db.Query(ctx, ledgerDiscrepancies, shopID)
@@ -81,6 +95,7 @@ func (q *Queries) LedgerDiscrepancies(ctx context.Context, db DBTX, shopID strin
 			&i.MovementSum,
 			&i.Reserved,
 			&i.HeldSum,
+			&i.StaleAllocations,
 		); err != nil {
 			return nil, err
 		}

@@ -92,6 +92,7 @@ type HoldAllocation struct {
 	LocationID  string
 	Quantity    int64
 	Backordered int64
+	OpenUntil   *time.Time
 }
 
 type IdempotencyKey struct {

@@ -97,26 +97,44 @@ WHERE shop_id = sqlc.arg(shop_id) AND sku = sqlc.arg(sku) AND variant_key = sqlc
 RETURNING *;
 
 -- name: SetBackorderLimit :exec
-UPDATE stock_levels
-SET backorder_limit = sqlc.arg(backorder_limit),
+-- Sets the line's backorder limit on its default row, locked first so that
+-- on_hand and reserved, which the CHECKs read with it, are the row's newest
+-- (see ReserveHold). A limit below what the row has backordered violates
+-- stock_levels_no_oversell.
+WITH locked AS (
+    SELECT s.on_hand, s.reserved
+    FROM stock_levels s
+    WHERE s.shop_id = sqlc.arg(shop_id) AND s.sku = sqlc.arg(sku) AND s.variant_key = sqlc.arg(variant_key)
+      AND s.location_id = 'default'
+    FOR NO KEY UPDATE
+)
+UPDATE stock_levels s
+SET on_hand = k.on_hand,
+    reserved = k.reserved,
+    backorder_limit = sqlc.arg(backorder_limit),
     updated_at = now()
-WHERE shop_id = sqlc.arg(shop_id) AND sku = sqlc.arg(sku) AND variant_key = sqlc.arg(variant_key)
-  AND location_id = 'default';
+FROM locked k
+WHERE s.shop_id = sqlc.arg(shop_id) AND s.sku = sqlc.arg(sku) AND s.variant_key = sqlc.arg(variant_key)
+  AND s.location_id = 'default';
 
 -- name: ApplyStockChange :one
 -- Applies one set/increment/decrement to a stock row and records the movement
 -- in the same statement. A change may not push on_hand below what the row has
 -- reserved, unless it raises on_hand (receiving stock into a backordered row is
 -- always welcome); when it would, nothing is written and ok is false.
+--
+-- Like ReserveHold, it sets every column the stock_levels CHECKs read from the
+-- locked row: a release committed while it waited for the lock would
+-- otherwise leave the stale reserved in the row the CHECK judges.
 WITH current AS (
-    SELECT s.on_hand, s.reserved
+    SELECT s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     WHERE s.shop_id = sqlc.arg(shop_id) AND s.sku = sqlc.arg(sku)
       AND s.variant_key = sqlc.arg(variant_key) AND s.location_id = sqlc.arg(location_id)
     FOR NO KEY UPDATE
 ),
 target AS (
-    SELECT c.on_hand AS old_on_hand, c.reserved,
+    SELECT c.on_hand AS old_on_hand, c.reserved, c.backorder_limit,
            CASE sqlc.arg(op)::text
                WHEN 'set' THEN sqlc.arg(quantity)::bigint
                WHEN 'increment' THEN c.on_hand + sqlc.arg(quantity)::bigint
@@ -127,6 +145,8 @@ target AS (
 changed AS (
     UPDATE stock_levels s
     SET on_hand = t.new_on_hand,
+        reserved = t.reserved,
+        backorder_limit = t.backorder_limit,
         updated_at = now()
     FROM target t
     WHERE s.shop_id = sqlc.arg(shop_id) AND s.sku = sqlc.arg(sku)

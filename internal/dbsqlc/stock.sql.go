@@ -12,14 +12,14 @@ import (
 
 const applyStockChange = `-- name: ApplyStockChange :one
 WITH current AS (
-    SELECT s.on_hand, s.reserved
+    SELECT s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
     WHERE s.shop_id = $1 AND s.sku = $2
       AND s.variant_key = $3 AND s.location_id = $4
     FOR NO KEY UPDATE
 ),
 target AS (
-    SELECT c.on_hand AS old_on_hand, c.reserved,
+    SELECT c.on_hand AS old_on_hand, c.reserved, c.backorder_limit,
            CASE $5::text
                WHEN 'set' THEN $6::bigint
                WHEN 'increment' THEN c.on_hand + $6::bigint
@@ -30,6 +30,8 @@ target AS (
 changed AS (
     UPDATE stock_levels s
     SET on_hand = t.new_on_hand,
+        reserved = t.reserved,
+        backorder_limit = t.backorder_limit,
         updated_at = now()
     FROM target t
     WHERE s.shop_id = $1 AND s.sku = $2
@@ -89,6 +91,10 @@ type ApplyStockChangeRow struct {
 // in the same statement. A change may not push on_hand below what the row has
 // reserved, unless it raises on_hand (receiving stock into a backordered row is
 // always welcome); when it would, nothing is written and ok is false.
+//
+// Like ReserveHold, it sets every column the stock_levels CHECKs read from the
+// locked row: a release committed while it waited for the lock would
+// otherwise leave the stale reserved in the row the CHECK judges.
 // A change that lowers stock asks for a low-stock check of the line, in this
 // transaction; the check decides whether it is low.
 func (q *Queries) ApplyStockChange(ctx context.Context, db DBTX, arg ApplyStockChangeParams) (ApplyStockChangeRow, error) {
@@ -485,11 +491,21 @@ func (q *Queries) MissingLocations(ctx context.Context, db DBTX, arg MissingLoca
 }
 
 const setBackorderLimit = `-- name: SetBackorderLimit :exec
-UPDATE stock_levels
-SET backorder_limit = $1,
+WITH locked AS (
+    SELECT s.on_hand, s.reserved
+    FROM stock_levels s
+    WHERE s.shop_id = $2 AND s.sku = $3 AND s.variant_key = $4
+      AND s.location_id = 'default'
+    FOR NO KEY UPDATE
+)
+UPDATE stock_levels s
+SET on_hand = k.on_hand,
+    reserved = k.reserved,
+    backorder_limit = $1,
     updated_at = now()
-WHERE shop_id = $2 AND sku = $3 AND variant_key = $4
-  AND location_id = 'default'
+FROM locked k
+WHERE s.shop_id = $2 AND s.sku = $3 AND s.variant_key = $4
+  AND s.location_id = 'default'
 `
 
 type SetBackorderLimitParams struct {
@@ -499,6 +515,10 @@ type SetBackorderLimitParams struct {
 	VariantKey     string
 }
 
+// Sets the line's backorder limit on its default row, locked first so that
+// on_hand and reserved, which the CHECKs read with it, are the row's newest
+// (see ReserveHold). A limit below what the row has backordered violates
+// stock_levels_no_oversell.
 func (q *Queries) SetBackorderLimit(ctx context.Context, db DBTX, arg SetBackorderLimitParams) error {
 	_, err := db.Exec(ctx, setBackorderLimit,
 		arg.BackorderLimit,

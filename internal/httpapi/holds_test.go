@@ -326,6 +326,31 @@ func TestHoldRelease(t *testing.T) {
 	h.assertLedgerClean(t, shop)
 }
 
+// A change a stock row's CHECK refuses is a conflict, never a 500: here the
+// row was edited behind the ledger's back to reserve less than the hold.
+func TestHoldCommitRefusedByStockCheck(t *testing.T) {
+	t.Parallel()
+	h := env(t)
+	shop := h.newShop(t)
+	h.stock(t, shop, "SKU-1", "", "", 5)
+	id := str(t, h.hold(t, shop, map[string]any{"items": []any{item("SKU-1", "", 3)}}), "id")
+	edit := func(reserved int) {
+		t.Helper()
+		if _, err := h.pool.Exec(context.Background(),
+			"UPDATE stock_levels SET reserved = $2 WHERE shop_id = $1 AND sku = 'SKU-1'", shop, reserved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(1)
+	r := h.svc(t, http.MethodPost, shopPath(shop, "/holds/"+id+"/commit"), map[string]any{"reference": "order-1"})
+	expect(t, r, http.StatusConflict, "stock_conflict")
+	edit(3)
+	if got := h.svc(t, http.MethodGet, shopPath(shop, "/holds/"+id), nil); got.Obj(t)["status"] != "active" {
+		t.Errorf("a refused commit changed the hold: %s", got.Raw)
+	}
+	h.assertLedgerClean(t, shop)
+}
+
 func TestHoldExtend(t *testing.T) {
 	t.Parallel()
 	h := env(t)
@@ -346,6 +371,16 @@ func TestHoldExtend(t *testing.T) {
 	}
 	get := h.svc(t, http.MethodGet, shopPath(shop, "/holds/"+id), nil)
 	assertJSON(t, get, r.JSON)
+
+	// However often it is extended, a hold expires at most 86,400 s after
+	// the request.
+	for range 2 {
+		r = h.svc(t, http.MethodPost, shopPath(shop, "/holds/"+id+"/extend"), map[string]any{"ttlSeconds": 86400})
+		expect(t, r, http.StatusOK, "")
+		if capped := timeField(t, r.Obj(t), "expiresAt"); capped.After(time.Now().Add(86400 * time.Second)) {
+			t.Errorf("expiresAt %s is more than 86,400 s from now", capped)
+		}
+	}
 
 	before := h.snapshot(t, shop)
 	for _, body := range []any{

@@ -133,9 +133,11 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 			"status": notActive.Status,
 		})
 	case errors.As(err, &conflict):
-		writeError(w, http.StatusConflict, "stock_conflict", conflict.Error(), map[string]any{
-			"sku": conflict.SKU, "variantKey": conflict.VariantKey, "locationId": conflict.LocationID,
-		})
+		var row map[string]any
+		if conflict.SKU != "" {
+			row = map[string]any{"sku": conflict.SKU, "variantKey": conflict.VariantKey, "locationId": conflict.LocationID}
+		}
+		writeError(w, http.StatusConflict, "stock_conflict", conflict.Error(), row)
 	case errors.Is(err, inventory.ErrIdempotencyConflict):
 		writeError(w, http.StatusConflict, "idempotency_conflict", "idempotency key was used with a different request", nil)
 	case errors.As(err, &limited):
