@@ -748,6 +748,16 @@ func TestAPIErrorBodies(t *testing.T) {
 		t.Errorf("RetryAfter = %s, want the body's 1.5s", apiErr.RetryAfter)
 	}
 
+	rateLimited := fake(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		respond(http.StatusTooManyRequests, `{"error":"rate_limited","message":"this shop's request budget is spent, retry later","retryAfter":250}`)(w, r)
+	})
+	_, err = newClient(t, client.Config{BaseURL: rateLimited, Token: "t"}).CreateHold(ctx, "s1", hold)
+	apiErr = requireAPIError(t, err, http.StatusTooManyRequests, client.CodeRateLimited)
+	if apiErr.RetryAfter != 250*time.Millisecond {
+		t.Errorf("RetryAfter = %s, want the body's 250ms", apiErr.RetryAfter)
+	}
+
 	// A proxy's rate limit: no contract body, the header still counts.
 	limited := fake(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "3")

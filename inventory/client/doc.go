@@ -43,8 +43,8 @@
 //     {"error": "internal_error"}.
 //   - *APIError: the authority understood the request and refused it with
 //     another status (4xx): insufficient_stock with the short Items,
-//     hold_not_active with the hold's HoldStatus, inventory_busy with
-//     RetryAfter, invalid_request with Details, not_found,
+//     hold_not_active with the hold's HoldStatus, inventory_busy and
+//     rate_limited with RetryAfter, invalid_request with Details, not_found,
 //     idempotency_conflict, stock_conflict. Its Code is the contract's error
 //     code; the Code constants name them.
 //

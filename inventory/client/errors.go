@@ -43,6 +43,7 @@ const (
 	CodeBodyTooLarge         = "body_too_large"         // 413
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415
 	CodeInventoryBusy        = "inventory_busy"         // 429, with RetryAfter
+	CodeRateLimited          = "rate_limited"           // 429, with RetryAfter: the shop's request budget is spent
 )
 
 // APIError is the authority refusing a request with a status other than
@@ -67,7 +68,7 @@ type APIError struct {
 	// HoldStatus is the hold's current status, for hold_not_active.
 	HoldStatus HoldStatus
 	// RetryAfter is how long to wait before trying again, for
-	// inventory_busy: the body's retryAfter (milliseconds), else the
+	// inventory_busy and rate_limited: the body's retryAfter (milliseconds), else the
 	// Retry-After header.
 	RetryAfter time.Duration
 	// Details say what is wrong with which request field, for
