@@ -101,7 +101,7 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 	river.AddWorker(workers, NewReapWorker(db, ledger))
 	river.AddWorker(workers, NewExpireSessionWorker(ledger, cfg.Sessions, cfg.Logger))
 	river.AddWorker(workers, NewOversoldAlertWorker(db, alerter, cfg.Logger))
-	river.AddWorker(workers, NewRefundOversoldWorker(cfg.Refunds, cfg.Logger))
+	river.AddWorker(workers, NewRefundOversoldWorker(cfg.Sessions, cfg.Refunds, cfg.Logger))
 	river.AddWorker(workers, NewCheckStockWorker(db, alerter))
 	river.AddWorker(workers, NewDeliverAlertWorker(db, alerter))
 	river.AddWorker(workers, NewAlertDigestWorker(db, alerter, cfg.Logger))

@@ -184,10 +184,11 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	f.requireLedgerClean(t)
 
 	// The oversold jobs run on the same client.
+	sessions.pay("cs_e2e", "pi_e2e")
 	if _, err := client.Insert(ctx, jobs.OversoldAlertArgs{ShopID: f.shopID, OversoldID: "ovs_e2e", CheckoutID: "chk_e2e"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Insert(ctx, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_e2e", PaymentIntentID: "pi_e2e", EventID: "evt_e2e"}, nil); err != nil {
+	if _, err := client.Insert(ctx, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_e2e", PaymentIntentID: "pi_e2e", SessionID: "cs_e2e", EventID: "evt_e2e"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A session Stripe cannot be reached about is retried.

@@ -147,8 +147,9 @@ func TestOrphanedJobsRetried(t *testing.T) {
 	f.deleteJobsAtCleanup(t)
 	sessions, refunds := newFakeSessions(), &fakeRefunds{}
 	sessions.add("cs_orphan")
+	sessions.pay("cs_orphan_paid", "pi_orphan")
 	stale := orphan(t, f, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: "hold_orphan", SessionID: "cs_orphan"}, 2*time.Minute)
-	fresh := orphan(t, f, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_orphan", PaymentIntentID: "pi_orphan", EventID: "evt_orphan"}, 0)
+	fresh := orphan(t, f, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_orphan", PaymentIntentID: "pi_orphan", SessionID: "cs_orphan_paid", EventID: "evt_orphan"}, 0)
 
 	start := time.Now()
 	startClient(t, f, jobs.Config{Workers: 2, ReaperInterval: time.Hour, Sessions: sessions, Refunds: refunds, Logger: discard}, nil)
@@ -169,10 +170,11 @@ func TestOrphanedJobsRetried(t *testing.T) {
 func TestOrphanRetriedAfterConfiguredRescue(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
-	refunds := &fakeRefunds{}
-	id := orphan(t, f, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_short", PaymentIntentID: "pi_short", EventID: "evt_short"}, 3*time.Second)
+	refunds, sessions := &fakeRefunds{}, newFakeSessions()
+	sessions.pay("cs_short", "pi_short")
+	id := orphan(t, f, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_short", PaymentIntentID: "pi_short", SessionID: "cs_short", EventID: "evt_short"}, 3*time.Second)
 	startClient(t, f, jobs.Config{
-		Workers: 2, ReaperInterval: time.Hour, Sessions: newFakeSessions(), Refunds: refunds, Logger: discard,
+		Workers: 2, ReaperInterval: time.Hour, Sessions: sessions, Refunds: refunds, Logger: discard,
 		JobTimeout: time.Second, RescueAfter: 2 * time.Second,
 	}, nil)
 	waitFor(t, 20*time.Second, "orphan retried", func() bool { return jobState(t, f, id) == "completed" })

@@ -263,6 +263,8 @@ type fakeSessions struct {
 	getErr    map[string]error
 	expires   map[string]int
 	gets      map[string]int
+	// payments are the PaymentIntents of paid sessions.
+	payments map[string]string
 }
 
 func newFakeSessions() *fakeSessions {
@@ -272,7 +274,16 @@ func newFakeSessions() *fakeSessions {
 		getErr:    map[string]error{},
 		expires:   map[string]int{},
 		gets:      map[string]int{},
+		payments:  map[string]string{},
 	}
+}
+
+// pay completes a session with the PaymentIntent pi, as a customer paying.
+func (s *fakeSessions) pay(id, pi string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status[id] = stripe.CheckoutSessionStatusComplete
+	s.payments[id] = pi
 }
 
 // add registers an open session.
@@ -338,7 +349,11 @@ func (s *fakeSessions) Get(id string, _ *stripe.CheckoutSessionParams) (*stripe.
 	if !ok {
 		return nil, &stripe.Error{HTTPStatusCode: 404, Type: stripe.ErrorTypeInvalidRequest, Code: stripe.ErrorCodeResourceMissing, Msg: "No such checkout.session: " + id}
 	}
-	return &stripe.CheckoutSession{ID: id, Status: st}, nil
+	sess := &stripe.CheckoutSession{ID: id, Status: st}
+	if pi, ok := s.payments[id]; ok {
+		sess.PaymentIntent = &stripe.PaymentIntent{ID: pi}
+	}
+	return sess, nil
 }
 
 func (s *fakeSessions) Expire(id string, _ *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error) {

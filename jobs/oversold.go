@@ -19,7 +19,10 @@ type RefundOversoldArgs struct {
 	ShopID          string `json:"shop_id"`
 	OversoldID      string `json:"oversold_id"`
 	PaymentIntentID string `json:"payment_intent_id"`
-	EventID         string `json:"event_id"`
+	// SessionID is the Checkout Session the event was about: the refund
+	// goes ahead only if Stripe's own copy of it carries PaymentIntentID.
+	SessionID string `json:"session_id"`
+	EventID   string `json:"event_id"`
 }
 
 // Kind identifies the job.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd/alerts"
+	"github.com/checkoutd/checkoutd/checkout"
 )
 
 // OversoldAlertWorker tells people about an oversold order: it records the
@@ -64,19 +66,41 @@ type Refunds interface {
 // RefundOversoldWorker refunds an oversold order's payment through Stripe.
 type RefundOversoldWorker struct {
 	river.WorkerDefaults[RefundOversoldArgs]
-	refunds Refunds
-	log     *slog.Logger
+	sessions checkout.Sessions
+	refunds  Refunds
+	log      *slog.Logger
 }
 
 // NewRefundOversoldWorker returns the worker.
-func NewRefundOversoldWorker(refunds Refunds, logger *slog.Logger) *RefundOversoldWorker {
-	return &RefundOversoldWorker{refunds: refunds, log: logger}
+func NewRefundOversoldWorker(sessions checkout.Sessions, refunds Refunds, logger *slog.Logger) *RefundOversoldWorker {
+	return &RefundOversoldWorker{sessions: sessions, refunds: refunds, log: logger}
 }
+
+// errForeignPayment is an oversold order whose event named a payment that
+// Stripe's copy of the session does not carry.
+var errForeignPayment = errors.New("the event's payment is not the session's")
 
 // Work refunds the payment; the idempotency key comes from the event that
 // found the order oversold, so retries never refund twice.
+//
+// The payment to refund is the one Stripe's own copy of the session
+// carries, not merely the one the event names: whoever holds the webhook
+// signing secret can sign any event, and must not be able to refund another
+// order's payment by naming it. A mismatch is cancelled, never retried.
 func (w *RefundOversoldWorker) Work(ctx context.Context, job *river.Job[RefundOversoldArgs]) error {
 	a := job.Args
+	log := w.log.With("shop_id", a.ShopID, "oversold_id", a.OversoldID, "stripe_session_id", a.SessionID)
+	get := &stripe.CheckoutSessionParams{}
+	get.Context = ctx
+	sess, err := w.sessions.Get(a.SessionID, get)
+	if err != nil {
+		return fmt.Errorf("read session %s of oversold order %s: %w", a.SessionID, a.OversoldID, err)
+	}
+	if sess.PaymentIntent == nil || sess.PaymentIntent.ID != a.PaymentIntentID {
+		log.ErrorContext(ctx, "oversold order not refunded: the event named a payment the Stripe session does not carry",
+			"event_payment_intent", a.PaymentIntentID, "event_id", a.EventID)
+		return river.JobCancel(fmt.Errorf("refund oversold order %s: %w", a.OversoldID, errForeignPayment))
+	}
 	params := &stripe.RefundParams{PaymentIntent: stripe.String(a.PaymentIntentID)}
 	params.Context = ctx
 	params.SetIdempotencyKey("checkoutd-refund-" + a.EventID)
@@ -86,6 +110,6 @@ func (w *RefundOversoldWorker) Work(ctx context.Context, job *river.Job[RefundOv
 	if err != nil {
 		return fmt.Errorf("refund oversold order %s: %w", a.OversoldID, err)
 	}
-	w.log.InfoContext(ctx, "oversold order refunded", "shop_id", a.ShopID, "oversold_id", a.OversoldID, "refund_id", r.ID)
+	log.InfoContext(ctx, "oversold order refunded", "refund_id", r.ID)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd/alerts"
@@ -200,12 +201,17 @@ func TestExpireSessionWorker(t *testing.T) {
 
 func TestRefundOversoldWorker(t *testing.T) {
 	t.Parallel()
-	args := jobs.RefundOversoldArgs{ShopID: "shop-1", OversoldID: "ovs_1", PaymentIntentID: "pi_123", EventID: "evt_abc"}
+	args := jobs.RefundOversoldArgs{ShopID: "shop-1", OversoldID: "ovs_1", PaymentIntentID: "pi_123", SessionID: "cs_paid", EventID: "evt_abc"}
+	paid := func() *fakeSessions {
+		s := newFakeSessions()
+		s.pay("cs_paid", "pi_123")
+		return s
+	}
 
 	t.Run("refunds with the event's idempotency key", func(t *testing.T) {
 		t.Parallel()
 		refunds := &fakeRefunds{}
-		o := runWorker(t, testdb.Pool(t), river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(refunds, discard)), args)
+		o := runWorker(t, testdb.Pool(t), river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(paid(), refunds, discard)), args)
 		if !o.Completed {
 			t.Fatalf("job %+v, want completed", o)
 		}
@@ -234,7 +240,7 @@ func TestRefundOversoldWorker(t *testing.T) {
 		t.Parallel()
 		pool := testdb.Pool(t)
 		refunds := &fakeRefunds{err: errStripeDown}
-		w := river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(refunds, discard))
+		w := river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(paid(), refunds, discard))
 		o := runWorker(t, pool, w, args)
 		if !o.Retried || !strings.Contains(o.Err, errStripeDown.Error()) || !strings.Contains(o.Err, "ovs_1") {
 			t.Errorf("job %+v, want failed with Stripe's error naming the order, to be retried", o)
@@ -246,6 +252,39 @@ func TestRefundOversoldWorker(t *testing.T) {
 		calls := refunds.made()
 		if len(calls) != 2 || *calls[0].IdempotencyKey != *calls[1].IdempotencyKey {
 			t.Errorf("%d refund attempts; their idempotency keys must match", len(calls))
+		}
+	})
+
+	// Whoever holds the webhook signing secret can sign an event naming any
+	// payment; only the one Stripe's session carries is ever refunded.
+	t.Run("a payment the session does not carry is not refunded", func(t *testing.T) {
+		t.Parallel()
+		pool := testdb.Pool(t)
+		for name, sessions := range map[string]*fakeSessions{"another payment": func() *fakeSessions {
+			s := newFakeSessions()
+			s.pay("cs_paid", "pi_someone_else")
+			return s
+		}(), "unpaid": func() *fakeSessions {
+			s := newFakeSessions()
+			s.add("cs_paid")
+			return s
+		}()} {
+			refunds := &fakeRefunds{}
+			o := runWorker(t, pool, river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(sessions, refunds, discard)), args)
+			if o.State != rivertype.JobStateCancelled || len(refunds.made()) != 0 {
+				t.Errorf("%s: job %+v with %d refunds, want cancelled with none", name, o, len(refunds.made()))
+			}
+		}
+	})
+
+	t.Run("a session Stripe cannot be asked about is retried", func(t *testing.T) {
+		t.Parallel()
+		sessions := paid()
+		sessions.failGet("cs_paid", errStripeDown)
+		refunds := &fakeRefunds{}
+		o := runWorker(t, testdb.Pool(t), river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(sessions, refunds, discard)), args)
+		if !o.Retried || len(refunds.made()) != 0 {
+			t.Errorf("job %+v with %d refunds, want retried with none", o, len(refunds.made()))
 		}
 	})
 }

@@ -303,7 +303,7 @@ func (s settlement) oversold(ctx context.Context, lines []inventory.Line, short 
 			return "", fmt.Errorf("enqueue oversold alert: %w", err)
 		}
 		if refund {
-			if _, err := s.p.cfg.Jobs.InsertTx(ctx, s.tx, jobs.RefundOversoldArgs{ShopID: s.shopID, OversoldID: id, PaymentIntentID: *paymentIntent, EventID: s.ev.ID}, nil); err != nil {
+			if _, err := s.p.cfg.Jobs.InsertTx(ctx, s.tx, jobs.RefundOversoldArgs{ShopID: s.shopID, OversoldID: id, PaymentIntentID: *paymentIntent, SessionID: s.sess.ID, EventID: s.ev.ID}, nil); err != nil {
 				return "", fmt.Errorf("enqueue oversold refund: %w", err)
 			}
 		}
