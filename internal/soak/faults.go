@@ -13,18 +13,18 @@ import (
 // after a fault before the soak records it as not recovered.
 const recoveryGiveUp = time.Minute
 
-// injectFaults strikes a random fault every FaultEvery until stop is
-// closed, letting the service recover from each before the next, and
-// restarts the service whenever it exits by itself. It returns an error
-// only when the soak cannot go on (the service or PostgreSQL would not
-// start again).
+// injectFaults strikes a fault every FaultEvery until stop is closed,
+// letting the service recover from each before the next, and restarts the
+// service whenever it exits by itself. The kinds come in random order, each
+// once in every three faults, so that even a short soak meets all of them.
+// It returns an error only when the soak cannot go on (the service or
+// PostgreSQL would not start again).
 func (h *harness) injectFaults(ctx context.Context, stop <-chan struct{}) error {
 	rng := rand.New(rand.NewPCG(h.cfg.Seed, 0xfa17))
-	kinds := []FaultKind{FaultKill, FaultPGRestart, FaultStop}
+	var bag []FaultKind
 	lo, hi := h.cfg.FaultEvery[0], h.cfg.FaultEvery[1]
 	for {
 		wait := lo + time.Duration(rng.Int64N(int64(hi-lo)+1))
-		kind := kinds[rng.IntN(len(kinds))]
 		select {
 		case <-stop:
 			return nil
@@ -38,7 +38,13 @@ func (h *harness) injectFaults(ctx context.Context, stop <-chan struct{}) error 
 			if h.cfg.NoFaults {
 				continue
 			}
-			if err := h.inject(ctx, rng, kind); err != nil {
+			if len(bag) == 0 {
+				bag = []FaultKind{FaultKill, FaultPGRestart, FaultStop}
+				rng.Shuffle(len(bag), func(i, j int) { bag[i], bag[j] = bag[j], bag[i] })
+			}
+			kind := bag[0]
+			bag = bag[1:]
+			if err := h.inject(ctx, stop, rng, kind); err != nil {
 				return err
 			}
 		}
@@ -46,10 +52,13 @@ func (h *harness) injectFaults(ctx context.Context, stop <-chan struct{}) error 
 }
 
 // inject strikes one fault and waits for the service to recover.
-func (h *harness) inject(ctx context.Context, rng *rand.Rand, kind FaultKind) error {
+func (h *harness) inject(ctx context.Context, stop <-chan struct{}, rng *rand.Rand, kind FaultKind) error {
 	target := ""
 	if kind == FaultKill {
-		target = h.aimAtJob(ctx, rng.IntN(2) == 0)
+		var ok bool
+		if target, ok = h.aimAtJob(ctx, stop, rng.IntN(2) == 0); !ok {
+			return nil // the run ended while aiming
+		}
 	}
 	at := time.Now()
 	i := h.rec.faultStarted(kind, at)
@@ -100,26 +109,33 @@ func (h *harness) inject(ctx context.Context, rng *rand.Rand, kind FaultKind) er
 
 // aimAtJob waits, for up to a reaper interval and a second, until River is
 // running a job (a reap_holds when reaper is set), since a crash matters
-// most to the jobs then, and returns the job's kind ("" if none ran).
-func (h *harness) aimAtJob(ctx context.Context, reaper bool) string {
+// most to the jobs then, and returns the job's kind ("" if none ran). ok is
+// false if the run ended meanwhile.
+func (h *harness) aimAtJob(ctx context.Context, stop <-chan struct{}, reaper bool) (kind string, ok bool) {
 	want := ""
 	if reaper {
 		want = "reap_holds"
 	}
 	deadline := time.Now().Add(h.cfg.ReaperInterval + time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	for time.Now().Before(deadline) {
+		select {
+		case <-stop:
+			return "", false
+		case <-ctx.Done():
+			return "", false
+		default:
+		}
 		// Only the running process's jobs: one a crash left running is no
 		// target.
-		var kind string
 		err := h.db.QueryRow(ctx, `SELECT kind FROM river_job
 			WHERE state = 'running' AND attempted_at >= $2 AND ($1 = '' OR kind = $1)
 			ORDER BY attempted_at DESC LIMIT 1`, want, h.serviceStart).Scan(&kind)
 		if err == nil {
-			return kind
+			return kind, true
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return ""
+	return "", true
 }
 
 func healedWhat(kind FaultKind) string {
