@@ -25,11 +25,11 @@ func skuName(i int) string { return fmt.Sprintf("SOAK-%d", i+1) }
 // client is one of the soak's concurrent shoppers and shop operators.
 // Each has a random source of its own, seeded from the run's seed.
 type client struct {
-	n      int
-	h      *harness
-	rng    *rand.Rand
-	seq    int
-	holdTT time.Duration
+	n       int
+	h       *harness
+	rng     *rand.Rand
+	seq     int
+	holdTTL time.Duration
 }
 
 // run loops over random actions until stop is closed; the action under way
@@ -144,7 +144,7 @@ func (c *client) customer(sessionID string) {
 	case p < 65:
 		after = time.Duration(c.rng.Int64N(int64(5 * time.Second)))
 	case p < 75:
-		after = c.holdTT + time.Duration(c.rng.Int64N(int64(10*time.Second)))
+		after = c.holdTTL + time.Duration(c.rng.Int64N(int64(10*time.Second)))
 	default:
 		return // abandons the cart: the hold lapses, the reaper expires the session
 	}

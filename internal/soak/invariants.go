@@ -159,8 +159,11 @@ func (h *harness) checkOutages() Check {
 	failures, outages, _, recovery := h.rec.snapshot()
 	var problems []string
 	for _, r := range unexplained(failures, outages, outageGrace) {
-		problems = append(problems, fmt.Sprintf("%s %s at %.1fs outside any outage that explains it",
-			r.Kind, r.label(), r.Start.Sub(h.runStart).Seconds()))
+		why := "outside any outage that explains it"
+		if r.Status >= 500 && r.Status != 503 {
+			why = "(only 503 may answer an outage)"
+		}
+		problems = append(problems, fmt.Sprintf("%s %s at %.1fs %s", r.Kind, r.label(), r.Start.Sub(h.runStart).Seconds(), why))
 	}
 	for _, o := range outages {
 		if o.End.IsZero() {
@@ -173,7 +176,10 @@ func (h *harness) checkOutages() Check {
 			problems = append(problems, fmt.Sprintf("%v to answer 2xx after PostgreSQL came back, over %v", d.Round(time.Millisecond), h.cfg.RecoveryBound))
 		}
 	}
-	figures := fmt.Sprintf("%d failed requests, all in outages; recovery after PostgreSQL restarts %s", len(failures), durations(pg))
+	figures := fmt.Sprintf("%d failed requests, all during outages; recovery after PostgreSQL restarts %s", len(failures), durations(pg))
+	if len(failures) == 0 {
+		figures = fmt.Sprintf("no failed requests; recovery after PostgreSQL restarts %s", durations(pg))
+	}
 	if len(problems) > 0 {
 		figures = fmt.Sprintf("%d failed requests; recovery after PostgreSQL restarts %s", len(failures), durations(pg))
 		return Check{Name: invOutages, Detail: listed(figures, problems)}

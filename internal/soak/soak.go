@@ -332,7 +332,7 @@ func (h *harness) load(ctx context.Context) error {
 	h.runStart = time.Now()
 	var clients sync.WaitGroup
 	for i := range h.cfg.Clients {
-		c := &client{n: i + 1, h: h, rng: rand.New(rand.NewPCG(h.cfg.Seed, uint64(i+1))), holdTT: h.cfg.HoldTTL}
+		c := &client{n: i + 1, h: h, rng: rand.New(rand.NewPCG(h.cfg.Seed, uint64(i+1))), holdTTL: h.cfg.HoldTTL}
 		clients.Add(1)
 		go func() {
 			defer clients.Done()
