@@ -5,6 +5,10 @@ WITH_POSTGRES ?= scripts/with-postgres
 PKGS ?= ./...
 TEST_FLAGS ?= -race -count=1
 FUZZ_TIME ?= 10s
+# How long make soak runs its clients and faults; SOAK_FLAGS adds flags
+# (checkoutd soak -h), e.g. SOAK_FLAGS='--seed 42'.
+SOAK_DURATION ?= 5m
+SOAK_FLAGS ?=
 SQLC_VERSION ?= v1.27.0
 # stripe-mock checks our Stripe requests against Stripe's own API schema.
 STRIPE_MOCK_VERSION ?= v0.203.0
@@ -13,7 +17,7 @@ TOOLBIN = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
 SQLC = $(TOOLBIN)/sqlc
 STRIPE_MOCK = $(TOOLBIN)/stripe-mock
 
-.PHONY: test fuzz dev generate bench build stripe-mock
+.PHONY: test fuzz dev generate bench build stripe-mock soak
 
 # --ephemeral only matters when with-postgres has to start a server: it then
 # uses a throwaway one with fsync off.
@@ -27,6 +31,12 @@ test: stripe-mock
 # Fuzzes the webhook body parsing for a while; make test does it briefly under CI.
 fuzz:
 	$(WITH_POSTGRES) --ephemeral $(GO) test -run '^$$' -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) -fuzzminimizetime 10x ./webhooks/
+
+# Runs the real binary under load and faults against a private PostgreSQL,
+# then checks the invariants (docs/reliability.md). Not part of make test.
+soak:
+	@bin=$$(mktemp -d "$${TMPDIR:-/tmp}/checkoutd-soak-bin.XXXXXX") && trap 'rm -rf "$$bin"' EXIT && \
+	$(GO) build -o "$$bin/checkoutd" ./cmd/checkoutd && "$$bin/checkoutd" soak --duration $(SOAK_DURATION) $(SOAK_FLAGS)
 
 dev: stripe-mock
 	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) $(GO) run ./cmd/checkoutd dev

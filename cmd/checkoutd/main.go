@@ -38,6 +38,7 @@ var commands = []command{
 	{"keys", "manage shop API keys: keys create|list|revoke --shop <id>", runKeys},
 	{"dev", "local development: migrate, stock a demo shop, serve", runDev},
 	{"load", "drive holds and commits over HTTP and report throughput and latency", runLoad},
+	{"soak", "run this binary under load and faults, then check the invariants", runSoak},
 	{"oversold", "list oversold orders: oversold list --shop <id> [--limit n]", runOversold},
 	{"stripe", "send a signed test event: stripe send-event --type <type> --session <cs_id>", runStripe},
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 	"github.com/stripe/stripe-go/v79/webhook"
 
 	"github.com/checkoutd/checkoutd/internal/config"
+	"github.com/checkoutd/checkoutd/internal/stripeevent"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -29,16 +28,6 @@ const defaultWebhookURL = "http://127.0.0.1:8080/webhooks/stripe"
 
 // sendEventTimeout bounds the whole delivery of one event.
 const sendEventTimeout = 30 * time.Second
-
-// checkoutSessionEvents are the event types send-event builds: every
-// checkout.session event Stripe sends, with the session status and payment
-// status each comes with.
-var checkoutSessionEvents = map[stripe.EventType]struct{ status, paymentStatus string }{
-	stripe.EventTypeCheckoutSessionCompleted:             {"complete", "paid"},
-	stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded: {"complete", "paid"},
-	stripe.EventTypeCheckoutSessionAsyncPaymentFailed:    {"complete", "unpaid"},
-	stripe.EventTypeCheckoutSessionExpired:               {"expired", "unpaid"},
-}
 
 // paymentStatuses are the values of a session's payment_status.
 var paymentStatuses = []string{"paid", "unpaid", "no_payment_required"}
@@ -74,8 +63,8 @@ type sendEventOptions struct {
 
 // runStripeSendEvent builds, signs and delivers one checkout.session event.
 func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
-	types := make([]string, 0, len(checkoutSessionEvents))
-	for t := range checkoutSessionEvents {
+	types := make([]string, 0, len(stripeevent.CheckoutSessionEvents))
+	for t := range stripeevent.CheckoutSessionEvents {
 		types = append(types, string(t))
 	}
 	slices.Sort(types)
@@ -104,7 +93,7 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 	}
 
 	opts := sendEventOptions{eventType: stripe.EventType(*eventType), sessionID: *session, shopID: *shop}
-	defaults, ok := checkoutSessionEvents[opts.eventType]
+	defaults, ok := stripeevent.CheckoutSessionEvents[opts.eventType]
 	switch {
 	case *eventType == "":
 		return usageFail(fs, "missing --type")
@@ -117,7 +106,7 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 	case *shop != "" && !inventory.ValidShopID(*shop):
 		return usageFail(fs, "--shop must be a shop id")
 	}
-	opts.paymentStatus = defaults.paymentStatus
+	opts.paymentStatus = defaults.PaymentStatus
 	if *paymentStatus != "" {
 		if !slices.Contains(paymentStatuses, *paymentStatus) {
 			return usageFail(fs, "--payment-status must be one of %s", strings.Join(paymentStatuses, ", "))
@@ -143,7 +132,10 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	payload, eventID, err := buildCheckoutSessionEvent(opts, defaults.status, metadata, time.Now())
+	payload, eventID, err := stripeevent.Build(stripeevent.CheckoutSession{
+		Type: opts.eventType, SessionID: opts.sessionID, Metadata: metadata,
+		State: stripeevent.SessionState{Status: defaults.Status, PaymentStatus: opts.paymentStatus},
+	}, time.Now())
 	if err != nil {
 		return err
 	}
@@ -289,82 +281,6 @@ func formatMetadata(m map[string]string) string {
 		keys[i] = k + "=" + m[k]
 	}
 	return strings.Join(keys, " ")
-}
-
-// stripeEvent is an event as Stripe sends it to a webhook endpoint.
-type stripeEvent struct {
-	ID              string            `json:"id"`
-	Object          string            `json:"object"`
-	APIVersion      string            `json:"api_version"`
-	Created         int64             `json:"created"`
-	Data            stripeEventData   `json:"data"`
-	Livemode        bool              `json:"livemode"`
-	PendingWebhooks int               `json:"pending_webhooks"`
-	Request         stripeEventSource `json:"request"`
-	Type            stripe.EventType  `json:"type"`
-}
-
-type stripeEventData struct {
-	Object stripeCheckoutSession `json:"object"`
-}
-
-// stripeEventSource is the API request that caused an event; null fields
-// for events Stripe raises itself, as these are.
-type stripeEventSource struct {
-	ID             *string `json:"id"`
-	IdempotencyKey *string `json:"idempotency_key"`
-}
-
-// stripeCheckoutSession is the part of a Checkout Session send-event fills.
-type stripeCheckoutSession struct {
-	ID            string            `json:"id"`
-	Object        string            `json:"object"`
-	Livemode      bool              `json:"livemode"`
-	Metadata      map[string]string `json:"metadata"`
-	Mode          string            `json:"mode"`
-	PaymentIntent *string           `json:"payment_intent"`
-	PaymentStatus string            `json:"payment_status"`
-	Status        string            `json:"status"`
-}
-
-// buildCheckoutSessionEvent returns the JSON of a new event about the
-// session, and the event's id. An expired session never got a payment
-// intent; the others get a new one.
-func buildCheckoutSessionEvent(opts sendEventOptions, status string, metadata map[string]string, now time.Time) ([]byte, string, error) {
-	var paymentIntent *string
-	if opts.eventType != stripe.EventTypeCheckoutSessionExpired {
-		pi := randomStripeID("pi_")
-		paymentIntent = &pi
-	}
-	if metadata == nil {
-		metadata = map[string]string{}
-	}
-	ev := stripeEvent{
-		ID: randomStripeID("evt_"), Object: "event", APIVersion: stripe.APIVersion, Created: now.Unix(),
-		Data: stripeEventData{Object: stripeCheckoutSession{
-			ID: opts.sessionID, Object: "checkout.session", Metadata: metadata, Mode: "payment",
-			PaymentIntent: paymentIntent, PaymentStatus: opts.paymentStatus, Status: status,
-		}},
-		PendingWebhooks: 1,
-		Type:            opts.eventType,
-	}
-	b, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		return nil, "", fmt.Errorf("encode event: %w", err)
-	}
-	return b, ev.ID, nil
-}
-
-// randomStripeID returns prefix and 24 random letters and digits, the shape
-// of Stripe's ids.
-func randomStripeID(prefix string) string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return prefix + string(b)
 }
 
 // isLoopbackHost reports whether host (a URL's hostname) names this
