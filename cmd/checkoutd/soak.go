@@ -26,7 +26,10 @@ func runSoak(ctx context.Context, a *app, args []string) error {
 	reaper := fs.Duration("reaper-interval", 5*time.Second, "the service's REAPER_INTERVAL")
 	holdTTL := fs.Duration("hold-ttl", time.Minute, "how long a checkout's hold lasts (INVENTORY_HOLD_TTL_SECONDS, at least 60s)")
 	drain := fs.Duration("drain", 0, "how long the service runs without faults before the checks (default reaper interval + 35s)")
-	jobBound := fs.Duration("job-bound", time.Minute, "how long a River job may stay running")
+	// A live job times out after 30 s; a dead process's job is rescued once
+	// it has run for the rescue bound (1 min) at River's next rescuer pass
+	// (every 30 s): docs/jobs.md.
+	jobBound := fs.Duration("job-bound", 95*time.Second, "how long a River job may stay running")
 	noFaults := fs.Bool("no-faults", false, "run the load without faults, for a baseline")
 	dir := fs.String("dir", "", "keep the database and logs in this `directory` (default a temporary one, removed if every invariant holds)")
 	if err := parseFlags(fs, args); err != nil {
