@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -49,7 +50,7 @@ func runKeys(ctx context.Context, a *app, args []string) error {
 	if len(rest) > 0 {
 		return usageFail(sfs, "unexpected argument %q", rest[0])
 	}
-	if !inventory.ValidShopID(*shop) {
+	if !checkoutd.ValidShopID(*shop) {
 		return usageFail(sfs, "--shop must be a shop id")
 	}
 	if sub == "revoke" && keyID == "" {
@@ -66,7 +67,7 @@ func runKeys(ctx context.Context, a *app, args []string) error {
 	switch sub {
 	case "create":
 		token, key, err := store.Create(ctx, *shop, *name)
-		if errors.Is(err, apikey.ErrUnknownShop) {
+		if errors.Is(err, checkoutd.ErrShopNotFound) {
 			return fmt.Errorf("shop %q does not exist", *shop)
 		}
 		if err != nil {
@@ -135,7 +136,7 @@ func runLocations(ctx context.Context, a *app, args []string) error {
 	defer pool.Close()
 	ledger := inventory.NewLedger(pool, inventory.Config{Logger: a.logger})
 	if err := ledger.AddLocation(ctx, *shop, id, *name, int32(*priority)); err != nil {
-		var invalid *inventory.ValidationError
+		var invalid *checkoutd.ValidationError
 		if errors.As(err, &invalid) {
 			return usageFail(afs, "%v", invalid)
 		}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -47,7 +48,7 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 	if err := noMoreArgs(fs); err != nil {
 		return err
 	}
-	if !inventory.ValidShopID(*shop) {
+	if !checkoutd.ValidShopID(*shop) {
 		return usageFail(fs, "--shop must be a shop id")
 	}
 	if *limit < 1 || *limit > page.MaxLimit {
@@ -60,13 +61,13 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 	}
 	defer pool.Close()
 	page, err := webhooks.ListOversold(ctx, pool, *shop, *limit, *cursor)
-	var invalid *inventory.ValidationError
+	var invalid *checkoutd.ValidationError
 	switch {
 	case errors.As(err, &invalid) && len(invalid.Details) == 1 && invalid.Details[0].Field == "cursor":
 		return usageFail(fs, "--cursor %q is not a cursor this command printed", *cursor)
 	case errors.As(err, &invalid):
 		return usageFail(fs, "%v", invalid)
-	case errors.Is(err, inventory.ErrShopNotFound):
+	case errors.Is(err, checkoutd.ErrShopNotFound):
 		return fmt.Errorf("shop %q does not exist", *shop)
 	case err != nil:
 		return err

@@ -185,7 +185,7 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prom
 			Logger:           a.logger,
 		}))
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkout.Config{
-		InventoryMode:           checkout.InventoryMode(a.cfg.InventoryMode),
+		InventoryMode:           a.cfg.InventoryMode,
 		HoldTTL:                 a.cfg.HoldTTL(),
 		SkipInventoryValidation: a.cfg.SkipInventoryValidation,
 		Logger:                  a.logger,

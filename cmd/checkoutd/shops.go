@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -60,7 +61,7 @@ func runShopsCreate(ctx context.Context, a *app, args []string) error {
 	})
 
 	if err := ledger.CreateShop(ctx, id, *name); err != nil {
-		var invalid *inventory.ValidationError
+		var invalid *checkoutd.ValidationError
 		if errors.As(err, &invalid) {
 			return usageFail(fs, "%v", invalid)
 		}

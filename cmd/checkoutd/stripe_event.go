@@ -17,9 +17,9 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/config"
 	"github.com/checkoutd/checkoutd/internal/stripeevent"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // defaultWebhookURL is where checkoutd serves Stripe webhooks in local
@@ -103,7 +103,7 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 		return usageFail(fs, "missing --session")
 	case !strings.HasPrefix(*session, "cs_") || strings.ContainsAny(*session, " \t\r\n"):
 		return usageFail(fs, "--session %q is not a Checkout Session id (cs_...)", *session)
-	case *shop != "" && !inventory.ValidShopID(*shop):
+	case *shop != "" && !checkoutd.ValidShopID(*shop):
 		return usageFail(fs, "--shop must be a shop id")
 	}
 	opts.paymentStatus = defaults.PaymentStatus

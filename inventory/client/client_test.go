@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
@@ -1047,7 +1048,7 @@ func TestTypesMatchServer(t *testing.T) {
 		{client.ChangeResult{}, inventory.ChangeResult{}},
 		{client.Movement{}, inventory.Movement{}},
 		{client.MovementPage{}, inventory.MovementPage{}},
-		{client.FieldIssue{}, inventory.FieldIssue{}},
+		{client.FieldIssue{}, checkoutd.FieldIssue{}},
 	} {
 		got, want := jsonNames(reflect.TypeOf(pair[0])), jsonNames(reflect.TypeOf(pair[1]))
 		if !slices.Equal(got, want) {
