@@ -21,17 +21,7 @@ func runOversold(ctx context.Context, a *app, args []string) error {
 			"webhooks record them for people to resolve (refund, or find the stock).\n\n"+
 			"commands:\n"+
 			"  list --shop <id>   list the shop's oversold orders, newest first")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch fs.Arg(0) {
-	case "list":
-		return runOversoldList(ctx, a, fs.Args()[1:])
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"list", runOversoldList})
 }
 
 // runOversoldList prints a page of a shop's oversold orders as a table.

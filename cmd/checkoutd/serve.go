@@ -107,11 +107,7 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 	)
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
-	ledger := inventory.NewLedger(pool, inventory.Config{
-		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
-		Logger:                   a.logger,
-		Metrics:                  inventory.NewMetrics(registry),
-	})
+	ledger := a.ledger(pool, inventory.NewMetrics(registry))
 	stripeCfg := checkout.StripeConfig{SecretKey: a.cfg.StripeSecretKey, APIBase: a.cfg.StripeAPIBase}
 	sessions := checkout.NewStripeSessions(stripeCfg)
 

@@ -39,17 +39,7 @@ func runStripe(ctx context.Context, a *app, args []string) error {
 			"commands:\n"+
 			"  send-event   sign a checkout.session event as Stripe would and POST it\n"+
 			"               to a checkoutd webhook endpoint")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch fs.Arg(0) {
-	case "send-event":
-		return runStripeSendEvent(ctx, a, fs.Args()[1:])
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"send-event", runStripeSendEvent})
 }
 
 // sendEventOptions are send-event's checked flags.
