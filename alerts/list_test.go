@@ -53,7 +53,6 @@ func TestList(t *testing.T) {
 	f.insertAlert(t, "alr_4", alerts.KindLowStock, base.Add(2*time.Minute), alerts.StatusDelivered)
 
 	var ids []string
-	var items []alerts.Alert
 	cursor := ""
 	for range 5 {
 		page, err := alerts.List(ctx, f.pool, f.shopID, 1, cursor)
@@ -62,7 +61,6 @@ func TestList(t *testing.T) {
 		}
 		for _, a := range page.Items {
 			ids = append(ids, a.ID)
-			items = append(items, a)
 		}
 		if page.NextCursor == nil {
 			break
