@@ -33,6 +33,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
@@ -214,9 +215,9 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 	var low []lowLine
 	for _, c := range checks {
 		info, err := ledger.StockInfo(ctx, c.ShopID, c.Sku, c.VariantKey)
-		var invalid *inventory.ValidationError
+		var invalid *checkoutd.ValidationError
 		switch {
-		case errors.Is(err, inventory.ErrStockLineNotFound), errors.Is(err, inventory.ErrShopNotFound):
+		case errors.Is(err, inventory.ErrStockLineNotFound), errors.Is(err, checkoutd.ErrShopNotFound):
 			continue
 		case errors.As(err, &invalid):
 			// No query ran, so tx is fine; the request can never succeed.

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/page"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // Alert is a recorded alert with the state of its deliveries.
@@ -69,24 +69,24 @@ type Page struct {
 // page.DefaultLimit); cursor is the NextCursor of the previous page, "" for
 // the first.
 //
-// A bad shop id, limit or cursor is an *inventory.ValidationError; a shop
-// that does not exist is inventory.ErrShopNotFound; a database that does not
-// answer wraps inventory.ErrUnavailable.
+// A bad shop id, limit or cursor is a *checkoutd.ValidationError; a shop
+// that does not exist is checkoutd.ErrShopNotFound; a database that does not
+// answer wraps database.ErrUnavailable.
 func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor string) (*Page, error) {
-	var issues []inventory.FieldIssue
-	if !inventory.ValidShopID(shopID) {
-		issues = append(issues, inventory.FieldIssue{Field: "shopId", Issue: "must match ^[a-z0-9][a-z0-9_-]{0,63}$"})
+	var issues []checkoutd.FieldIssue
+	if !checkoutd.ValidShopID(shopID) {
+		issues = append(issues, checkoutd.FieldIssue{Field: "shopId", Issue: checkoutd.IDIssue})
 	}
 	limit, ok := page.Limit(limit)
 	if !ok {
-		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: page.LimitIssue})
+		issues = append(issues, checkoutd.FieldIssue{Field: "limit", Issue: page.LimitIssue})
 	}
 	after, err := page.ParseAfter(cursor)
 	if err != nil {
-		issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
+		issues = append(issues, checkoutd.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
 	}
 	if len(issues) > 0 {
-		return nil, &inventory.ValidationError{Details: issues}
+		return nil, &checkoutd.ValidationError{Details: issues}
 	}
 
 	q := dbsqlc.New()
@@ -107,7 +107,7 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 			return nil, database.WrapError("look up shop", err)
 		}
 		if !exists {
-			return nil, fmt.Errorf("list alerts of %q: %w", shopID, inventory.ErrShopNotFound)
+			return nil, fmt.Errorf("list alerts of %q: %w", shopID, checkoutd.ErrShopNotFound)
 		}
 		return out, nil
 	}

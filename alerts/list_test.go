@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/internal/testdb"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // insertAlert records an alert by SQL, created at createdAt, with a
@@ -53,7 +53,6 @@ func TestList(t *testing.T) {
 	f.insertAlert(t, "alr_4", alerts.KindLowStock, base.Add(2*time.Minute), alerts.StatusDelivered)
 
 	var ids []string
-	var items []alerts.Alert
 	cursor := ""
 	for range 5 {
 		page, err := alerts.List(ctx, f.pool, f.shopID, 1, cursor)
@@ -62,7 +61,6 @@ func TestList(t *testing.T) {
 		}
 		for _, a := range page.Items {
 			ids = append(ids, a.ID)
-			items = append(items, a)
 		}
 		if page.NextCursor == nil {
 			break
@@ -101,7 +99,7 @@ func TestList(t *testing.T) {
 	if got := mustJSON(t, page); string(got) != `{"items":[],"nextCursor":null}` {
 		t.Errorf("shop without alerts: %s", got)
 	}
-	if _, err := alerts.List(ctx, f.pool, testdb.ShopID(t), 0, ""); !errors.Is(err, inventory.ErrShopNotFound) {
+	if _, err := alerts.List(ctx, f.pool, testdb.ShopID(t), 0, ""); !errors.Is(err, checkoutd.ErrShopNotFound) {
 		t.Errorf("unknown shop: %v, want ErrShopNotFound", err)
 	}
 }
@@ -120,7 +118,7 @@ func TestListRefuses(t *testing.T) {
 		{"s1", "e30", "cursor", 0}, // {}
 	} {
 		_, err := alerts.List(context.Background(), pool, tt.shop, tt.limit, tt.cursor)
-		var invalid *inventory.ValidationError
+		var invalid *checkoutd.ValidationError
 		if !errors.As(err, &invalid) || len(invalid.Details) != 1 || invalid.Details[0].Field != tt.field {
 			t.Errorf("List(%q, %d, %q) = %v, want a validation error on %s", tt.shop, tt.limit, tt.cursor, err, tt.field)
 		}

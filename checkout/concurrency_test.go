@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -21,7 +22,7 @@ func TestConcurrentCheckoutsNeverOversell(t *testing.T) {
 		onHand    = 20
 	)
 	ctx := context.Background()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "HOT", "", onHand)
 
 	var (

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -66,7 +67,7 @@ func TestReplayResumesCheckoutAfterCrash(t *testing.T) {
 			ctx := context.Background()
 			// An hour's hold: the session expires with it, so the resumed
 			// Stripe request is the same as the first whenever it comes.
-			f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: time.Hour})
+			f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Hour})
 			f.stock(t, "A", "", 5)
 			req := f.request("cart-1", item("A", "", 2))
 			if tt.stripeMadeSession {
@@ -135,8 +136,8 @@ func TestReplayResumesCheckoutMinutesAfterCrash(t *testing.T) {
 		name string
 		cfg  checkout.Config
 	}{
-		{"reserve_ttl default TTL", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute}},
-		{"validate_only", checkout.Config{InventoryMode: checkout.ValidateOnly}},
+		{"reserve_ttl default TTL", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute}},
+		{"validate_only", checkout.Config{InventoryMode: checkoutd.ModeValidateOnly}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -158,7 +159,7 @@ func TestReplayResumesCheckoutMinutesAfterCrash(t *testing.T) {
 			if n := f.stripe.sessionCount(); n != 1 {
 				t.Errorf("Stripe made %d sessions, want 1", n)
 			}
-			if tt.cfg.InventoryMode == checkout.ReserveTTL {
+			if tt.cfg.InventoryMode == checkoutd.ModeReserveTTL {
 				f.assertReserved(t, "A", "", 2)
 			}
 			assertSessionRecorded(t, f.onlyCheckout(t), sess, "sale", string(tt.cfg.InventoryMode))
@@ -173,7 +174,7 @@ func TestReplayResumesCheckoutMinutesAfterCrash(t *testing.T) {
 func TestReplayAfterCrashDoesNotUseLapsedHold(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute})
 	f.stock(t, "A", "", 2)
 	req := f.request("cart-1", item("A", "", 2))
 	f.stripe.setBefore(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
@@ -233,7 +234,7 @@ func TestReplayAfterCrashBeforeHoldRecorded(t *testing.T) {
 
 	t.Run("hold still active", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: time.Hour})
+		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Hour})
 		f.stock(t, "A", "", 5)
 		req := f.request("cart-1", item("A", "", 2))
 		holdID := crash(t, f, req)
@@ -253,7 +254,7 @@ func TestReplayAfterCrashBeforeHoldRecorded(t *testing.T) {
 	t.Run("hold lapsed", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
-		f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute})
+		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute})
 		f.stock(t, "A", "", 2)
 		req := f.request("cart-1", item("A", "", 2))
 		lapsedHold := crash(t, f, req)
@@ -296,8 +297,8 @@ func TestReplayLongAfterCrashBeforeStripe(t *testing.T) {
 		name string
 		cfg  checkout.Config
 	}{
-		{"reserve_ttl default TTL", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute}},
-		{"validate_only", checkout.Config{InventoryMode: checkout.ValidateOnly}},
+		{"reserve_ttl default TTL", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute}},
+		{"validate_only", checkout.Config{InventoryMode: checkoutd.ModeValidateOnly}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -314,7 +315,7 @@ func TestReplayLongAfterCrashBeforeStripe(t *testing.T) {
 				t.Fatalf("replay 10 minutes after a crash before Stripe: %v (sent expires_at %v)",
 					err, time.Until(time.Unix(deref(f.stripe.lastCall(t).ExpiresAt), 0)).Round(time.Second))
 			}
-			if tt.cfg.InventoryMode == checkout.ReserveTTL {
+			if tt.cfg.InventoryMode == checkoutd.ModeReserveTTL {
 				if hold, err := f.ledger.GetHold(context.Background(), f.shopID, derefString(sess.ReservationID)); err != nil || hold.Status != inventory.HoldActive {
 					t.Errorf("replay's hold: %+v, %v; want an active hold", hold, err)
 				}

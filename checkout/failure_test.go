@@ -9,6 +9,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
@@ -33,7 +34,7 @@ func failFirst(err error) func(int, *stripe.CheckoutSessionParams) error {
 // assertStripeFailureUndone checks the aftermath of a Create that failed at
 // Stripe: ErrPaymentProvider, the hold it had placed released at once, no
 // checkout record, a clean ledger. It returns the failed call's params.
-func assertStripeFailureUndone(t *testing.T, f *fixture, err error, mode checkout.InventoryMode) *stripe.CheckoutSessionParams {
+func assertStripeFailureUndone(t *testing.T, f *fixture, err error, mode checkoutd.InventoryMode) *stripe.CheckoutSessionParams {
 	t.Helper()
 	ctx := context.Background()
 	if !errors.Is(err, checkout.ErrPaymentProvider) {
@@ -44,7 +45,7 @@ func assertStripeFailureUndone(t *testing.T, f *fixture, err error, mode checkou
 		t.Fatalf("Stripe saw %d New calls, want 1", len(calls))
 	}
 	failed := calls[0]
-	if mode == checkout.ReserveTTL {
+	if mode == checkoutd.ModeReserveTTL {
 		holdID := failed.Metadata["inventory_reservation_id"]
 		if holdID == "" {
 			t.Fatal("the failed Stripe request named no hold")
@@ -70,7 +71,7 @@ func assertStripeFailureUndone(t *testing.T, f *fixture, err error, mode checkou
 // assertRetrySucceeds retries req once Stripe works again: a new session on
 // a new hold, sent with a new Stripe idempotency key (Stripe would replay
 // its saved failure for the old one).
-func assertRetrySucceeds(t *testing.T, f *fixture, req checkout.Request, failed *stripe.CheckoutSessionParams, mode checkout.InventoryMode) {
+func assertRetrySucceeds(t *testing.T, f *fixture, req checkout.Request, failed *stripe.CheckoutSessionParams, mode checkoutd.InventoryMode) {
 	t.Helper()
 	sess, created := f.create(t, req)
 	if !created {
@@ -83,7 +84,7 @@ func assertRetrySucceeds(t *testing.T, f *fixture, req checkout.Request, failed 
 	if p.Metadata["checkout_id"] == failed.Metadata["checkout_id"] {
 		t.Errorf("retry reused the forgotten checkout %s", failed.Metadata["checkout_id"])
 	}
-	if mode == checkout.ReserveTTL {
+	if mode == checkoutd.ModeReserveTTL {
 		if sess.ReservationID == nil || *sess.ReservationID == failed.Metadata["inventory_reservation_id"] {
 			t.Errorf("retry's reservation %v, want a new hold", strPtr(sess.ReservationID))
 		}
@@ -97,7 +98,7 @@ func assertRetrySucceeds(t *testing.T, f *fixture, req checkout.Request, failed 
 // forgotten, and the same request then succeeds with a new hold.
 func TestStripeFailureReleasesHold(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []checkout.InventoryMode{checkout.ReserveTTL, checkout.ValidateOnly} {
+	for _, mode := range []checkoutd.InventoryMode{checkoutd.ModeReserveTTL, checkoutd.ModeValidateOnly} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, checkout.Config{InventoryMode: mode})
@@ -126,18 +127,18 @@ func TestStripeTimeout(t *testing.T) {
 	t.Parallel()
 	t.Run("timeout error", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 		f.stock(t, "A", "", 5)
 		f.stripe.setBefore(failFirst(stripeTimeout()))
 		req := f.request("cart-1", item("A", "", 2))
 		_, _, err := f.svc.Create(context.Background(), req)
-		failed := assertStripeFailureUndone(t, f, err, checkout.ReserveTTL)
-		assertRetrySucceeds(t, f, req, failed, checkout.ReserveTTL)
+		failed := assertStripeFailureUndone(t, f, err, checkoutd.ModeReserveTTL)
+		assertRetrySucceeds(t, f, req, failed, checkoutd.ModeReserveTTL)
 	})
 
 	t.Run("context deadline", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 		f.stock(t, "A", "", 5)
 		const deadline = time.Second
 		// The fake hangs like an unresponsive Stripe until the request's
@@ -186,8 +187,8 @@ func TestStripeTimeout(t *testing.T) {
 			t.Errorf("Stripe call returned %v after the request's deadline", late)
 		}
 		mu.Unlock()
-		failed := assertStripeFailureUndone(t, f, err, checkout.ReserveTTL)
-		assertRetrySucceeds(t, f, req, failed, checkout.ReserveTTL)
+		failed := assertStripeFailureUndone(t, f, err, checkoutd.ModeReserveTTL)
+		assertRetrySucceeds(t, f, req, failed, checkoutd.ModeReserveTTL)
 	})
 }
 
@@ -195,7 +196,7 @@ func TestStripeTimeout(t *testing.T) {
 // one Stripe session, created false.
 func TestReplayReturnsSameSession(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []checkout.InventoryMode{checkout.ReserveTTL, checkout.ValidateOnly} {
+	for _, mode := range []checkoutd.InventoryMode{checkoutd.ModeReserveTTL, checkoutd.ModeValidateOnly} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, checkout.Config{InventoryMode: mode})
@@ -219,7 +220,7 @@ func TestReplayReturnsSameSession(t *testing.T) {
 				t.Errorf("Stripe saw %d New calls, want 1", n)
 			}
 			wantHolds, wantReserved := 0, int64(0)
-			if mode == checkout.ReserveTTL {
+			if mode == checkoutd.ModeReserveTTL {
 				wantHolds, wantReserved = 1, 2
 			}
 			if ids := f.holdIDs(t, ""); len(ids) != wantHolds {
@@ -236,7 +237,7 @@ func TestReplayReturnsSameSession(t *testing.T) {
 // nothing.
 func TestIdempotencyConflict(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "A", "", 5)
 	req := f.request("cart-1", item("A", "", 2))
 	first, _ := f.create(t, req)
@@ -268,7 +269,7 @@ func TestIdempotencyConflict(t *testing.T) {
 // the stock is there.
 func TestReserveInsufficientStock(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "A", "", 1)
 	f.stock(t, "B", "", 3)
 	req := f.request("cart-1", item("A", "", 2), item("B", "", 1))
@@ -306,7 +307,7 @@ func TestReserveInsufficientStock(t *testing.T) {
 func TestBusy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "A", "", 5)
 	impatient, err := database.Open(ctx, testdb.URL(t), database.PoolConfig{MaxConns: 4, LockTimeout: 100 * time.Millisecond})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -51,14 +52,14 @@ var (
 )
 
 // validate checks the request, the inventory rules included, and returns an
-// *inventory.ValidationError naming every field that is wrong.
+// *checkoutd.ValidationError naming every field that is wrong.
 func (r Request) validate() error {
-	var issues []inventory.FieldIssue
+	var issues []checkoutd.FieldIssue
 	add := func(field, format string, args ...any) {
-		issues = append(issues, inventory.FieldIssue{Field: field, Issue: fmt.Sprintf(format, args...)})
+		issues = append(issues, checkoutd.FieldIssue{Field: field, Issue: fmt.Sprintf(format, args...)})
 	}
-	if !inventory.ValidShopID(r.ShopID) {
-		add("shopId", "must match ^[a-z0-9][a-z0-9_-]{0,63}$")
+	if !checkoutd.ValidShopID(r.ShopID) {
+		add("shopId", checkoutd.IDIssue)
 	}
 	if r.Mode != "sale" && r.Mode != "rental" {
 		add("mode", "must be sale or rental")
@@ -110,12 +111,12 @@ func (r Request) validate() error {
 			add(f+".currency", "must be a lowercase ISO 4217 code such as eur")
 		}
 	}
-	var verr *inventory.ValidationError
+	var verr *checkoutd.ValidationError
 	if errors.As(inventory.ValidateLines("items", lines), &verr) {
 		issues = append(issues, verr.Details...)
 	}
 	if len(issues) > 0 {
-		return &inventory.ValidationError{Details: issues}
+		return &checkoutd.ValidationError{Details: issues}
 	}
 	return nil
 }

@@ -16,27 +16,21 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
-// InventoryMode is what a checkout does with stock.
-type InventoryMode string
-
-// The inventory modes (INVENTORY_MODE).
-const (
-	ValidateOnly InventoryMode = "validate_only"
-	ReserveTTL   InventoryMode = "reserve_ttl"
-	// bypass is recorded on checkouts made with SKIP_INVENTORY_VALIDATION=1.
-	bypass InventoryMode = "bypass"
-)
+// bypass is the inventory mode recorded on checkouts made with
+// SKIP_INVENTORY_VALIDATION=1.
+const bypass checkoutd.InventoryMode = "bypass"
 
 // Config configures a Service.
 type Config struct {
 	// InventoryMode is INVENTORY_MODE.
-	InventoryMode InventoryMode
+	InventoryMode checkoutd.InventoryMode
 	// HoldTTL is how long a reserve_ttl hold lasts (INVENTORY_HOLD_TTL_SECONDS).
 	HoldTTL time.Duration
 	// SkipInventoryValidation is the SKIP_INVENTORY_VALIDATION=1 bypass.
@@ -71,11 +65,11 @@ func NewService(db *pgxpool.Pool, ledger *inventory.Ledger, stripe Sessions, cfg
 
 // Session is a checkout session as the shop sees it.
 type Session struct {
-	ID            string        `json:"id"`
-	URL           string        `json:"url"`
-	InventoryMode InventoryMode `json:"inventoryMode"`
-	ReservationID *string       `json:"reservationId"`
-	ExpiresAt     time.Time     `json:"expiresAt"`
+	ID            string                  `json:"id"`
+	URL           string                  `json:"url"`
+	InventoryMode checkoutd.InventoryMode `json:"inventoryMode"`
+	ReservationID *string                 `json:"reservationId"`
+	ExpiresAt     time.Time               `json:"expiresAt"`
 }
 
 // Create creates a checkout session for req, holding or checking its stock
@@ -83,7 +77,7 @@ type Session struct {
 // the same session (created is false); the same key with another request is
 // inventory.ErrIdempotencyConflict.
 //
-// Errors: *inventory.ValidationError, *inventory.InsufficientStockError,
+// Errors: *checkoutd.ValidationError, *inventory.InsufficientStockError,
 // *inventory.BusyError, database.ErrContended (another request still holds
 // the idempotency key past the lock timeout), inventory.ErrUnavailable (the
 // database does not answer: no session is created, unchecked stock is never
@@ -118,7 +112,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 
 	holdExpiresAt := c.createdAt
 	switch c.mode {
-	case ReserveTTL:
+	case checkoutd.ModeReserveTTL:
 		if c.holdID == "" {
 			hold, placed, err := s.ledger.Reserve(ctx, req.ShopID, inventory.ReserveRequest{
 				Items:          req.lines(),
@@ -151,7 +145,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 			holdExpiresAt = hold.ExpiresAt
 		}
 		log = log.With("hold_id", c.holdID)
-	case ValidateOnly:
+	case checkoutd.ModeValidateOnly:
 		res, err := s.ledger.Validate(ctx, req.ShopID, req.lines())
 		if err == nil && !res.OK {
 			err = &inventory.InsufficientStockError{Lines: res.Insufficient}
@@ -205,7 +199,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 // claimed is a checkout this request is creating.
 type claimed struct {
 	id        string
-	mode      InventoryMode
+	mode      checkoutd.InventoryMode
 	holdID    string
 	createdAt time.Time
 	// resumed is set when the checkout was begun by a request that died.
@@ -239,7 +233,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return c, nil, nil
 	case errors.Is(err, pgx.ErrNoRows):
 	case isForeignKeyViolation(err):
-		return nil, nil, inventory.ErrShopNotFound
+		return nil, nil, checkoutd.ErrShopNotFound
 	default:
 		return nil, nil, database.WrapError("record checkout", err)
 	}
@@ -258,16 +252,16 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, inventory.ErrIdempotencyConflict
 	}
 	if prev.StripeSessionID != nil {
-		return nil, s.session(InventoryMode(prev.InventoryMode), *prev.StripeSessionID, deref(prev.StripeUrl), deref(prev.HoldID), *prev.ExpiresAt), nil
+		return nil, s.session(checkoutd.InventoryMode(prev.InventoryMode), *prev.StripeSessionID, deref(prev.StripeUrl), deref(prev.HoldID), *prev.ExpiresAt), nil
 	}
 	if !prev.Abandoned {
 		return nil, nil, ErrInProgress
 	}
 	s.log.InfoContext(ctx, "resuming an abandoned checkout", "shop_id", req.ShopID, "checkout_id", prev.ID)
-	return &claimed{id: prev.ID, mode: InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt, resumed: true}, nil, nil
+	return &claimed{id: prev.ID, mode: checkoutd.InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt, resumed: true}, nil, nil
 }
 
-func (s *Service) mode() InventoryMode {
+func (s *Service) mode() checkoutd.InventoryMode {
 	if s.cfg.SkipInventoryValidation {
 		return bypass
 	}
@@ -276,7 +270,7 @@ func (s *Service) mode() InventoryMode {
 
 // session is what the shop is told. A bypassed checkout reports the
 // configured mode: the contract knows no other.
-func (s *Service) session(mode InventoryMode, id, url, holdID string, expiresAt time.Time) *Session {
+func (s *Service) session(mode checkoutd.InventoryMode, id, url, holdID string, expiresAt time.Time) *Session {
 	if mode == bypass {
 		mode = s.cfg.InventoryMode
 	}

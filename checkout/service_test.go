@@ -12,6 +12,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -64,14 +65,14 @@ func assertSessionRecorded(t *testing.T, rec checkoutRow, sess *checkout.Session
 // reservationId; the session still has a checkout record for the webhooks.
 func TestValidateOnly(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ValidateOnly})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeValidateOnly})
 	f.stock(t, "A", "size:M", 5)
 
 	sess, created := f.create(t, f.request("cart-1", item("A", "size:M", 2)))
 	if !created || !strings.HasPrefix(sess.ID, "cs_") || sess.URL == "" {
 		t.Fatalf("create: session %+v, created %v; want a new cs_ session with a URL", sess, created)
 	}
-	if sess.InventoryMode != checkout.ValidateOnly || sess.ReservationID != nil {
+	if sess.InventoryMode != checkoutd.ModeValidateOnly || sess.ReservationID != nil {
 		t.Errorf("session: inventoryMode %q, reservationId %v; want validate_only and none", sess.InventoryMode, strPtr(sess.ReservationID))
 	}
 	body, err := json.Marshal(sess)
@@ -102,7 +103,7 @@ func TestValidateOnly(t *testing.T) {
 func TestValidateOnlyInsufficientStock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ValidateOnly})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeValidateOnly})
 	f.stock(t, "A", "", 1)
 	req := f.request("cart-1", item("A", "", 2), item("NEVER-STOCKED", "", 1))
 
@@ -137,11 +138,11 @@ func TestValidateOnlyInsufficientStock(t *testing.T) {
 func TestReserveTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "A", "size:M", 5)
 
 	sess, created := f.create(t, f.request("cart-1", item("A", "size:M", 2)))
-	if !created || sess.InventoryMode != checkout.ReserveTTL || sess.ReservationID == nil {
+	if !created || sess.InventoryMode != checkoutd.ModeReserveTTL || sess.ReservationID == nil {
 		t.Fatalf("create: session %+v, created %v; want a new reserve_ttl session with a reservation", sess, created)
 	}
 	holdID := *sess.ReservationID
@@ -184,7 +185,7 @@ func TestReserveTTL(t *testing.T) {
 // A rental says so in the metadata, and its hold records the mode.
 func TestRentalMode(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []checkout.InventoryMode{checkout.ReserveTTL, checkout.ValidateOnly} {
+	for _, mode := range []checkoutd.InventoryMode{checkoutd.ModeReserveTTL, checkoutd.ModeValidateOnly} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, checkout.Config{InventoryMode: mode})
@@ -200,7 +201,7 @@ func TestRentalMode(t *testing.T) {
 				t.Errorf("checkout_mode metadata: session %q, payment intent %q; want rental",
 					p.Metadata["checkout_mode"], p.PaymentIntentData.Metadata["checkout_mode"])
 			}
-			if mode != checkout.ReserveTTL {
+			if mode != checkoutd.ModeReserveTTL {
 				return
 			}
 			if h := f.hold(t, *sess.ReservationID); strPtr(h.CheckoutMode) != "rental" {
@@ -218,7 +219,7 @@ func TestRentalMode(t *testing.T) {
 // while answering with the configured mode.
 func TestSkipInventoryValidation(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []checkout.InventoryMode{checkout.ReserveTTL, checkout.ValidateOnly} {
+	for _, mode := range []checkoutd.InventoryMode{checkoutd.ModeReserveTTL, checkoutd.ModeValidateOnly} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, checkout.Config{InventoryMode: mode, SkipInventoryValidation: true})
@@ -250,7 +251,7 @@ func TestSkipInventoryValidation(t *testing.T) {
 // intent, and an idempotency key derived from the hold.
 func TestSessionParams(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "A", "size:M", 5)
 	f.stock(t, "B", "", 5)
 	req := f.request("cart-42", item("A", "size:M", 2), pricedItem("B", "", 1, "price_1AbcDEF"))
@@ -339,10 +340,10 @@ func TestSessionExpiry(t *testing.T) {
 		// withHold: the session must expire with the hold, to the second.
 		withHold bool
 	}{
-		{"hold 20m", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute}, false},
-		{"hold 60m", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: time.Hour}, true},
-		{"hold 24h", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 24 * time.Hour}, false},
-		{"validate_only", checkout.Config{InventoryMode: checkout.ValidateOnly}, false},
+		{"hold 20m", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute}, false},
+		{"hold 60m", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Hour}, true},
+		{"hold 24h", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 24 * time.Hour}, false},
+		{"validate_only", checkout.Config{InventoryMode: checkoutd.ModeValidateOnly}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -367,7 +368,7 @@ func TestSessionExpiry(t *testing.T) {
 			if !sess.ExpiresAt.Equal(exp) {
 				t.Errorf("session expiresAt %v, sent %v", sess.ExpiresAt, exp)
 			}
-			if tt.cfg.InventoryMode != checkout.ReserveTTL {
+			if tt.cfg.InventoryMode != checkoutd.ModeReserveTTL {
 				return
 			}
 			hold, err := f.ledger.GetHold(ctx, f.shopID, *sess.ReservationID)
@@ -390,7 +391,7 @@ func TestSessionExpiry(t *testing.T) {
 // A malformed request is refused before anything is recorded or sent.
 func TestCreateRejectsInvalidRequest(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	f.stock(t, "A", "", 5)
 	for name, mutate := range map[string]func(*checkout.Request){
 		"mode":            func(r *checkout.Request) { r.Mode = "lease" },
@@ -403,9 +404,9 @@ func TestCreateRejectsInvalidRequest(t *testing.T) {
 	} {
 		req := f.request("cart-"+strings.ReplaceAll(name, " ", "-"), item("A", "", 1))
 		mutate(&req)
-		var verr *inventory.ValidationError
+		var verr *checkoutd.ValidationError
 		if _, _, err := f.svc.Create(context.Background(), req); !errors.As(err, &verr) {
-			t.Errorf("%s: %v, want *inventory.ValidationError", name, err)
+			t.Errorf("%s: %v, want *checkoutd.ValidationError", name, err)
 		}
 	}
 	if n := len(f.stripe.newCalls()); n != 0 {
@@ -425,8 +426,8 @@ func TestCreateUnknownShop(t *testing.T) {
 			f := newFixture(t, cfg.cfg)
 			req := f.request("cart-1", item("A", "", 1))
 			req.ShopID = f.shopID + "-missing"
-			if _, _, err := f.svc.Create(context.Background(), req); !errors.Is(err, inventory.ErrShopNotFound) {
-				t.Errorf("create for an unknown shop: %v, want inventory.ErrShopNotFound", err)
+			if _, _, err := f.svc.Create(context.Background(), req); !errors.Is(err, checkoutd.ErrShopNotFound) {
+				t.Errorf("create for an unknown shop: %v, want checkoutd.ErrShopNotFound", err)
 			}
 			if n := len(f.stripe.newCalls()); n != 0 {
 				t.Errorf("Stripe was called %d times for an unknown shop", n)

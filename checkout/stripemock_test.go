@@ -17,6 +17,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/stripemock"
 )
@@ -39,15 +40,15 @@ func TestStripeMock(t *testing.T) {
 		items  []checkout.Item
 		mutate func(*checkout.Request)
 	}{
-		{"validate_only price_data", checkout.Config{InventoryMode: checkout.ValidateOnly},
+		{"validate_only price_data", checkout.Config{InventoryMode: checkoutd.ModeValidateOnly},
 			[]checkout.Item{item("A", "size:M", 2)}, withEmailAndRef},
-		{"reserve_ttl price id", checkout.Config{InventoryMode: checkout.ReserveTTL},
+		{"reserve_ttl price id", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL},
 			[]checkout.Item{pricedItem("A", "", 1, "price_1PgafyB7WZ01zgkW")}, withEmailAndRef},
-		{"reserve_ttl rental mixed", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: time.Hour},
+		{"reserve_ttl rental mixed", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Hour},
 			[]checkout.Item{item("A", "size:M", 1), pricedItem("B", "", 3, "price_1PgafyB7WZ01zgkW"), item("C", "", 1)}, rental},
-		{"reserve_ttl anonymous max TTL", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 24 * time.Hour},
+		{"reserve_ttl anonymous max TTL", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 24 * time.Hour},
 			[]checkout.Item{item("A", "", 1)}, anonymous},
-		{"bypass", checkout.Config{InventoryMode: checkout.ReserveTTL, SkipInventoryValidation: true},
+		{"bypass", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, SkipInventoryValidation: true},
 			[]checkout.Item{item("NEVER-STOCKED", "", 1)}, withEmailAndRef},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +124,7 @@ func TestStripeMock(t *testing.T) {
 	// a real misconfiguration (the publishable key in STRIPE_SECRET_KEY).
 	t.Run("refused request", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.Config{InventoryMode: checkout.ReserveTTL})
+		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 		f.stock(t, "A", "", 5)
 		svc := f.serviceWith(checkout.NewStripeSessions(checkout.StripeConfig{SecretKey: "pk_test_123", APIBase: baseURL, Timeout: 5 * time.Second}))
 		req := f.request("cart-1", item("A", "", 2))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -19,9 +20,9 @@ var unavailableModes = []struct {
 	name string
 	cfg  checkout.Config
 }{
-	{"validate_only", checkout.Config{InventoryMode: checkout.ValidateOnly}},
-	{"reserve_ttl", checkout.Config{InventoryMode: checkout.ReserveTTL}},
-	{"bypass", checkout.Config{InventoryMode: checkout.ReserveTTL, SkipInventoryValidation: true}},
+	{"validate_only", checkout.Config{InventoryMode: checkoutd.ModeValidateOnly}},
+	{"reserve_ttl", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL}},
+	{"bypass", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, SkipInventoryValidation: true}},
 }
 
 // openProxiedPool opens a pool on the package's database through a proxy

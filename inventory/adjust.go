@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
 
@@ -76,7 +77,7 @@ type ChangeResult struct {
 // same key is ErrIdempotencyConflict.
 func (l *Ledger) Adjust(ctx context.Context, shopID string, req AdjustRequest) (*ChangeResult, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	c.text("reference", req.Reference, maxTextLen)
 	c.text("createdBy", req.CreatedBy, maxTextLen)
 	c.text("idempotencyKey", req.IdempotencyKey, maxTextLen)
@@ -95,7 +96,7 @@ func (l *Ledger) Adjust(ctx context.Context, shopID string, req AdjustRequest) (
 		}
 		c.sku(f+".sku", ch.SKU)
 		c.variantKey(f+".variantKey", ch.VariantKey)
-		c.id(f+".locationId", ch.LocationID)
+		c.locationID(f+".locationId", ch.LocationID)
 		switch ch.Op {
 		case OpSet:
 			c.quantity(f+".quantity", ch.Quantity, 0)
@@ -140,7 +141,7 @@ type ReceiptRequest struct {
 // in parts; use IdempotencyKey to make a retried receipt safe.
 func (l *Ledger) Receive(ctx context.Context, shopID string, req ReceiptRequest) (*ChangeResult, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	if req.PurchaseOrderID == "" {
 		c.add("purchaseOrderId", "is required")
 	}
@@ -159,7 +160,7 @@ func (l *Ledger) Receive(ctx context.Context, shopID string, req ReceiptRequest)
 		}
 		c.sku(f+".sku", it.SKU)
 		c.variantKey(f+".variantKey", it.VariantKey)
-		c.id(f+".locationId", it.LocationID)
+		c.locationID(f+".locationId", it.LocationID)
 		c.quantity(f+".quantity", it.Quantity, 1)
 		changes = append(changes, rowChange{field: f, locationField: f + ".locationId", StockChange: StockChange{
 			SKU: it.SKU, VariantKey: it.VariantKey, LocationID: it.LocationID,
@@ -187,9 +188,9 @@ type TransferRequest struct {
 // otherwise it is a *StockConflictError.
 func (l *Ledger) Transfer(ctx context.Context, shopID string, req TransferRequest) (*ChangeResult, error) {
 	var c checker
-	c.id("shopId", shopID)
-	c.id("fromLocationId", req.FromLocationID)
-	c.id("toLocationId", req.ToLocationID)
+	c.shopID("shopId", shopID)
+	c.locationID("fromLocationId", req.FromLocationID)
+	c.locationID("toLocationId", req.ToLocationID)
 	if req.FromLocationID == req.ToLocationID {
 		c.add("toLocationId", "must differ from fromLocationId")
 	}
@@ -305,10 +306,10 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 		return nil
 	})
 	var conflict *StockConflictError
-	var invalid *ValidationError
+	var invalid *checkoutd.ValidationError
 	switch {
 	case err == nil:
-	case errors.As(err, &conflict), errors.As(err, &invalid), errors.Is(err, ErrIdempotencyConflict), errors.Is(err, ErrShopNotFound):
+	case errors.As(err, &conflict), errors.As(err, &invalid), errors.Is(err, ErrIdempotencyConflict), errors.Is(err, checkoutd.ErrShopNotFound):
 		return nil, err
 	default:
 		return nil, l.dbError("apply stock changes", err)
@@ -329,7 +330,7 @@ func (l *Ledger) claimKey(ctx context.Context, tx pgx.Tx, shopID, scope, key str
 	case err == nil:
 		return nil, nil
 	case pgErrorCode(err) == pgForeignKeyViolation:
-		return nil, ErrShopNotFound
+		return nil, checkoutd.ErrShopNotFound
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -263,7 +264,7 @@ func TestAdjustAllOrNothing(t *testing.T) {
 		f := newFixture(t)
 		for _, key := range []string{"", "adj-1"} {
 			_, err := f.ledger.Adjust(context.Background(), "no-such-shop", inventory.AdjustRequest{IdempotencyKey: key, Changes: []inventory.StockChange{inc("A", 1)}})
-			if !errors.Is(err, inventory.ErrShopNotFound) {
+			if !errors.Is(err, checkoutd.ErrShopNotFound) {
 				t.Errorf("Adjust (key %q) on an unknown shop: error = %v, want ErrShopNotFound", key, err)
 			}
 		}
@@ -766,7 +767,7 @@ func TestMovements(t *testing.T) {
 			}
 			assertValidation(t, err, tt.field)
 		}
-		if _, err := f.ledger.Movements(ctx, "no-such-shop", inventory.MovementsOptions{}); !errors.Is(err, inventory.ErrShopNotFound) {
+		if _, err := f.ledger.Movements(ctx, "no-such-shop", inventory.MovementsOptions{}); !errors.Is(err, checkoutd.ErrShopNotFound) {
 			t.Errorf("Movements of an unknown shop: error = %v, want ErrShopNotFound", err)
 		}
 		empty := newFixture(t)

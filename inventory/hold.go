@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
 )
@@ -70,7 +71,7 @@ type ReserveRequest struct {
 
 func (r ReserveRequest) validate(shopID string) error {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	c.lines("items", r.Items)
 	if r.TTL < time.Second || r.TTL > MaxTTLSeconds*time.Second || r.TTL%time.Second != 0 {
 		c.add("ttlSeconds", "must be a whole number of seconds from 1 to %d", MaxTTLSeconds)
@@ -398,7 +399,7 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 // extended.
 func (l *Ledger) Extend(ctx context.Context, shopID, holdID string, ttl time.Duration) (*Hold, error) {
 	if ttl < time.Second || ttl > MaxTTLSeconds*time.Second || ttl%time.Second != 0 {
-		return nil, &ValidationError{Details: []FieldIssue{{Field: "ttlSeconds", Issue: fmt.Sprintf("must be a whole number of seconds from 1 to %d", MaxTTLSeconds)}}}
+		return nil, &checkoutd.ValidationError{Details: []checkoutd.FieldIssue{{Field: "ttlSeconds", Issue: fmt.Sprintf("must be a whole number of seconds from 1 to %d", MaxTTLSeconds)}}}
 	}
 	n, err := l.queries.ExtendHold(ctx, l.db, dbsqlc.ExtendHoldParams{
 		ShopID: shopID, ID: holdID, TtlSeconds: int32(ttl / time.Second), MaxTtlSeconds: MaxTTLSeconds,

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -233,9 +234,9 @@ func (f *fixture) assertUnchanged(tb testing.TB, before snapshot) {
 // name exactly the given fields.
 func assertValidation(tb testing.TB, err error, fields ...string) {
 	tb.Helper()
-	verr, ok := errors.AsType[*inventory.ValidationError](err)
+	verr, ok := errors.AsType[*checkoutd.ValidationError](err)
 	if !ok {
-		tb.Fatalf("error = %v, want *inventory.ValidationError naming %q", err, fields)
+		tb.Fatalf("error = %v, want *checkoutd.ValidationError naming %q", err, fields)
 	}
 	got := make([]string, len(verr.Details))
 	for i, d := range verr.Details {
@@ -653,7 +654,7 @@ func TestReserveUnknownShop(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	_, _, err := f.ledger.Reserve(context.Background(), "no-such-shop", inventory.ReserveRequest{Items: []inventory.Line{item("A", 1)}, TTL: longTTL})
-	if !errors.Is(err, inventory.ErrShopNotFound) {
+	if !errors.Is(err, checkoutd.ErrShopNotFound) {
 		t.Errorf("Reserve on an unknown shop: error = %v, want ErrShopNotFound", err)
 	}
 }

@@ -50,7 +50,7 @@ type MovementPage struct {
 // Movements returns a page of the shop's ledger, newest first.
 func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOptions) (*MovementPage, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	limit := pageLimit(&c, opts.Limit)
 	if opts.SKU != "" {
 		c.sku("sku", opts.SKU)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
 
@@ -16,7 +17,7 @@ const DefaultLocation = "default"
 // CreateShop creates a shop with its default location.
 func (l *Ledger) CreateShop(ctx context.Context, id, name string) error {
 	var c checker
-	c.id("shopId", id)
+	c.shopID("shopId", id)
 	c.text("name", name, maxTextLen)
 	if err := c.err(); err != nil {
 		return err
@@ -46,8 +47,8 @@ func (l *Ledger) CreateShop(ctx context.Context, id, name string) error {
 // ascending priority, then by id; the default location has priority 0.
 func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, priority int32) error {
 	var c checker
-	c.id("shopId", shopID)
-	c.id("locationId", id)
+	c.shopID("shopId", shopID)
+	c.locationID("locationId", id)
 	c.text("name", name, maxTextLen)
 	if err := c.err(); err != nil {
 		return err
@@ -57,7 +58,7 @@ func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, prior
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("add location %q: %w", id, ErrLocationExists)
 	case pgErrorCode(err) == pgForeignKeyViolation:
-		return ErrShopNotFound
+		return checkoutd.ErrShopNotFound
 	case err != nil:
 		return l.dbError("add location", err)
 	}
@@ -65,7 +66,7 @@ func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, prior
 	return nil
 }
 
-// requireShop returns ErrShopNotFound unless the shop exists. Operations call
+// requireShop returns checkoutd.ErrShopNotFound unless the shop exists. Operations call
 // it only on their failure paths, to tell an unknown shop from missing stock.
 func (l *Ledger) requireShop(ctx context.Context, shopID string) error {
 	ok, err := l.queries.ShopExists(ctx, l.db, shopID)
@@ -73,7 +74,7 @@ func (l *Ledger) requireShop(ctx context.Context, shopID string) error {
 		return l.dbError("look up shop", err)
 	}
 	if !ok {
-		return ErrShopNotFound
+		return checkoutd.ErrShopNotFound
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/page"
 )
@@ -21,7 +22,7 @@ type ValidateResult struct {
 // has never stocked counts as available 0.
 func (l *Ledger) Validate(ctx context.Context, shopID string, lines []Line) (*ValidateResult, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	c.lines("items", lines)
 	if err := c.err(); err != nil {
 		return nil, err
@@ -76,11 +77,11 @@ type LocationStock struct {
 	Available  int64  `json:"available"`
 }
 
-// StockInfo returns one stock line, or ErrStockLineNotFound (ErrShopNotFound
+// StockInfo returns one stock line, or ErrStockLineNotFound (checkoutd.ErrShopNotFound
 // for an unknown shop).
 func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) (*StockInfo, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	c.sku("sku", sku)
 	c.variantKey("variantKey", variantKey)
 	if err := c.err(); err != nil {
@@ -119,7 +120,7 @@ type StockPage struct {
 // ListStock returns a page of the shop's stock lines.
 func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOptions) (*StockPage, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	limit := pageLimit(&c, opts.Limit)
 	var after stockCursor
 	if opts.Cursor != "" && page.DecodeCursor(opts.Cursor, &after) != nil {
@@ -248,7 +249,7 @@ type StockSettings struct {
 // backordered is a *StockConflictError.
 func (l *Ledger) UpdateSettings(ctx context.Context, shopID, sku, variantKey string, s StockSettings) (*StockInfo, error) {
 	var c checker
-	c.id("shopId", shopID)
+	c.shopID("shopId", shopID)
 	c.sku("sku", sku)
 	c.variantKey("variantKey", variantKey)
 	for _, f := range []struct {
@@ -328,7 +329,7 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 	case errors.As(err, &conflict):
 		return nil, err
 	case pgErrorCode(err) == pgForeignKeyViolation:
-		return nil, ErrShopNotFound
+		return nil, checkoutd.ErrShopNotFound
 	case err != nil:
 		return nil, l.dbError("update stock settings", err)
 	}

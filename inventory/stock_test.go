@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -67,7 +68,7 @@ func TestValidate(t *testing.T) {
 
 	t.Run("errors", func(t *testing.T) {
 		t.Parallel()
-		if _, err := f.ledger.Validate(ctx, "no-such-shop", []inventory.Line{item("A", 1)}); !errors.Is(err, inventory.ErrShopNotFound) {
+		if _, err := f.ledger.Validate(ctx, "no-such-shop", []inventory.Line{item("A", 1)}); !errors.Is(err, checkoutd.ErrShopNotFound) {
 			t.Errorf("Validate on an unknown shop: error = %v, want ErrShopNotFound", err)
 		}
 		_, err := f.ledger.Validate(ctx, f.shopID, []inventory.Line{item("A", 0), {SKU: "bad sku", Quantity: 1}})
@@ -162,7 +163,7 @@ func TestStockInfo(t *testing.T) {
 				t.Errorf("StockInfo(%s[%s]): error = %v, want ErrStockLineNotFound", tt.sku, tt.variantKey, err)
 			}
 		}
-		if _, err := f.ledger.StockInfo(ctx, "no-such-shop", "A", "size:M"); !errors.Is(err, inventory.ErrShopNotFound) {
+		if _, err := f.ledger.StockInfo(ctx, "no-such-shop", "A", "size:M"); !errors.Is(err, checkoutd.ErrShopNotFound) {
 			t.Errorf("StockInfo on an unknown shop: error = %v, want ErrShopNotFound", err)
 		}
 		_, err := f.ledger.StockInfo(ctx, f.shopID, "A B", "\x01")
@@ -333,7 +334,7 @@ func TestListStock(t *testing.T) {
 			_, err := f.ledger.ListStock(ctx, f.shopID, tt.opts)
 			assertValidation(t, err, tt.field)
 		}
-		if _, err := f.ledger.ListStock(ctx, "no-such-shop", inventory.ListStockOptions{}); !errors.Is(err, inventory.ErrShopNotFound) {
+		if _, err := f.ledger.ListStock(ctx, "no-such-shop", inventory.ListStockOptions{}); !errors.Is(err, checkoutd.ErrShopNotFound) {
 			t.Errorf("ListStock on an unknown shop: error = %v, want ErrShopNotFound", err)
 		}
 	})
@@ -482,7 +483,7 @@ func TestUpdateSettings(t *testing.T) {
 		if _, err := f.ledger.UpdateSettings(ctx, f.shopID, "A", "", inventory.StockSettings{SafetyStock: ptr[int64](inventory.MaxQuantity)}); err != nil {
 			t.Errorf("safety stock of 1,000,000: %v", err)
 		}
-		if _, err := f.ledger.UpdateSettings(ctx, "no-such-shop", "A", "", inventory.StockSettings{SafetyStock: ptr[int64](1)}); !errors.Is(err, inventory.ErrShopNotFound) {
+		if _, err := f.ledger.UpdateSettings(ctx, "no-such-shop", "A", "", inventory.StockSettings{SafetyStock: ptr[int64](1)}); !errors.Is(err, checkoutd.ErrShopNotFound) {
 			t.Errorf("UpdateSettings on an unknown shop: error = %v, want ErrShopNotFound", err)
 		}
 	})

@@ -2,61 +2,60 @@ package inventory
 
 import (
 	"fmt"
-	"regexp"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
 )
 
 // Limits every request is held to. They match the HTTP contract, and hold
 // whether the request came over HTTP or from Go.
 const (
-	MaxQuantity      = 1_000_000
-	MaxItems         = 100
-	MaxTTLSeconds    = 86_400
-	maxVariantKeyLen = 128
-	maxTextLen       = 255
-	maxNotesLen      = 1000
-)
-
-var (
-	idPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	skuPattern = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,64}$`)
+	MaxQuantity   = 1_000_000
+	MaxItems      = 100
+	MaxTTLSeconds = 86_400
+	maxTextLen    = 255
+	maxNotesLen   = 1000
 )
 
 // checker collects every problem with a request, so the caller hears about
 // all of them at once rather than one per round trip.
 type checker struct {
-	issues []FieldIssue
+	issues []checkoutd.FieldIssue
 }
 
 func (c *checker) add(field, format string, args ...any) {
-	c.issues = append(c.issues, FieldIssue{Field: field, Issue: fmt.Sprintf(format, args...)})
+	c.issues = append(c.issues, checkoutd.FieldIssue{Field: field, Issue: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) err() error {
 	if len(c.issues) == 0 {
 		return nil
 	}
-	return &ValidationError{Details: c.issues}
+	return &checkoutd.ValidationError{Details: c.issues}
 }
 
-func (c *checker) id(field, v string) {
-	if !idPattern.MatchString(v) {
-		c.add(field, "must match ^[a-z0-9][a-z0-9_-]{0,63}$")
+func (c *checker) shopID(field, v string) {
+	if !checkoutd.ValidShopID(v) {
+		c.add(field, checkoutd.IDIssue)
+	}
+}
+
+func (c *checker) locationID(field, v string) {
+	if !checkoutd.ValidLocationID(v) {
+		c.add(field, checkoutd.IDIssue)
 	}
 }
 
 func (c *checker) sku(field, v string) {
-	if !skuPattern.MatchString(v) {
-		c.add(field, "must be 1-64 characters from A-Z a-z 0-9 . _ : / -")
+	if !checkoutd.ValidSKU(v) {
+		c.add(field, checkoutd.SKUIssue)
 	}
 }
 
 func (c *checker) variantKey(field, v string) {
-	if !validVariantKey(v) {
-		c.add(field, "must be empty or 1-128 printable characters")
+	if !checkoutd.ValidVariantKey(v) {
+		c.add(field, checkoutd.VariantKeyIssue)
 	}
 }
 
@@ -80,21 +79,3 @@ func (c *checker) itemCount(field string, n int) {
 		c.add(field, "must have at most %d items", MaxItems)
 	}
 }
-
-func validVariantKey(v string) bool {
-	if v == "" {
-		return true
-	}
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxVariantKeyLen {
-		return false
-	}
-	for _, r := range v {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidShopID reports whether id is a well-formed shop or location id.
-func ValidShopID(id string) bool { return idPattern.MatchString(id) }

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
@@ -93,7 +94,7 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 
 	f.stock(t, "A", 10)
 	f.stock(t, "B", 10)
-	svc := checkout.NewService(f.pool, f.ledger, sessions, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: time.Second, Logger: discard})
+	svc := checkout.NewService(f.pool, f.ledger, sessions, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Second, Logger: discard})
 	amount := int64(1500)
 	var created []*checkout.Session
 	for i := range 4 {

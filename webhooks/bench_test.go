@@ -11,7 +11,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
@@ -31,7 +31,7 @@ func BenchmarkCompletedEvents(b *testing.B) {
 	for _, senders := range []int{1, 32} {
 		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) {
 			ctx := context.Background()
-			f := newFixture(b, checkout.ReserveTTL)
+			f := newFixture(b, checkoutd.ModeReserveTTL)
 			for i := range benchSKUs {
 				f.setStock(b, fmt.Sprintf("SKU-%d", i), 1_000_000)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
@@ -98,7 +99,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 	// again while B's event expires B's lapsed hold on its way to selling.
 	t.Run("late payment and late payment", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		f.setStock(t, "A", 1)
 		a := f.checkout(t, 1)
 		if _, err := f.ledger.Release(ctx, f.shopID, *a.ReservationID, "test"); err != nil {
@@ -158,7 +159,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 	// expire that hold.
 	t.Run("late payment and new checkout", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		f.setStock(t, "A", 1)
 		a := f.checkout(t, 1)
 		if _, err := f.ledger.Release(ctx, f.shopID, *a.ReservationID, "test"); err != nil {
@@ -173,7 +174,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		poolA, ledgerA := named(t, appA)
 		poolC, ledgerC := named(t, appC)
 		pa := webhooks.NewProcessor(poolA, ledgerA, webhooks.Config{Logger: log})
-		svcC := checkout.NewService(poolC, ledgerC, f.sessions, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
+		svcC := checkout.NewService(poolC, ledgerC, f.sessions, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
 		evA := f.verified(t, f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid"))
 
 		// The new checkout, then the late payment, wait behind a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
@@ -43,7 +44,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 	t.Run("completed/paid commits", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 2)
 		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Committed {
 			t.Fatalf("outcome %s, want committed", out)
@@ -69,7 +70,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 	t.Run("completed/no_payment_required commits", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 1)
 		if out := f.deliver(t, "evt_free", stripe.EventTypeCheckoutSessionCompleted, s, "no_payment_required"); out != webhooks.Committed {
 			t.Fatalf("outcome %s, want committed", out)
@@ -83,7 +84,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 	t.Run("expanded payment_intent and none", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		expanded, none := f.checkout(t, 1), f.checkout(t, 1)
 		e := f.event("evt_expanded", stripe.EventTypeCheckoutSessionCompleted, expanded, "paid")
 		e.PaymentIntent = map[string]any{"id": "pi_expanded", "object": "payment_intent"}
@@ -113,7 +114,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 	} {
 		t.Run("completed/unpaid awaits payment, "+tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, checkout.ReserveTTL)
+			f := newFixture(t, checkoutd.ModeReserveTTL)
 			f.processor = webhooks.NewProcessor(f.pool, f.ledger, webhooks.Config{AsyncPaymentHold: tc.hold, Logger: slog.New(slog.DiscardHandler)})
 			s := f.checkout(t, 2)
 			before := time.Now()
@@ -170,7 +171,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 	t.Run("expired releases", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 3)
 		if out := f.deliver(t, "evt_expired", stripe.EventTypeCheckoutSessionExpired, s, "unpaid"); out != webhooks.Released {
 			t.Fatalf("outcome %s, want released", out)
@@ -205,7 +206,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 	t.Run("validate_only: unpaid then succeeded sells", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ValidateOnly)
+		f := newFixture(t, checkoutd.ModeValidateOnly)
 		s := f.checkout(t, 2)
 		if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != webhooks.AwaitingPayment {
 			t.Fatalf("completed/unpaid: %s, want awaiting_payment", out)
@@ -231,7 +232,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 	t.Run("unknown types and payment statuses are ignored", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkout.ReserveTTL)
+		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 2)
 		before := f.snapshot(t)
 		for i, tc := range []struct {
@@ -275,8 +276,8 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 func TestEventsForOtherSessionsAreIgnored(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, checkout.ReserveTTL)
-	other := newFixture(t, checkout.ReserveTTL) // another shop, with checkouts of its own
+	f := newFixture(t, checkoutd.ModeReserveTTL)
+	other := newFixture(t, checkoutd.ModeReserveTTL) // another shop, with checkouts of its own
 	ours, second := f.checkout(t, 2), f.checkout(t, 1)
 	theirs := other.checkout(t, 1)
 	before, otherBefore := f.snapshot(t), other.snapshot(t)
@@ -362,7 +363,7 @@ func TestEventOrderDoesNotMatter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, checkout.ReserveTTL)
+			f := newFixture(t, checkoutd.ModeReserveTTL)
 			s := f.checkout(t, 2)
 			for i, e := range tc.events {
 				out := f.deliver(t, "evt_"+string(rune('a'+i)), e.typ, s, e.paymentStatus)

@@ -13,10 +13,11 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -56,7 +57,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, checkout.ReserveTTL)
+			f := newFixture(t, checkoutd.ModeReserveTTL)
 			s := f.checkout(t, 2)
 			if tc.prepare != nil {
 				tc.prepare(t, f, s)
@@ -155,7 +156,7 @@ func postWebhook(t *testing.T, f *fixture, payload []byte) *httptest.ResponseRec
 func TestConnectionLostBeforeCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, checkout.ReserveTTL)
+	f := newFixture(t, checkoutd.ModeReserveTTL)
 	s := f.checkout(t, 2)
 	app := "checkoutd-test-lost-" + f.shopID[len(f.shopID)-12:]
 	pool, err := database.Open(ctx, testdb.URL(t), database.PoolConfig{MaxConns: 2, ApplicationName: app})

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
 
@@ -23,10 +23,10 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzVerifyAndProcess -fuzztime 10s ./webhooks/
 func FuzzVerifyAndProcess(f *testing.F) {
-	fx := newFixture(f, checkout.ReserveTTL)
+	fx := newFixture(f, checkoutd.ModeReserveTTL)
 	fx.setStock(f, "A", 1_000_000)
 	paid, async, failed, expired := fx.checkout(f, 1), fx.checkout(f, 2), fx.checkout(f, 1), fx.checkout(f, 3)
-	validateOnly := newFixture(f, checkout.ValidateOnly)
+	validateOnly := newFixture(f, checkoutd.ModeValidateOnly)
 	unheld := validateOnly.checkout(f, 1)
 
 	seeds := []sessionEvent{

@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stripe/stripe-go/v79"
 
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -21,7 +21,7 @@ func TestOversoldEnqueuesAlertAndRefund(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := testdb.Pool(t)
-	f := newFixture(t, checkout.ReserveTTL)
+	f := newFixture(t, checkoutd.ModeReserveTTL)
 	jobClient, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

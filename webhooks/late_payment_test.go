@@ -8,7 +8,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
@@ -54,7 +54,7 @@ func TestPaidAfterHoldClosedSellsAgain(t *testing.T) {
 	for _, how := range closeHolds {
 		t.Run(how.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, checkout.ReserveTTL)
+			f := newFixture(t, checkoutd.ModeReserveTTL)
 			s := f.checkout(t, 2)
 			original := *s.ReservationID
 			how.close(t, f, original)
@@ -100,7 +100,7 @@ func TestPaidAfterHoldClosedSellsAgain(t *testing.T) {
 // sells the stock again too.
 func TestAsyncPaymentAfterPendingHoldLapsed(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.ReserveTTL)
+	f := newFixture(t, checkoutd.ModeReserveTTL)
 	s := f.checkout(t, 2)
 	if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != webhooks.AwaitingPayment {
 		t.Fatalf("completed/unpaid: %s, want awaiting_payment", out)
@@ -130,7 +130,7 @@ func TestPaidAfterStockGoneIsOversold(t *testing.T) {
 		t.Run(how.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			f := newFixture(t, checkout.ReserveTTL)
+			f := newFixture(t, checkoutd.ModeReserveTTL)
 			f.setStock(t, "B", 1)
 			late := f.checkoutFor(t, inventory.Line{SKU: "A", Quantity: 4}, inventory.Line{SKU: "B", Quantity: 1})
 			original := *late.ReservationID

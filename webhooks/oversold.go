@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/page"
@@ -48,24 +49,24 @@ type OversoldPage struct {
 // limit is the page size, 1 to page.MaxLimit (0 means page.DefaultLimit);
 // cursor is the NextCursor of the previous page, "" for the first.
 //
-// A bad shop id, limit or cursor is an *inventory.ValidationError; a shop
-// that does not exist is inventory.ErrShopNotFound; a database that does not
+// A bad shop id, limit or cursor is a *checkoutd.ValidationError; a shop
+// that does not exist is checkoutd.ErrShopNotFound; a database that does not
 // answer wraps inventory.ErrUnavailable.
 func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor string) (*OversoldPage, error) {
-	var issues []inventory.FieldIssue
-	if !inventory.ValidShopID(shopID) {
-		issues = append(issues, inventory.FieldIssue{Field: "shopId", Issue: "must match ^[a-z0-9][a-z0-9_-]{0,63}$"})
+	var issues []checkoutd.FieldIssue
+	if !checkoutd.ValidShopID(shopID) {
+		issues = append(issues, checkoutd.FieldIssue{Field: "shopId", Issue: checkoutd.IDIssue})
 	}
 	limit, ok := page.Limit(limit)
 	if !ok {
-		issues = append(issues, inventory.FieldIssue{Field: "limit", Issue: page.LimitIssue})
+		issues = append(issues, checkoutd.FieldIssue{Field: "limit", Issue: page.LimitIssue})
 	}
 	after, err := page.ParseAfter(cursor)
 	if err != nil {
-		issues = append(issues, inventory.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
+		issues = append(issues, checkoutd.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
 	}
 	if len(issues) > 0 {
-		return nil, &inventory.ValidationError{Details: issues}
+		return nil, &checkoutd.ValidationError{Details: issues}
 	}
 
 	q := dbsqlc.New()
@@ -85,7 +86,7 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 			return nil, database.WrapError("look up shop", err)
 		}
 		if !exists {
-			return nil, fmt.Errorf("list oversold orders of %q: %w", shopID, inventory.ErrShopNotFound)
+			return nil, fmt.Errorf("list oversold orders of %q: %w", shopID, checkoutd.ErrShopNotFound)
 		}
 	}
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -139,7 +140,7 @@ func TestListOversoldRefusesBadInput(t *testing.T) {
 	if err != nil || len(page.Items) != 0 || page.Items == nil || page.NextCursor != nil {
 		t.Errorf("a shop without oversold orders: %+v, %v; want an empty page", page, err)
 	}
-	if _, err := webhooks.ListOversold(ctx, pool, testdb.ShopID(t), 0, ""); !errors.Is(err, inventory.ErrShopNotFound) {
+	if _, err := webhooks.ListOversold(ctx, pool, testdb.ShopID(t), 0, ""); !errors.Is(err, checkoutd.ErrShopNotFound) {
 		t.Errorf("an unknown shop: %v, want ErrShopNotFound", err)
 	}
 	for _, tt := range []struct {
@@ -153,7 +154,7 @@ func TestListOversoldRefusesBadInput(t *testing.T) {
 		{shop: shop, cursor: "bm90IGEgdGltZQ", field: "cursor"}, // "not a time"
 	} {
 		_, err := webhooks.ListOversold(ctx, pool, tt.shop, tt.limit, tt.cursor)
-		var invalid *inventory.ValidationError
+		var invalid *checkoutd.ValidationError
 		if !errors.As(err, &invalid) || len(invalid.Details) != 1 || invalid.Details[0].Field != tt.field {
 			t.Errorf("ListOversold(%q, %d, %q) = %v, want a ValidationError on %s", tt.shop, tt.limit, tt.cursor, err, tt.field)
 		}
@@ -192,7 +193,7 @@ func TestListOversoldShowsWhatTheProcessorRecorded(t *testing.T) {
 	}
 	set(3)
 	amount := int64(1000)
-	svc := checkout.NewService(pool, ledger, &ovsSessions{}, checkout.Config{InventoryMode: checkout.ValidateOnly, HoldTTL: 20 * time.Minute, Logger: log})
+	svc := checkout.NewService(pool, ledger, &ovsSessions{}, checkout.Config{InventoryMode: checkoutd.ModeValidateOnly, HoldTTL: 20 * time.Minute, Logger: log})
 	sess, _, err := svc.Create(ctx, checkout.Request{
 		ShopID: shop, Mode: "sale",
 		Items:      []checkout.Item{{SKU: "A", VariantKey: "size:M", Quantity: 2, Name: "A", UnitAmount: &amount, Currency: "eur"}},

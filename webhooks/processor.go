@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
@@ -125,7 +126,7 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 		}
 	}
 	shopID := sess.Metadata["shop_id"]
-	if !inventory.ValidShopID(shopID) {
+	if !checkoutd.ValidShopID(shopID) {
 		shopID = ""
 	}
 	log := p.log.With("event_id", ev.ID, "event_type", string(ev.Type), "api_version", ev.APIVersion,

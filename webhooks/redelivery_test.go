@@ -12,6 +12,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -33,7 +34,7 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 		initial    = 1000
 	)
 	ctx := context.Background()
-	f := newFixture(t, checkout.ReserveTTL)
+	f := newFixture(t, checkoutd.ModeReserveTTL)
 	f.setStock(t, "A", initial)
 	f.setStock(t, "B", initial)
 

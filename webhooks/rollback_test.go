@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -95,7 +96,7 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, checkout.ReserveTTL)
+			f := newFixture(t, checkoutd.ModeReserveTTL)
 			s := f.checkout(t, 2)
 			if tc.prepare != nil {
 				tc.prepare(t, f, s)

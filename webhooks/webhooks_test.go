@@ -15,6 +15,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -55,7 +56,7 @@ type fixture struct {
 
 // newFixture makes a shop of the test's own with 5 of SKU "A" in stock, and
 // a checkout service in mode over a fake Stripe.
-func newFixture(t testing.TB, mode checkout.InventoryMode) *fixture {
+func newFixture(t testing.TB, mode checkoutd.InventoryMode) *fixture {
 	t.Helper()
 	pool := testdb.Pool(t)
 	log := slog.New(slog.DiscardHandler)
@@ -373,7 +374,7 @@ func (f *fixture) assertLedgerClean(t testing.TB) {
 
 func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.ReserveTTL)
+	f := newFixture(t, checkoutd.ModeReserveTTL)
 	paid, expired := f.checkout(t, 2), f.checkout(t, 1)
 
 	if out := f.deliver(t, "evt_1", stripe.EventTypeCheckoutSessionCompleted, paid, "paid"); out != webhooks.Committed {
@@ -399,7 +400,7 @@ func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 
 func TestValidateOnlySaleTakesStockOffOnHand(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, checkout.ValidateOnly)
+	f := newFixture(t, checkoutd.ModeValidateOnly)
 	s := f.checkout(t, 2)
 	if out := f.deliver(t, "evt_v1", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Committed {
 		t.Errorf("completed/paid: %s, want committed", out)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/migrations"
 )
@@ -71,8 +72,7 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	if err := migrations.Migrate(ctx, pool, a.logger); err != nil {
 		return err
 	}
-	ledger := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold, Logger: a.logger})
-	if err := seedDemoShop(ctx, ledger); err != nil {
+	if err := seedDemoShop(ctx, a.ledger(pool, nil)); err != nil {
 		return err
 	}
 	if a.cfg.StripeSecretKey == "" {
@@ -107,26 +107,7 @@ func devDatabaseURL(ctx context.Context, serverURL string) (string, error) {
 	if cfg.Database != "postgres" {
 		return serverURL, nil
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return "", fmt.Errorf("connect to %s: %w", cfg.Host, err)
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", devDatabase).Scan(&exists); err != nil {
-		return "", fmt.Errorf("look for database %s: %w", devDatabase, err)
-	}
-	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+devDatabase); err != nil {
-			return "", fmt.Errorf("create database %s: %w", devDatabase, err)
-		}
-	}
-	u, err := url.Parse(serverURL)
-	if err != nil || u.Scheme == "" {
-		return serverURL + " dbname=" + devDatabase, nil
-	}
-	u.Path = "/" + devDatabase
-	return u.String(), nil
+	return database.EnsureDatabase(ctx, serverURL, devDatabase)
 }
 
 func redactedURL(s string) string {

@@ -7,8 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/apikey"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // runKeys dispatches the keys subcommands.
@@ -19,22 +19,21 @@ func runKeys(ctx context.Context, a *app, args []string) error {
 			"  create --shop <id> [--name label]   issue a key; it is printed once\n"+
 			"  list --shop <id>                     list the shop's keys (never their secrets)\n"+
 			"  revoke --shop <id> <keyId>           stop a key from working, at once")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	keys := func(sub string) subcommand {
+		return subcommand{sub, func(ctx context.Context, a *app, args []string) error {
+			return runKeysCommand(ctx, a, sub, args)
+		}}
 	}
-	sub := fs.Arg(0)
+	return a.dispatch(ctx, fs, args, keys("create"), keys("list"), keys("revoke"))
+}
+
+// runKeysCommand runs keys create, list or revoke, which take the same flags.
+func runKeysCommand(ctx context.Context, a *app, sub string, args []string) error {
 	sfs := a.newFlagSet("keys "+sub, "--shop <id> ...", "See 'checkoutd keys -h'.")
 	shop := sfs.String("shop", "", "the shop's `id`")
 	name := sfs.String("name", "", "a `label` for the key (create)")
-	switch sub {
-	case "create", "list", "revoke":
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", sub)
-	}
 	// Flags may stand before or after the key id.
-	if err := parseFlags(sfs, fs.Args()[1:]); err != nil {
+	if err := parseFlags(sfs, args); err != nil {
 		return err
 	}
 	rest := sfs.Args()
@@ -49,7 +48,7 @@ func runKeys(ctx context.Context, a *app, args []string) error {
 	if len(rest) > 0 {
 		return usageFail(sfs, "unexpected argument %q", rest[0])
 	}
-	if !inventory.ValidShopID(*shop) {
+	if !checkoutd.ValidShopID(*shop) {
 		return usageFail(sfs, "--shop must be a shop id")
 	}
 	if sub == "revoke" && keyID == "" {
@@ -66,7 +65,7 @@ func runKeys(ctx context.Context, a *app, args []string) error {
 	switch sub {
 	case "create":
 		token, key, err := store.Create(ctx, *shop, *name)
-		if errors.Is(err, apikey.ErrUnknownShop) {
+		if errors.Is(err, checkoutd.ErrShopNotFound) {
 			return fmt.Errorf("shop %q does not exist", *shop)
 		}
 		if err != nil {
@@ -105,17 +104,16 @@ func runLocations(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("locations", "add --shop <id> <locationId> [--priority n] [--name name]",
 		"Add a location to a shop. Holds take stock from locations in\n"+
 			"ascending priority, then by id; the default location has priority 0.")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.Arg(0) != "add" {
-		return usageFail(fs, "unknown or missing command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"add", runLocationsAdd})
+}
+
+// runLocationsAdd adds one location to a shop.
+func runLocationsAdd(ctx context.Context, a *app, args []string) error {
 	afs := a.newFlagSet("locations add", "--shop <id> <locationId> [--priority n] [--name name]", "Add a location to a shop.")
 	shop := afs.String("shop", "", "the shop's `id`")
 	priority := afs.Int("priority", 0, "allocation `priority`, lower first")
 	name := afs.String("name", "", "the location's display `name`")
-	if err := parseFlags(afs, fs.Args()[1:]); err != nil {
+	if err := parseFlags(afs, args); err != nil {
 		return err
 	}
 	if afs.NArg() == 0 {
@@ -133,9 +131,8 @@ func runLocations(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	ledger := inventory.NewLedger(pool, inventory.Config{Logger: a.logger})
-	if err := ledger.AddLocation(ctx, *shop, id, *name, int32(*priority)); err != nil {
-		var invalid *inventory.ValidationError
+	if err := a.ledger(pool, nil).AddLocation(ctx, *shop, id, *name, int32(*priority)); err != nil {
+		var invalid *checkoutd.ValidationError
 		if errors.As(err, &invalid) {
 			return usageFail(afs, "%v", invalid)
 		}

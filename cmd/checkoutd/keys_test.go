@@ -14,11 +14,11 @@ func TestKeysCreateListRevoke(t *testing.T) {
 	shop := testdb.ShopID(t)
 	setEnv(t, map[string]string{"DATABASE_URL": dbURL})
 	ctx := context.Background()
-	if code, _, stderr := checkoutd(ctx, "shops", "create", shop); code != 0 {
+	if code, _, stderr := runCommand(ctx, "shops", "create", shop); code != 0 {
 		t.Fatalf("shops create = %d: %s", code, stderr)
 	}
 
-	code, stdout, stderr := checkoutd(ctx, "keys", "create", "--shop", shop, "--name", "edge")
+	code, stdout, stderr := runCommand(ctx, "keys", "create", "--shop", shop, "--name", "edge")
 	token := strings.TrimSpace(stdout)
 	if code != 0 || !strings.HasPrefix(token, "ckd_"+shop+".") || !strings.Contains(stderr, "only time it is shown") {
 		t.Fatalf("keys create = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -28,25 +28,25 @@ func TestKeysCreateListRevoke(t *testing.T) {
 	}
 	keyID := strings.Split(token, ".")[1]
 
-	code, stdout, _ = checkoutd(ctx, "keys", "list", "--shop", shop)
+	code, stdout, _ = runCommand(ctx, "keys", "list", "--shop", shop)
 	if code != 0 || !strings.Contains(stdout, keyID) || !strings.Contains(stdout, "edge") || strings.Contains(stdout, token) {
 		t.Errorf("keys list = %d\n%s\nwant the key's id and name, never the key", code, stdout)
 	}
 
-	if code, stdout, stderr = checkoutd(ctx, "keys", "revoke", keyID, "--shop", shop); code != 0 {
+	if code, stdout, stderr = runCommand(ctx, "keys", "revoke", keyID, "--shop", shop); code != 0 {
 		t.Fatalf("keys revoke = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	if _, err := apikey.NewStore(testdb.Pool(t)).Verify(ctx, token); err == nil {
 		t.Error("a revoked key still verifies")
 	}
-	if code, _, stderr = checkoutd(ctx, "keys", "revoke", "--shop", shop, keyID); code != 1 || !strings.Contains(stderr, "no active key") {
+	if code, _, stderr = runCommand(ctx, "keys", "revoke", "--shop", shop, keyID); code != 1 || !strings.Contains(stderr, "no active key") {
 		t.Errorf("second revoke = %d, stderr: %s", code, stderr)
 	}
-	if code, _, stderr = checkoutd(ctx, "keys", "create", "--shop", testdb.ShopID(t)); code != 1 || !strings.Contains(stderr, "does not exist") {
+	if code, _, stderr = runCommand(ctx, "keys", "create", "--shop", testdb.ShopID(t)); code != 1 || !strings.Contains(stderr, "does not exist") {
 		t.Errorf("keys create for an unknown shop = %d, stderr: %s", code, stderr)
 	}
 	for _, args := range [][]string{{"keys"}, {"keys", "rotate", "--shop", shop}, {"keys", "create"}, {"keys", "revoke", "--shop", shop}} {
-		if code, _, _ := checkoutd(ctx, args...); code != 2 {
+		if code, _, _ := runCommand(ctx, args...); code != 2 {
 			t.Errorf("checkoutd %s = %d, want 2", strings.Join(args, " "), code)
 		}
 	}
@@ -57,17 +57,17 @@ func TestLocationsAdd(t *testing.T) {
 	shop := testdb.ShopID(t)
 	setEnv(t, map[string]string{"DATABASE_URL": dbURL})
 	ctx := context.Background()
-	if code, _, stderr := checkoutd(ctx, "shops", "create", shop); code != 0 {
+	if code, _, stderr := runCommand(ctx, "shops", "create", shop); code != 0 {
 		t.Fatalf("shops create = %d: %s", code, stderr)
 	}
-	code, stdout, stderr := checkoutd(ctx, "locations", "add", "--shop", shop, "north", "--priority", "2")
+	code, stdout, stderr := runCommand(ctx, "locations", "add", "--shop", shop, "north", "--priority", "2")
 	if code != 0 || stdout != "added location north to shop "+shop+" with priority 2\n" {
 		t.Fatalf("locations add = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	if code, _, stderr = checkoutd(ctx, "locations", "add", "--shop", shop, "north"); code != 1 || !strings.Contains(stderr, "already exists") {
+	if code, _, stderr = runCommand(ctx, "locations", "add", "--shop", shop, "north"); code != 1 || !strings.Contains(stderr, "already exists") {
 		t.Errorf("adding it again = %d, stderr: %s", code, stderr)
 	}
-	if code, _, _ = checkoutd(ctx, "locations", "add", "--shop", shop, "Bad Id"); code != 2 {
+	if code, _, _ = runCommand(ctx, "locations", "add", "--shop", shop, "Bad Id"); code != 2 {
 		t.Errorf("adding an invalid id = %d, want 2", code)
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // runLedger dispatches the ledger subcommands.
@@ -13,17 +11,7 @@ func runLedger(ctx context.Context, a *app, args []string) error {
 		"Inspect the inventory ledger.\n\n"+
 			"commands:\n"+
 			"  check   report stock rows that disagree with their movements and holds")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch fs.Arg(0) {
-	case "check":
-		return runLedgerCheck(ctx, a, fs.Args()[1:])
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"check", runLedgerCheck})
 }
 
 // runLedgerCheck prints every discrepancy in the ledger and fails if there
@@ -46,12 +34,8 @@ func runLedgerCheck(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	ledger := inventory.NewLedger(pool, inventory.Config{
-		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
-		Logger:                   a.logger,
-	})
 
-	report, err := ledger.CheckLedger(ctx, *shop)
+	report, err := a.ledger(pool, nil).CheckLedger(ctx, *shop)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/loadtest"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // runLoad drives holds and commits against a running server and prints
@@ -39,7 +39,7 @@ func runLoad(ctx context.Context, a *app, args []string) error {
 	if *shop == "" {
 		return usageFail(fs, "--shop is required")
 	}
-	if !inventory.ValidShopID(*shop) {
+	if !checkoutd.ValidShopID(*shop) {
 		return usageFail(fs, "--shop must be a shop id")
 	}
 	if *token == "" {

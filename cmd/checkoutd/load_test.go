@@ -37,7 +37,7 @@ func TestLoadCommandLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			setEnv(t, nil)
 			t.Setenv("INVENTORY_AUTHORITY_TOKEN", tt.token)
-			code, stdout, stderr := checkoutd(context.Background(), tt.args...)
+			code, stdout, stderr := runCommand(context.Background(), tt.args...)
 			if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) || stdout != "" {
 				t.Errorf("checkoutd %s = %d\nstdout: %s\nstderr: %s\nwant %d, no stdout, stderr containing %q",
 					strings.Join(tt.args, " "), code, stdout, stderr, tt.wantCode, tt.wantStderr)
@@ -71,12 +71,12 @@ func TestLoadRuns(t *testing.T) {
 	setEnv(t, nil)
 	t.Setenv("INVENTORY_AUTHORITY_TOKEN", "env-token")
 
-	code, stdout, stderr := checkoutd(context.Background(), "load", "--shop", "s", "--url", srv.URL, "--requests", "3", "--clients", "2")
+	code, stdout, stderr := runCommand(context.Background(), "load", "--shop", "s", "--url", srv.URL, "--requests", "3", "--clients", "2")
 	if code != 0 || !strings.Contains(stdout, "lifecycles: 3 (") || !strings.Contains(stdout, "  commit 200: 3\n") {
 		t.Errorf("load = %d\nstdout: %s\nstderr: %s\nwant 0 and 3 committed lifecycles", code, stdout, stderr)
 	}
 
-	code, stdout, stderr = checkoutd(context.Background(), "load", "--shop", "s", "--url", srv.URL, "--requests", "2", "--token", "wrong")
+	code, stdout, stderr = runCommand(context.Background(), "load", "--shop", "s", "--url", srv.URL, "--requests", "2", "--token", "wrong")
 	if code != 1 || !strings.Contains(stdout, "  hold 401 unauthorized: 2\n") {
 		t.Errorf("load with a wrong token = %d\nstdout: %s\nstderr: %s\nwant 1 and 2 unauthorized holds", code, stdout, stderr)
 	}

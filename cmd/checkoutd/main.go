@@ -18,6 +18,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/config"
 	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // command is one subcommand of checkoutd.
@@ -172,6 +173,31 @@ func usageFail(fs *flag.FlagSet, format string, args ...any) error {
 	return errUsage
 }
 
+// subcommand is one command of a group, such as check in 'checkoutd ledger
+// check'.
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, a *app, args []string) error
+}
+
+// dispatch parses the group's flags from args into fs, then runs the
+// subcommand the first remaining argument names with the arguments after it.
+func (a *app) dispatch(ctx context.Context, fs *flag.FlagSet, args []string, subs ...subcommand) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	name := fs.Arg(0)
+	if name == "" {
+		return usageFail(fs, "missing command")
+	}
+	for _, sub := range subs {
+		if sub.name == name {
+			return sub.run(ctx, a, fs.Args()[1:])
+		}
+	}
+	return usageFail(fs, "unknown command %q", name)
+}
+
 // noMoreArgs fails with a usage error if fs was left with arguments it does
 // not take.
 func noMoreArgs(fs *flag.FlagSet) error {
@@ -192,5 +218,15 @@ func (a *app) openPool(ctx context.Context, name string, maxConns int32) (*pgxpo
 		LockTimeout:     a.cfg.LockTimeout(),
 		ApplicationName: "checkoutd " + name,
 		QuietStock:      !a.cfg.StockNotify,
+	})
+}
+
+// ledger returns the inventory ledger over pool, set up as the configuration
+// says. metrics is nil for the commands that export none.
+func (a *app) ledger(pool *pgxpool.Pool, metrics *inventory.Metrics) *inventory.Ledger {
+	return inventory.NewLedger(pool, inventory.Config{
+		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
+		Logger:                   a.logger,
+		Metrics:                  metrics,
 	})
 }

@@ -39,9 +39,9 @@ func setEnv(t *testing.T, vars map[string]string) {
 	}
 }
 
-// checkoutd runs the command line args in-process and returns its exit code
+// runCommand runs the command line args in-process and returns its exit code
 // and output.
-func checkoutd(ctx context.Context, args ...string) (int, string, string) {
+func runCommand(ctx context.Context, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
@@ -83,7 +83,7 @@ func TestCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			setEnv(t, tt.env)
-			code, stdout, stderr := checkoutd(context.Background(), tt.args...)
+			code, stdout, stderr := runCommand(context.Background(), tt.args...)
 			if code != tt.wantCode || !strings.Contains(stdout, tt.wantStdout) || !strings.Contains(stderr, tt.wantStderr) {
 				t.Errorf("checkoutd %s = %d\nstdout: %s\nstderr: %s\nwant %d, stdout containing %q, stderr containing %q",
 					strings.Join(tt.args, " "), code, stdout, stderr, tt.wantCode, tt.wantStdout, tt.wantStderr)
@@ -111,12 +111,12 @@ func TestServeNeedsMigrationsThenServes(t *testing.T) {
 	addr := freeAddr(t)
 	setEnv(t, map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": addr})
 
-	code, _, stderr := checkoutd(context.Background(), "serve")
+	code, _, stderr := runCommand(context.Background(), "serve")
 	if code != 1 || !strings.Contains(stderr, "database schema is not up to date: run 'checkoutd migrate' first") {
 		t.Fatalf("serve before migrate = %d, stderr: %s\nwant 1 and advice to migrate", code, stderr)
 	}
 
-	if code, _, stderr := checkoutd(context.Background(), "migrate"); code != 0 {
+	if code, _, stderr := runCommand(context.Background(), "migrate"); code != 0 {
 		t.Fatalf("migrate = %d, stderr: %s", code, stderr)
 	}
 
@@ -128,7 +128,7 @@ func TestServeNeedsMigrationsThenServes(t *testing.T) {
 	}
 	served := make(chan result, 1)
 	go func() {
-		code, _, stderr := checkoutd(ctx, "serve")
+		code, _, stderr := runCommand(ctx, "serve")
 		served <- result{code, stderr}
 	}()
 
@@ -156,20 +156,20 @@ func TestShopsCreateAndLedgerCheck(t *testing.T) {
 	setEnv(t, map[string]string{"DATABASE_URL": dbURL})
 	ctx := context.Background()
 
-	code, stdout, stderr := checkoutd(ctx, "shops", "create", shop, "--name", "Test Shop")
+	code, stdout, stderr := runCommand(ctx, "shops", "create", shop, "--name", "Test Shop")
 	if code != 0 || stdout != "created shop "+shop+" with location default\n" {
 		t.Fatalf("shops create = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	code, _, stderr = checkoutd(ctx, "shops", "create", "--name", "Again", shop)
+	code, _, stderr = runCommand(ctx, "shops", "create", "--name", "Again", shop)
 	if code != 1 || !strings.Contains(stderr, "shop already exists") {
 		t.Errorf("shops create of an existing shop = %d, stderr: %s\nwant 1 and \"shop already exists\"", code, stderr)
 	}
-	code, _, stderr = checkoutd(ctx, "shops", "create", "Not Valid")
+	code, _, stderr = runCommand(ctx, "shops", "create", "Not Valid")
 	if code != 2 {
 		t.Errorf("shops create with an invalid id = %d, stderr: %s\nwant 2", code, stderr)
 	}
 
-	code, stdout, stderr = checkoutd(ctx, "ledger", "check", "--shop", shop)
+	code, stdout, stderr = runCommand(ctx, "ledger", "check", "--shop", shop)
 	if code != 0 || stdout != "ledger clean: 0 stock rows checked in shop "+shop+"\n" {
 		t.Errorf("ledger check = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -20,17 +21,7 @@ func runOversold(ctx context.Context, a *app, args []string) error {
 			"webhooks record them for people to resolve (refund, or find the stock).\n\n"+
 			"commands:\n"+
 			"  list --shop <id>   list the shop's oversold orders, newest first")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch fs.Arg(0) {
-	case "list":
-		return runOversoldList(ctx, a, fs.Args()[1:])
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"list", runOversoldList})
 }
 
 // runOversoldList prints a page of a shop's oversold orders as a table.
@@ -47,7 +38,7 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 	if err := noMoreArgs(fs); err != nil {
 		return err
 	}
-	if !inventory.ValidShopID(*shop) {
+	if !checkoutd.ValidShopID(*shop) {
 		return usageFail(fs, "--shop must be a shop id")
 	}
 	if *limit < 1 || *limit > page.MaxLimit {
@@ -60,13 +51,13 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 	}
 	defer pool.Close()
 	page, err := webhooks.ListOversold(ctx, pool, *shop, *limit, *cursor)
-	var invalid *inventory.ValidationError
+	var invalid *checkoutd.ValidationError
 	switch {
 	case errors.As(err, &invalid) && len(invalid.Details) == 1 && invalid.Details[0].Field == "cursor":
 		return usageFail(fs, "--cursor %q is not a cursor this command printed", *cursor)
 	case errors.As(err, &invalid):
 		return usageFail(fs, "%v", invalid)
-	case errors.Is(err, inventory.ErrShopNotFound):
+	case errors.Is(err, checkoutd.ErrShopNotFound):
 		return fmt.Errorf("shop %q does not exist", *shop)
 	case err != nil:
 		return err

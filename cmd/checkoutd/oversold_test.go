@@ -34,11 +34,11 @@ func TestOversoldList(t *testing.T) {
 	shop := testdb.ShopID(t)
 	setEnv(t, map[string]string{"DATABASE_URL": dbURL})
 	ctx := context.Background()
-	if code, _, stderr := checkoutd(ctx, "shops", "create", shop); code != 0 {
+	if code, _, stderr := runCommand(ctx, "shops", "create", shop); code != 0 {
 		t.Fatalf("shops create = %d: %s", code, stderr)
 	}
 
-	code, stdout, stderr := checkoutd(ctx, "oversold", "list", "--shop", shop)
+	code, stdout, stderr := runCommand(ctx, "oversold", "list", "--shop", shop)
 	if code != 0 || strings.TrimSpace(stdout) != "CREATED  ID  SESSION  PAYMENT INTENT  REFUND  SHORTFALL" || !strings.Contains(stderr, "has no oversold orders") {
 		t.Errorf("oversold list of a shop with none = %d\nstdout: %q\nstderr: %s", code, stdout, stderr)
 	}
@@ -50,7 +50,7 @@ func TestOversoldList(t *testing.T) {
 	insertOversoldOrder(t, shop, "ovs_new", base.Add(2*time.Hour), &pi,
 		`[{"sku":"SKU-1","variantKey":"size:M","requested":3,"available":1},{"sku":"SKU-2","variantKey":"","requested":1,"available":0}]`)
 
-	code, stdout, stderr = checkoutd(ctx, "oversold", "list", "--limit", "2", "--shop", shop)
+	code, stdout, stderr = runCommand(ctx, "oversold", "list", "--limit", "2", "--shop", shop)
 	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
 	if code != 0 || len(lines) != 3 {
 		t.Fatalf("oversold list --limit 2 = %d\nstdout: %s\nstderr: %s\nwant a header and two rows", code, stdout, stderr)
@@ -70,13 +70,13 @@ func TestOversoldList(t *testing.T) {
 		t.Fatalf("stderr names no next page: %s", stderr)
 	}
 
-	code, stdout, stderr = checkoutd(ctx, "oversold", "list", "--shop", shop, "--limit", "2", "--cursor", next[1])
+	code, stdout, stderr = runCommand(ctx, "oversold", "list", "--shop", shop, "--limit", "2", "--cursor", next[1])
 	lines = strings.Split(strings.TrimRight(stdout, "\n"), "\n")
 	if code != 0 || len(lines) != 2 || !strings.Contains(lines[1], "ovs_old") || strings.Contains(stderr, "more orders follow") {
 		t.Errorf("second page = %d\nstdout: %s\nstderr: %s\nwant ovs_old alone", code, stdout, stderr)
 	}
 
-	if code, _, stderr := checkoutd(ctx, "oversold", "list", "--shop", testdb.ShopID(t)); code != 1 || !strings.Contains(stderr, "does not exist") {
+	if code, _, stderr := runCommand(ctx, "oversold", "list", "--shop", testdb.ShopID(t)); code != 1 || !strings.Contains(stderr, "does not exist") {
 		t.Errorf("oversold list of an unknown shop = %d, stderr: %s", code, stderr)
 	}
 	for _, tt := range []struct {
@@ -92,7 +92,7 @@ func TestOversoldList(t *testing.T) {
 		{[]string{"oversold", "list", "--shop", shop, "--cursor", "nope"}, `--cursor "nope" is not a cursor this command printed`},
 		{[]string{"oversold", "list", "--shop", shop, "extra"}, `unexpected argument "extra"`},
 	} {
-		if code, _, stderr := checkoutd(ctx, tt.args...); code != 2 || !strings.Contains(stderr, tt.stderr) {
+		if code, _, stderr := runCommand(ctx, tt.args...); code != 2 || !strings.Contains(stderr, tt.stderr) {
 			t.Errorf("checkoutd %s = %d, stderr: %s\nwant 2 and %q", strings.Join(tt.args, " "), code, stderr, tt.stderr)
 		}
 	}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
@@ -107,11 +107,7 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 	)
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
-	ledger := inventory.NewLedger(pool, inventory.Config{
-		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
-		Logger:                   a.logger,
-		Metrics:                  inventory.NewMetrics(registry),
-	})
+	ledger := a.ledger(pool, inventory.NewMetrics(registry))
 	stripeCfg := checkout.StripeConfig{SecretKey: a.cfg.StripeSecretKey, APIBase: a.cfg.StripeAPIBase}
 	sessions := checkout.NewStripeSessions(stripeCfg)
 
@@ -185,7 +181,7 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prom
 			Logger:           a.logger,
 		}))
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkout.Config{
-		InventoryMode:           checkout.InventoryMode(a.cfg.InventoryMode),
+		InventoryMode:           a.cfg.InventoryMode,
 		HoldTTL:                 a.cfg.HoldTTL(),
 		SkipInventoryValidation: a.cfg.SkipInventoryValidation,
 		Logger:                  a.logger,

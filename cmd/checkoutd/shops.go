@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd"
 )
 
 // runShops dispatches the shops subcommands.
@@ -14,17 +14,7 @@ func runShops(ctx context.Context, a *app, args []string) error {
 		"Manage shops.\n\n"+
 			"commands:\n"+
 			"  create   create a shop with its default location")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch fs.Arg(0) {
-	case "create":
-		return runShopsCreate(ctx, a, fs.Args()[1:])
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"create", runShopsCreate})
 }
 
 // runShopsCreate creates one shop.
@@ -54,13 +44,9 @@ func runShopsCreate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	ledger := inventory.NewLedger(pool, inventory.Config{
-		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
-		Logger:                   a.logger,
-	})
 
-	if err := ledger.CreateShop(ctx, id, *name); err != nil {
-		var invalid *inventory.ValidationError
+	if err := a.ledger(pool, nil).CreateShop(ctx, id, *name); err != nil {
+		var invalid *checkoutd.ValidationError
 		if errors.As(err, &invalid) {
 			return usageFail(fs, "%v", invalid)
 		}

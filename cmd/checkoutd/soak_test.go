@@ -25,7 +25,7 @@ func TestSoakCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			setEnv(t, nil)
-			code, stdout, stderr := checkoutd(context.Background(), tt.args...)
+			code, stdout, stderr := runCommand(context.Background(), tt.args...)
 			if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) || stdout != "" {
 				t.Errorf("checkoutd %s = %d\nstdout: %s\nstderr: %s\nwant %d, no stdout, stderr containing %q",
 					strings.Join(tt.args, " "), code, stdout, stderr, tt.wantCode, tt.wantStderr)

@@ -17,9 +17,9 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/config"
 	"github.com/checkoutd/checkoutd/internal/stripeevent"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // defaultWebhookURL is where checkoutd serves Stripe webhooks in local
@@ -39,17 +39,7 @@ func runStripe(ctx context.Context, a *app, args []string) error {
 			"commands:\n"+
 			"  send-event   sign a checkout.session event as Stripe would and POST it\n"+
 			"               to a checkoutd webhook endpoint")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch fs.Arg(0) {
-	case "send-event":
-		return runStripeSendEvent(ctx, a, fs.Args()[1:])
-	case "":
-		return usageFail(fs, "missing command")
-	default:
-		return usageFail(fs, "unknown command %q", fs.Arg(0))
-	}
+	return a.dispatch(ctx, fs, args, subcommand{"send-event", runStripeSendEvent})
 }
 
 // sendEventOptions are send-event's checked flags.
@@ -103,7 +93,7 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 		return usageFail(fs, "missing --session")
 	case !strings.HasPrefix(*session, "cs_") || strings.ContainsAny(*session, " \t\r\n"):
 		return usageFail(fs, "--session %q is not a Checkout Session id (cs_...)", *session)
-	case *shop != "" && !inventory.ValidShopID(*shop):
+	case *shop != "" && !checkoutd.ValidShopID(*shop):
 		return usageFail(fs, "--shop must be a shop id")
 	}
 	opts.paymentStatus = defaults.PaymentStatus

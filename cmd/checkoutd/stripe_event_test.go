@@ -19,9 +19,10 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
@@ -139,7 +140,7 @@ func TestStripeSendEventCarriesTheCheckoutsMetadata(t *testing.T) {
 	setEnv(t, map[string]string{"DATABASE_URL": testdb.URL(t), "STRIPE_WEBHOOK_SECRET": sendEventSecret + ", " + sendEventOldSecret})
 	srv, deliveries := eventReceiver(t, http.StatusOK, `{"received":true,"outcome":"committed"}`)
 
-	code, stdout, stderr := checkoutd(ctx, "stripe", "send-event", "--type", "checkout.session.completed", "--session", session, "--url", srv.URL+"/webhooks/stripe")
+	code, stdout, stderr := runCommand(ctx, "stripe", "send-event", "--type", "checkout.session.completed", "--session", session, "--url", srv.URL+"/webhooks/stripe")
 	if code != 0 || !strings.Contains(stdout, "200 OK") || !strings.Contains(stdout, `{"received":true,"outcome":"committed"}`) || strings.Contains(stderr, "warning") {
 		t.Errorf("send-event = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
@@ -151,7 +152,7 @@ func TestStripeSendEventCarriesTheCheckoutsMetadata(t *testing.T) {
 	// --shop narrows the search: another shop has no such checkout.
 	srv, deliveries = eventReceiver(t, http.StatusOK, `{"received":true,"outcome":"ignored"}`)
 	other := testdb.ShopID(t)
-	code, stdout, stderr = checkoutd(ctx, "stripe", "send-event", "--type", "checkout.session.expired", "--session", session,
+	code, stdout, stderr = runCommand(ctx, "stripe", "send-event", "--type", "checkout.session.expired", "--session", session,
 		"--shop", other, "--url", srv.URL+"/webhooks/stripe")
 	if code != 0 || !strings.Contains(stderr, "warning: no checkout of shop "+other+" has session "+session) {
 		t.Errorf("send-event for another shop = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -168,7 +169,7 @@ func TestStripeSendEventWithoutACheckout(t *testing.T) {
 
 	// No database to look in: the flags are all there is.
 	setEnv(t, map[string]string{"STRIPE_WEBHOOK_SECRET": sendEventSecret})
-	code, stdout, stderr := checkoutd(ctx, "stripe", "send-event", "--type", "checkout.session.async_payment_failed",
+	code, stdout, stderr := runCommand(ctx, "stripe", "send-event", "--type", "checkout.session.async_payment_failed",
 		"--session", "cs_test_nowhere", "--url", srv.URL+"/webhooks/stripe")
 	if code != 0 || !strings.Contains(stderr, "warning: DATABASE_URL is not set") || !strings.Contains(stdout, "200 OK") {
 		t.Errorf("send-event without DATABASE_URL = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -180,7 +181,7 @@ func TestStripeSendEventWithoutACheckout(t *testing.T) {
 	// A database without the session, and a payment status from the flag.
 	srv, deliveries = eventReceiver(t, http.StatusOK, `{"received":true}`)
 	setEnv(t, map[string]string{"DATABASE_URL": testdb.URL(t), "STRIPE_WEBHOOK_SECRET": sendEventSecret})
-	code, stdout, stderr = checkoutd(ctx, "stripe", "send-event", "--type", "checkout.session.completed", "--payment-status", "unpaid",
+	code, stdout, stderr = runCommand(ctx, "stripe", "send-event", "--type", "checkout.session.completed", "--payment-status", "unpaid",
 		"--session", "cs_test_unknown", "--shop", "s1", "--url", srv.URL+"/webhooks/stripe")
 	if code != 0 || !strings.Contains(stderr, "warning: no checkout of shop s1 has session cs_test_unknown") {
 		t.Errorf("send-event for an unknown session = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -193,14 +194,14 @@ func TestStripeSendEventWithoutACheckout(t *testing.T) {
 func TestStripeSendEventFailsOnARefusal(t *testing.T) {
 	setEnv(t, map[string]string{"STRIPE_WEBHOOK_SECRET": sendEventSecret})
 	srv, _ := eventReceiver(t, http.StatusBadRequest, `{"error":"invalid_signature","message":"no"}`)
-	code, stdout, stderr := checkoutd(context.Background(), "stripe", "send-event", "--type", "checkout.session.completed",
+	code, stdout, stderr := runCommand(context.Background(), "stripe", "send-event", "--type", "checkout.session.completed",
 		"--session", "cs_test_x", "--url", srv.URL+"/webhooks/stripe")
 	if code != 1 || !strings.Contains(stdout, "400 Bad Request") || !strings.Contains(stdout, `"error":"invalid_signature"`) || !strings.Contains(stderr, "was refused") {
 		t.Errorf("send-event answered 400 = %d\nstdout: %s\nstderr: %s\nwant 1 with the status and body", code, stdout, stderr)
 	}
 
 	// Nothing listening is a failure too.
-	code, _, stderr = checkoutd(context.Background(), "stripe", "send-event", "--type", "checkout.session.completed",
+	code, _, stderr = runCommand(context.Background(), "stripe", "send-event", "--type", "checkout.session.completed",
 		"--session", "cs_test_x", "--url", "http://"+freeAddr(t)+"/webhooks/stripe")
 	if code != 1 || !strings.Contains(stderr, "send event evt_") {
 		t.Errorf("send-event to nothing = %d, stderr: %s", code, stderr)
@@ -223,7 +224,7 @@ func TestStripeSendEventDrivesTheWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	amount := int64(1000)
-	svc := checkout.NewService(pool, ledger, &sendEventSessions{}, checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
+	svc := checkout.NewService(pool, ledger, &sendEventSessions{}, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
 	sess, _, err := svc.Create(ctx, checkout.Request{
 		ShopID: shop, Mode: "sale",
 		Items:      []checkout.Item{{SKU: "A", Quantity: 2, Name: "A", UnitAmount: &amount, Currency: "eur"}},
@@ -241,7 +242,7 @@ func TestStripeSendEventDrivesTheWebhook(t *testing.T) {
 	defer srv.Close()
 
 	setEnv(t, map[string]string{"DATABASE_URL": testdb.URL(t), "STRIPE_WEBHOOK_SECRET": sendEventSecret})
-	code, stdout, stderr := checkoutd(ctx, "stripe", "send-event", "--type", "checkout.session.completed", "--session", sess.ID,
+	code, stdout, stderr := runCommand(ctx, "stripe", "send-event", "--type", "checkout.session.completed", "--session", sess.ID,
 		"--url", srv.URL+"/webhooks/stripe")
 	if code != 0 || !strings.Contains(stdout, `"outcome":"committed"`) {
 		t.Fatalf("send-event to checkoutd = %d\nstdout: %s\nstderr: %s\nwant the hold committed", code, stdout, stderr)
@@ -300,7 +301,7 @@ func TestStripeSendEventCommandLine(t *testing.T) {
 			if tt.name == "help" {
 				want = 0
 			}
-			code, _, stderr := checkoutd(ctx, tt.args...)
+			code, _, stderr := runCommand(ctx, tt.args...)
 			if code != want || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("checkoutd %s = %d\nstderr: %s\nwant %d and %q", strings.Join(tt.args, " "), code, stderr, want, tt.stderr)
 			}
@@ -313,7 +314,7 @@ func TestStripeSendEventCommandLine(t *testing.T) {
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
 	setEnv(t, map[string]string{"STRIPE_WEBHOOK_SECRET": sendEventSecret})
 	for _, host := range []string{"localhost", "[::1]", "127.0.0.1"} {
-		code, _, stderr := checkoutd(ctx, send("--url", "http://"+host+":"+port+"/webhooks/stripe")...)
+		code, _, stderr := runCommand(ctx, send("--url", "http://"+host+":"+port+"/webhooks/stripe")...)
 		if host == "[::1]" && code == 1 && strings.Contains(stderr, "send event") {
 			continue // the receiver listens on IPv4 only; the URL was accepted
 		}
@@ -322,7 +323,7 @@ func TestStripeSendEventCommandLine(t *testing.T) {
 		}
 	}
 	if runtime.GOOS == "linux" {
-		if code, _, stderr := checkoutd(ctx, send("--allow-remote", "--url", "http://0.0.0.0:"+port+"/webhooks/stripe")...); code != 0 {
+		if code, _, stderr := runCommand(ctx, send("--allow-remote", "--url", "http://0.0.0.0:"+port+"/webhooks/stripe")...); code != 0 {
 			t.Errorf("send-event --allow-remote = %d, stderr: %s", code, stderr)
 		}
 	}

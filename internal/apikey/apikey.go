@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
@@ -35,9 +36,6 @@ var ErrInvalid = errors.New("invalid API key")
 // ErrNotFound is returned by Revoke for a key the shop does not have (or has
 // already revoked).
 var ErrNotFound = errors.New("API key not found")
-
-// ErrUnknownShop is returned by Create for a shop that does not exist.
-var ErrUnknownShop = errors.New("shop not found")
 
 // Key describes a key without its secret.
 type Key struct {
@@ -68,7 +66,7 @@ func (s *Store) Create(ctx context.Context, shopID, name string) (token string, 
 	err = s.queries.CreateAPIKey(ctx, s.db, dbsqlc.CreateAPIKeyParams{ShopID: shopID, ID: id, Name: name, SecretHash: hash[:]})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-		return "", Key{}, ErrUnknownShop
+		return "", Key{}, checkoutd.ErrShopNotFound
 	}
 	if err != nil {
 		return "", Key{}, fmt.Errorf("create API key: %w", err)

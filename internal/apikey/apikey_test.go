@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -90,8 +91,8 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 func TestCreateForUnknownShop(t *testing.T) {
 	t.Parallel()
 	store := apikey.NewStore(testdb.Pool(t))
-	if _, _, err := store.Create(context.Background(), testdb.ShopID(t), ""); !errors.Is(err, apikey.ErrUnknownShop) {
-		t.Errorf("create = %v, want ErrUnknownShop", err)
+	if _, _, err := store.Create(context.Background(), testdb.ShopID(t), ""); !errors.Is(err, checkoutd.ErrShopNotFound) {
+		t.Errorf("create = %v, want ErrShopNotFound", err)
 	}
 }
 

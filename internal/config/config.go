@@ -14,18 +14,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
-)
 
-// InventoryMode says what checkout does with stock when an order is placed.
-type InventoryMode string
-
-const (
-	// ModeValidateOnly checks that stock is available at checkout without
-	// holding it.
-	ModeValidateOnly InventoryMode = "validate_only"
-	// ModeReserveTTL holds stock for a checkout until it is paid or the hold
-	// expires after the hold TTL.
-	ModeReserveTTL InventoryMode = "reserve_ttl"
+	"github.com/checkoutd/checkoutd"
 )
 
 // BackendPostgres is the only inventory backend: the ledger lives in
@@ -44,7 +34,7 @@ type Config struct {
 	// InventoryBackend is where the ledger is stored; always BackendPostgres.
 	InventoryBackend string
 	// InventoryMode is what checkout does with stock.
-	InventoryMode InventoryMode
+	InventoryMode checkoutd.InventoryMode
 	// HoldTTLSeconds is how long a reserve_ttl hold lasts; see HoldTTL.
 	HoldTTLSeconds int
 	// SkipInventoryValidation lets checkouts through without checking stock,
@@ -233,8 +223,8 @@ func (e env) parse() (Config, error) {
 	}
 	c.InventoryBackend = e.InventoryBackend
 
-	switch m := InventoryMode(e.InventoryMode); m {
-	case ModeValidateOnly, ModeReserveTTL:
+	switch m := checkoutd.InventoryMode(e.InventoryMode); m {
+	case checkoutd.ModeValidateOnly, checkoutd.ModeReserveTTL:
 		c.InventoryMode = m
 	default:
 		return Config{}, &Error{Name: "INVENTORY_MODE", Value: e.InventoryMode, Problem: "is not allowed", Allowed: "use validate_only or reserve_ttl"}

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/checkoutd/checkoutd"
 )
 
 // variables lists every variable Load reads, taken from the env struct so a
@@ -51,7 +53,7 @@ func TestLoadDefaults(t *testing.T) {
 		DatabaseURL:              "",
 		HTTPAddr:                 ":8080",
 		InventoryBackend:         "postgres",
-		InventoryMode:            ModeValidateOnly,
+		InventoryMode:            checkoutd.ModeValidateOnly,
 		HoldTTLSeconds:           1200,
 		SkipInventoryValidation:  false,
 		LowStockDefaultThreshold: 10,
@@ -109,7 +111,7 @@ func TestLoadValues(t *testing.T) {
 		DatabaseURL:              "postgres://u@127.0.0.1:5432/db",
 		HTTPAddr:                 "127.0.0.1:9000",
 		InventoryBackend:         "postgres",
-		InventoryMode:            ModeReserveTTL,
+		InventoryMode:            checkoutd.ModeReserveTTL,
 		HoldTTLSeconds:           60,
 		SkipInventoryValidation:  true,
 		LowStockDefaultThreshold: 0,
@@ -148,7 +150,7 @@ func TestLoadAcceptedValues(t *testing.T) {
 	}{
 		{"HTTP_ADDR", ":0", func(c Config) bool { return c.HTTPAddr == ":0" }},
 		{"HTTP_ADDR", "[::1]:8080", func(c Config) bool { return c.HTTPAddr == "[::1]:8080" }},
-		{"INVENTORY_MODE", "validate_only", func(c Config) bool { return c.InventoryMode == ModeValidateOnly }},
+		{"INVENTORY_MODE", "validate_only", func(c Config) bool { return c.InventoryMode == checkoutd.ModeValidateOnly }},
 		{"INVENTORY_HOLD_TTL_SECONDS", "3600", func(c Config) bool { return c.HoldTTL() == time.Hour }},
 		{"SKIP_INVENTORY_VALIDATION", "0", func(c Config) bool { return !c.SkipInventoryValidation }},
 		{"LOW_STOCK_DEFAULT_THRESHOLD", "1000000", func(c Config) bool { return c.LowStockDefaultThreshold == 1000000 }},

@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -1047,7 +1048,7 @@ func TestTypesMatchServer(t *testing.T) {
 		{client.ChangeResult{}, inventory.ChangeResult{}},
 		{client.Movement{}, inventory.Movement{}},
 		{client.MovementPage{}, inventory.MovementPage{}},
-		{client.FieldIssue{}, inventory.FieldIssue{}},
+		{client.FieldIssue{}, checkoutd.FieldIssue{}},
 	} {
 		got, want := jsonNames(reflect.TypeOf(pair[0])), jsonNames(reflect.TypeOf(pair[1]))
 		if !slices.Equal(got, want) {

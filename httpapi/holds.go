@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -23,7 +24,7 @@ func (a *API) createHold(w http.ResponseWriter, r *http.Request) {
 	ttl := a.cfg.DefaultHoldTTL
 	if req.TTLSeconds != nil {
 		if *req.TTLSeconds < 1 || *req.TTLSeconds > inventory.MaxTTLSeconds {
-			writeInvalid(w, []inventory.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
+			writeInvalid(w, []checkoutd.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
 			return
 		}
 		ttl = time.Duration(*req.TTLSeconds) * time.Second
@@ -93,7 +94,7 @@ func (a *API) extendHold(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.TTLSeconds < 1 || req.TTLSeconds > inventory.MaxTTLSeconds {
-		writeInvalid(w, []inventory.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
+		writeInvalid(w, []checkoutd.FieldIssue{{Field: "ttlSeconds", Issue: "must be an integer from 1 to 86400"}})
 		return
 	}
 	hold, err := a.ledger.Extend(r.Context(), pathVar(r, "shopId"), holdID, time.Duration(req.TTLSeconds)*time.Second)

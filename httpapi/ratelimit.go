@@ -9,7 +9,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd"
 )
 
 // RateLimit is the request budget every shop has on its own, whichever
@@ -42,7 +42,7 @@ func budgetShop(ctx context.Context, named string) string {
 	switch {
 	case p.shopID != "":
 		return p.shopID
-	case p.service && inventory.ValidShopID(named):
+	case p.service && checkoutd.ValidShopID(named):
 		return named
 	}
 	return ""

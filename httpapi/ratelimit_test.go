@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 )
 
@@ -24,7 +25,7 @@ const slowRefill = 0.01
 // limit as their budget, stopped at cleanup.
 func startLimitedServer(t testing.TB, limit httpapi.RateLimit) *harness {
 	t.Helper()
-	srv, err := startServerLimited(testdb.Pool(t), checkout.Config{InventoryMode: checkout.ReserveTTL}, limit)
+	srv, err := startServerLimited(testdb.Pool(t), checkout.Config{InventoryMode: checkoutd.ModeReserveTTL}, limit)
 	if err != nil {
 		t.Fatal(err)
 	}

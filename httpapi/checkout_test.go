@@ -27,6 +27,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/form"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
@@ -213,7 +214,7 @@ func (h *harness) createCheckout(t testing.TB, body any) *response {
 // a cs_ id, an https URL, inventoryMode mode, a hold_ reservationId when
 // reserved (null otherwise) and an RFC 3339 UTC expiresAt that Stripe
 // accepts. It returns the body.
-func assertSession(t testing.TB, r *response, mode checkout.InventoryMode, reserved bool) map[string]any {
+func assertSession(t testing.TB, r *response, mode checkoutd.InventoryMode, reserved bool) map[string]any {
 	t.Helper()
 	m := r.Obj(t)
 	assertKeys(t, m, "id", "url", "inventoryMode", "reservationId", "expiresAt")
@@ -349,7 +350,7 @@ func TestCheckoutReserveTTL(t *testing.T) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q", ct)
 	}
-	sess := assertSession(t, r, checkout.ReserveTTL, true)
+	sess := assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	holdID := str(t, sess, "reservationId")
 
 	calls := h.sessions.assertCalls(t, shop, 1)
@@ -434,7 +435,7 @@ func TestCheckoutReserveTTL(t *testing.T) {
 	t.Run("another key", func(t *testing.T) {
 		r := h.createCheckout(t, withFields(body, map[string]any{"idempotencyKey": "cart-43"}))
 		expect(t, r, http.StatusCreated, "")
-		other := assertSession(t, r, checkout.ReserveTTL, true)
+		other := assertSession(t, r, checkoutd.ModeReserveTTL, true)
 		if other["id"] == sess["id"] || other["reservationId"] == sess["reservationId"] {
 			t.Errorf("a new key got the same session or hold: %v and %v", other, sess)
 		}
@@ -444,7 +445,7 @@ func TestCheckoutReserveTTL(t *testing.T) {
 	t.Run("no key", func(t *testing.T) {
 		r := h.createCheckout(t, withFields(body, map[string]any{"idempotencyKey": nil, "items": []any{checkoutItem("SKU-123", "size:M", 1)}}))
 		expect(t, r, http.StatusCreated, "")
-		assertSession(t, r, checkout.ReserveTTL, true)
+		assertSession(t, r, checkoutd.ModeReserveTTL, true)
 		h.assertReserved(t, shop, "SKU-123", "size:M", 5)
 	})
 	h.assertLedgerClean(t, shop)
@@ -461,7 +462,7 @@ func TestCheckoutStripePrice(t *testing.T) {
 	r := h.createCheckout(t, checkoutBody(shop,
 		map[string]any{"sku": "SKU-1", "variantKey": "", "quantity": 3, "price": "price_1PxYz"}))
 	expect(t, r, http.StatusCreated, "")
-	sess := assertSession(t, r, checkout.ReserveTTL, true)
+	sess := assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	calls := h.sessions.assertCalls(t, shop, 1)
 	if len(calls) == 1 {
 		assertStripeRequest(t, calls[0], shop, "sale", sess)
@@ -482,7 +483,7 @@ func TestCheckoutRental(t *testing.T) {
 
 	r := h.createCheckout(t, withFields(checkoutBody(shop, checkoutItem("TENT-4", "", 1)), map[string]any{"mode": "rental"}))
 	expect(t, r, http.StatusCreated, "")
-	sess := assertSession(t, r, checkout.ReserveTTL, true)
+	sess := assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	calls := h.sessions.assertCalls(t, shop, 1)
 	if len(calls) == 1 {
 		assertStripeRequest(t, calls[0], shop, "rental", sess)
@@ -503,7 +504,7 @@ func TestCheckoutRental(t *testing.T) {
 func TestCheckoutValidateOnly(t *testing.T) {
 	t.Parallel()
 	h := env(t)
-	srv := startCheckoutServer(t, h.pool, checkout.Config{InventoryMode: checkout.ValidateOnly})
+	srv := startCheckoutServer(t, h.pool, checkout.Config{InventoryMode: checkoutd.ModeValidateOnly})
 	shop := h.newShop(t)
 	h.stock(t, shop, "SKU-1", "size:M", "", 5)
 	before := h.snapshot(t, shop)
@@ -512,7 +513,7 @@ func TestCheckoutValidateOnly(t *testing.T) {
 		map[string]any{"idempotencyKey": "cart-v"})
 	r := srv.createCheckout(t, body)
 	expect(t, r, http.StatusCreated, "")
-	sess := assertSession(t, r, checkout.ValidateOnly, false)
+	sess := assertSession(t, r, checkoutd.ModeValidateOnly, false)
 	if !strings.Contains(string(r.Raw), `"reservationId":null`) {
 		t.Errorf("reservationId is not null: %s", r.Raw)
 	}
@@ -553,7 +554,7 @@ func TestCheckoutBypass(t *testing.T) {
 	h := env(t)
 	logs := &lockedBuffer{}
 	srv := startCheckoutServer(t, h.pool, checkout.Config{
-		InventoryMode:           checkout.ReserveTTL,
+		InventoryMode:           checkoutd.ModeReserveTTL,
 		SkipInventoryValidation: true,
 		Logger:                  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -565,7 +566,7 @@ func TestCheckoutBypass(t *testing.T) {
 	expect(t, r, http.StatusCreated, "")
 	// The contract has no bypass mode: the configured one is reported, with
 	// no reservation.
-	sess := assertSession(t, r, checkout.ReserveTTL, false)
+	sess := assertSession(t, r, checkoutd.ModeReserveTTL, false)
 	calls := srv.sessions.assertCalls(t, shop, 1)
 	if len(calls) == 1 {
 		assertStripeRequest(t, calls[0], shop, "sale", sess)
@@ -657,7 +658,7 @@ func TestCheckoutInsufficient(t *testing.T) {
 	h.stock(t, shop, "SKU-9", "", "", 1)
 	r = h.createCheckout(t, body)
 	expect(t, r, http.StatusCreated, "")
-	assertSession(t, r, checkout.ReserveTTL, true)
+	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 4)
 	h.assertLedgerClean(t, shop)
 }
@@ -676,7 +677,7 @@ func TestCheckoutBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	busy := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	busy := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 
 	tx, err := h.pool.Begin(ctx)
 	if err != nil {
@@ -715,7 +716,7 @@ func TestCheckoutBusy(t *testing.T) {
 	// Once the lock is gone, the same request (same key) goes through.
 	r = busy.createCheckout(t, body)
 	expect(t, r, http.StatusCreated, "")
-	assertSession(t, r, checkout.ReserveTTL, true)
+	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	busy.sessions.assertCalls(t, shop, 1)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 1)
 	h.assertLedgerClean(t, shop)
@@ -756,7 +757,7 @@ func TestCheckoutPaymentProviderError(t *testing.T) {
 	h.sessions.fail(shop, false)
 	r = h.createCheckout(t, body)
 	expect(t, r, http.StatusCreated, "")
-	assertSession(t, r, checkout.ReserveTTL, true)
+	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.sessions.assertCalls(t, shop, 2)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 2)
 	h.assertLedgerClean(t, shop)
@@ -807,7 +808,7 @@ func TestCheckoutDatabaseUnavailable(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(pool.Close)
-			for _, mode := range []checkout.InventoryMode{checkout.ReserveTTL, checkout.ValidateOnly} {
+			for _, mode := range []checkoutd.InventoryMode{checkoutd.ModeReserveTTL, checkoutd.ModeValidateOnly} {
 				srv := startCheckoutServer(t, pool, checkout.Config{InventoryMode: mode})
 				r := srv.do(t, req{Method: http.MethodPost, Path: checkoutPath, Token: serviceToken, ServerError: true,
 					Body: checkoutBody(shop, checkoutItem("SKU-1", "", 1))})
@@ -821,7 +822,7 @@ func TestCheckoutDatabaseUnavailable(t *testing.T) {
 			}
 			// A shop key cannot even be checked without the database: that
 			// too is unavailable, not an internal error, nor a 401.
-			srv := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+			srv := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 			r := srv.do(t, req{Method: http.MethodPost, Path: checkoutPath, Token: "ckd_" + shop + ".abcdef012345.c2VjcmV0c2VjcmV0", ServerError: true,
 				Body: checkoutBody(shop, checkoutItem("SKU-1", "", 1))})
 			expect(t, r, http.StatusServiceUnavailable, "inventory_unavailable")
@@ -847,7 +848,7 @@ func TestCheckoutDatabaseDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	srv := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	srv := startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -1022,7 +1023,7 @@ func TestCheckoutAuth(t *testing.T) {
 	// The shop key on its own shop.
 	r = h.do(t, req{Method: http.MethodPost, Path: checkoutPath, Token: key, Body: checkoutBody(shop, checkoutItem("SKU-1", "", 1))})
 	expect(t, r, http.StatusCreated, "")
-	assertSession(t, r, checkout.ReserveTTL, true)
+	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.assertReserved(t, shop, "SKU-1", "", 1)
 }
 
@@ -1051,7 +1052,7 @@ func TestCheckoutIdempotencyConcurrent(t *testing.T) {
 			if created != nil {
 				t.Errorf("two 201s: %v and %s", created, r.Raw)
 			}
-			created = assertSession(t, r, checkout.ReserveTTL, true)
+			created = assertSession(t, r, checkoutd.ModeReserveTTL, true)
 		case http.StatusOK:
 			replays = append(replays, r)
 		case http.StatusConflict:
@@ -1124,16 +1125,16 @@ func TestCheckoutResumeAfterCrash(t *testing.T) {
 		name string
 		cfg  checkout.Config
 	}{
-		{"reserve_ttl, hold shorter than Stripe's 30 minutes", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: defaultHoldTTL}},
-		{"reserve_ttl, hold longer than Stripe's 30 minutes", checkout.Config{InventoryMode: checkout.ReserveTTL, HoldTTL: time.Hour}},
-		{"validate_only", checkout.Config{InventoryMode: checkout.ValidateOnly}},
+		{"reserve_ttl, hold shorter than Stripe's 30 minutes", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: defaultHoldTTL}},
+		{"reserve_ttl, hold longer than Stripe's 30 minutes", checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Hour}},
+		{"validate_only", checkout.Config{InventoryMode: checkoutd.ModeValidateOnly}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := startCheckoutServer(t, h.pool, tc.cfg)
 			shop := h.newShop(t)
 			h.stock(t, shop, "SKU-1", "", "", 5)
-			reserved := tc.cfg.InventoryMode == checkout.ReserveTTL
+			reserved := tc.cfg.InventoryMode == checkoutd.ModeReserveTTL
 
 			body := withFields(checkoutBody(shop, checkoutItem("SKU-1", "", 2)), map[string]any{"idempotencyKey": "cart-crash"})
 			r := srv.createCheckout(t, body)
@@ -1172,14 +1173,14 @@ func TestCheckoutResumeAfterCrash(t *testing.T) {
 func TestCheckoutResumeLapsedHold(t *testing.T) {
 	t.Parallel()
 	h := env(t)
-	srv := startCheckoutServer(t, h.pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	srv := startCheckoutServer(t, h.pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 	shop := h.newShop(t)
 	h.stock(t, shop, "SKU-1", "", "", 5)
 
 	body := withFields(checkoutBody(shop, checkoutItem("SKU-1", "", 2)), map[string]any{"idempotencyKey": "cart-lapsed"})
 	r := srv.createCheckout(t, body)
 	expect(t, r, http.StatusCreated, "")
-	sess := assertSession(t, r, checkout.ReserveTTL, true)
+	sess := assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	oldHold := str(t, sess, "reservationId")
 	h.crashCheckout(t, shop, str(t, sess, "id"))
 	srv.sessions.forgetKeys(shop) // the dead process never reached Stripe
@@ -1196,7 +1197,7 @@ func TestCheckoutResumeLapsedHold(t *testing.T) {
 	if r.Status != http.StatusOK && r.Status != http.StatusCreated {
 		t.Fatalf("status %d: %s", r.Status, r.Raw)
 	}
-	resumed := assertSession(t, r, checkout.ReserveTTL, true)
+	resumed := assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	holdID := str(t, resumed, "reservationId")
 	hr := h.svc(t, http.MethodGet, shopPath(shop, "/holds/"+holdID), nil)
 	expect(t, hr, http.StatusOK, "")

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -20,14 +21,14 @@ func (a *API) stockInfo(w http.ResponseWriter, r *http.Request) {
 // listStock serves a page of stock lines.
 func (a *API) listStock(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var issues []inventory.FieldIssue
+	var issues []checkoutd.FieldIssue
 	opts := inventory.ListStockOptions{Cursor: q.Get("cursor")}
 	switch q.Get("lowStock") {
 	case "", "false":
 	case "true":
 		opts.LowStockOnly = true
 	default:
-		issues = append(issues, inventory.FieldIssue{Field: "lowStock", Issue: "must be true or false"})
+		issues = append(issues, checkoutd.FieldIssue{Field: "lowStock", Issue: "must be true or false"})
 	}
 	opts.Limit, issues = intParam(q.Get("limit"), "limit", issues)
 	if len(issues) > 0 {
@@ -59,7 +60,7 @@ func (a *API) updateSettings(w http.ResponseWriter, r *http.Request) {
 // movements serves a page of the ledger.
 func (a *API) movements(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var issues []inventory.FieldIssue
+	var issues []checkoutd.FieldIssue
 	opts := inventory.MovementsOptions{SKU: q.Get("sku"), Cursor: q.Get("cursor")}
 	if vk, ok := q["variantKey"]; ok {
 		opts.VariantKey = &vk[0]
@@ -78,13 +79,13 @@ func (a *API) movements(w http.ResponseWriter, r *http.Request) {
 }
 
 // intParam parses an optional integer query parameter; "" is 0.
-func intParam(v, name string, issues []inventory.FieldIssue) (int, []inventory.FieldIssue) {
+func intParam(v, name string, issues []checkoutd.FieldIssue) (int, []checkoutd.FieldIssue) {
 	if v == "" {
 		return 0, issues
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
-		return 0, append(issues, inventory.FieldIssue{Field: name, Issue: "must be a positive integer"})
+		return 0, append(issues, checkoutd.FieldIssue{Field: name, Issue: "must be a positive integer"})
 	}
 	return n, issues
 }

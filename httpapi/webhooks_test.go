@@ -16,6 +16,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
@@ -419,7 +420,7 @@ func TestWebhookDatabaseUnavailable(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startCheckoutServer(t, tc.pool(t), checkout.Config{InventoryMode: checkout.ReserveTTL})
+			srv := startCheckoutServer(t, tc.pool(t), checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 			for i := range 2 {
 				r := srv.postWebhook(t, payload, stripeSignature(payload, "whsec_new", time.Time{}), true)
 				if r.Status != http.StatusServiceUnavailable {

@@ -15,13 +15,13 @@ import (
 	"github.com/gorilla/mux"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/checkoutd/checkoutd/internal/httpapi"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 )
 
 // openAPIPath is docs/openapi.yaml, relative to this package's directory
 // (where go test runs it).
-var openAPIPath = filepath.Join("..", "..", "docs", "openapi.yaml")
+var openAPIPath = filepath.Join("..", "docs", "openapi.yaml")
 
 // openAPIMethods are the operation keys of an OpenAPI path item.
 var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -1,8 +1,11 @@
-// Package httpapi is the HTTP face of the inventory ledger, as
-// ../shared/API.md specifies it: the routes edge workers, shop backends and
-// ops tools call. Handlers decode and check the request, call the inventory
-// package and encode what it returns; every typed error of the ledger maps to
-// one status and body here and nowhere else.
+// Package httpapi is checkoutd's HTTP API, as ../shared/API.md specifies it:
+// the inventory ledger's routes for edge workers, shop backends and ops tools,
+// checkout sessions for storefronts, Stripe's webhooks, and each shop's alerts
+// and oversold orders. It is the adapter at the top: handlers decode and check
+// the request, call the domain package (inventory, checkout, webhooks, alerts)
+// and encode what it returns; every typed error of the domain maps to one
+// status and body here and nowhere else. cmd/checkoutd mounts it on the
+// server from internal/httpserver.
 package httpapi
 
 import (
@@ -35,7 +38,7 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// API serves the inventory routes.
+// API serves checkoutd's routes.
 type API struct {
 	ledger *inventory.Ledger
 	keys   *apikey.Store

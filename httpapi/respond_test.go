@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd"
 )
 
 // Whatever a handler puts in an error, the body stays under the contract's
@@ -22,7 +22,7 @@ func TestWriteErrorBounded(t *testing.T) {
 			writeError(w, http.StatusConflict, "stock_conflict", "conflict", map[string]any{"sku": huge})
 		},
 		"huge details": func(w http.ResponseWriter) {
-			writeInvalid(w, []inventory.FieldIssue{{Field: huge, Issue: huge}, {Field: "a", Issue: "b"}})
+			writeInvalid(w, []checkoutd.FieldIssue{{Field: huge, Issue: huge}, {Field: "a", Issue: "b"}})
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -42,14 +42,14 @@ func TestWriteErrorBounded(t *testing.T) {
 
 func TestWriteInvalidCapsDetails(t *testing.T) {
 	t.Parallel()
-	details := make([]inventory.FieldIssue, 1000)
+	details := make([]checkoutd.FieldIssue, 1000)
 	for i := range details {
-		details[i] = inventory.FieldIssue{Field: "f", Issue: "is wrong"}
+		details[i] = checkoutd.FieldIssue{Field: "f", Issue: "is wrong"}
 	}
 	rec := httptest.NewRecorder()
 	writeInvalid(rec, details)
 	var body struct {
-		Details []inventory.FieldIssue `json:"details"`
+		Details []checkoutd.FieldIssue `json:"details"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // decode reads the JSON body of r into v, strictly: application/json only,
@@ -29,7 +29,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), nil)
 		return false
 	case err != nil:
-		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "could not be read"}})
+		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "could not be read"}})
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -42,7 +42,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, storing
 	// something other than what the client sent.
 	if !utf8.Valid(body) {
-		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "is not valid UTF-8"}})
+		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "is not valid UTF-8"}})
 		return false
 	}
 	// encoding/json matches field names regardless of case; the contract's
@@ -62,12 +62,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeInvalid(w, []inventory.FieldIssue{jsonIssue(err)})
+		writeInvalid(w, []checkoutd.FieldIssue{jsonIssue(err)})
 		return false
 	}
 	// Token, not More: More reports false for a stray "}" or "]".
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "must hold a single JSON object"}})
+		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "must hold a single JSON object"}})
 		return false
 	}
 	return true
@@ -75,11 +75,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // unknownFields lists the object keys in tree that name no field of t
 // exactly, with their paths (items[2].sku).
-func unknownFields(tree any, t reflect.Type, path string) []inventory.FieldIssue {
+func unknownFields(tree any, t reflect.Type, path string) []checkoutd.FieldIssue {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	var issues []inventory.FieldIssue
+	var issues []checkoutd.FieldIssue
 	switch node := tree.(type) {
 	case map[string]any:
 		if t.Kind() != reflect.Struct {
@@ -93,7 +93,7 @@ func unknownFields(tree any, t reflect.Type, path string) []inventory.FieldIssue
 			}
 			ft, ok := fields[key]
 			if !ok {
-				issues = append(issues, inventory.FieldIssue{Field: p, Issue: "is not a known field"})
+				issues = append(issues, checkoutd.FieldIssue{Field: p, Issue: "is not a known field"})
 				continue
 			}
 			issues = append(issues, unknownFields(value, ft, p)...)
@@ -112,12 +112,12 @@ func unknownFields(tree any, t reflect.Type, path string) []inventory.FieldIssue
 
 // nonText lists the strings in tree, keys and values, that PostgreSQL's
 // text cannot hold (a NUL, written \u0000 in JSON), with their paths.
-func nonText(tree any, path string) []inventory.FieldIssue {
-	var issues []inventory.FieldIssue
+func nonText(tree any, path string) []checkoutd.FieldIssue {
+	var issues []checkoutd.FieldIssue
 	switch node := tree.(type) {
 	case string:
 		if !pgtext.Valid(node) {
-			issues = append(issues, inventory.FieldIssue{Field: fieldName(path), Issue: pgtext.Issue})
+			issues = append(issues, checkoutd.FieldIssue{Field: fieldName(path), Issue: pgtext.Issue})
 		}
 	case map[string]any:
 		keys := make([]string, 0, len(node))
@@ -131,7 +131,7 @@ func nonText(tree any, path string) []inventory.FieldIssue {
 				p = path + "." + key
 			}
 			if !pgtext.Valid(key) {
-				issues = append(issues, inventory.FieldIssue{Field: p, Issue: "is not a valid field name"})
+				issues = append(issues, checkoutd.FieldIssue{Field: p, Issue: "is not a valid field name"})
 				continue
 			}
 			issues = append(issues, nonText(node[key], p)...)
@@ -176,25 +176,25 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 
 // jsonIssue turns a decoding error into a field and what is wrong with it,
 // without echoing the Go types involved.
-func jsonIssue(err error) inventory.FieldIssue {
+func jsonIssue(err error) checkoutd.FieldIssue {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return inventory.FieldIssue{Field: "body", Issue: fmt.Sprintf("is not valid JSON (at byte %d)", syntax.Offset)}
+		return checkoutd.FieldIssue{Field: "body", Issue: fmt.Sprintf("is not valid JSON (at byte %d)", syntax.Offset)}
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "body"
 		}
-		return inventory.FieldIssue{Field: field, Issue: "must be " + jsonKind(typ.Type.Kind().String())}
+		return checkoutd.FieldIssue{Field: field, Issue: "must be " + jsonKind(typ.Type.Kind().String())}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return inventory.FieldIssue{Field: "body", Issue: "is truncated JSON"}
+		return checkoutd.FieldIssue{Field: "body", Issue: "is truncated JSON"}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return inventory.FieldIssue{Field: strings.Trim(name, `"`), Issue: "is not a known field"}
+		return checkoutd.FieldIssue{Field: strings.Trim(name, `"`), Issue: "is not a known field"}
 	}
-	return inventory.FieldIssue{Field: "body", Issue: "is not a valid request"}
+	return checkoutd.FieldIssue{Field: "body", Issue: "is not a valid request"}
 }
 
 func jsonKind(goKind string) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
@@ -62,16 +63,16 @@ func writeNotFound(w http.ResponseWriter, message string) {
 // of them, the last saying how many more there were, each field and issue
 // cut to maxDetailBytes (a field's path echoes the client's key, which can
 // be as long as the body).
-func writeInvalid(w http.ResponseWriter, details []inventory.FieldIssue) {
+func writeInvalid(w http.ResponseWriter, details []checkoutd.FieldIssue) {
 	if len(details) > maxDetails {
 		more := len(details) - (maxDetails - 1)
-		details = append(details[:maxDetails-1:maxDetails-1], inventory.FieldIssue{
+		details = append(details[:maxDetails-1:maxDetails-1], checkoutd.FieldIssue{
 			Field: "body", Issue: fmt.Sprintf("has %d more issues not listed", more),
 		})
 	}
-	shown := make([]inventory.FieldIssue, len(details))
+	shown := make([]checkoutd.FieldIssue, len(details))
 	for i, d := range details {
-		shown[i] = inventory.FieldIssue{Field: truncate(d.Field, maxDetailBytes), Issue: truncate(d.Issue, maxDetailBytes)}
+		shown[i] = checkoutd.FieldIssue{Field: truncate(d.Field, maxDetailBytes), Issue: truncate(d.Issue, maxDetailBytes)}
 	}
 	message := "invalid request"
 	if len(shown) > 0 {
@@ -114,7 +115,7 @@ func writeBusy(w http.ResponseWriter, retryAfter time.Duration) {
 // answers 503 for both (see stripeWebhook).
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		invalid      *inventory.ValidationError
+		invalid      *checkoutd.ValidationError
 		insufficient *inventory.InsufficientStockError
 		notActive    *inventory.HoldNotActiveError
 		conflict     *inventory.StockConflictError
@@ -146,7 +147,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ms := max((limited.retryAfter + time.Millisecond - 1).Milliseconds(), 1)
 		w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "this shop's request budget is spent, retry later", map[string]any{"retryAfter": ms})
-	case errors.Is(err, inventory.ErrShopNotFound):
+	case errors.Is(err, checkoutd.ErrShopNotFound):
 		writeNotFound(w, "shop not found")
 	case errors.Is(err, inventory.ErrHoldNotFound):
 		writeNotFound(w, "hold not found")
@@ -163,7 +164,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case database.IsBadText(err):
 		// pgtext's checks at decoding should have stopped the string.
 		a.log.WarnContext(r.Context(), "the database refused a string", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
-		writeInvalid(w, []inventory.FieldIssue{{Field: "body", Issue: "has a string the database cannot store: " + pgtext.Issue}})
+		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "has a string the database cannot store: " + pgtext.Issue}})
 	default:
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusInternalServerError, "internal_error", "internal error", nil)

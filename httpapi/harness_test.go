@@ -25,10 +25,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/httpapi"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -99,7 +100,7 @@ func env(t testing.TB) *harness {
 // and serves it on a random loopback port until stop is called. Its checkout
 // route runs in reserve_ttl mode over a fake Stripe.
 func startServer(pool *pgxpool.Pool) (*harness, error) {
-	return startServerWith(pool, checkout.Config{InventoryMode: checkout.ReserveTTL})
+	return startServerWith(pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 }
 
 // startServerWith is startServer with the checkout route configured by

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -17,7 +18,7 @@ func (a *API) validate(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if inventory.ValidShopID(req.ShopID) && !mayActOn(r.Context(), req.ShopID) {
+	if checkoutd.ValidShopID(req.ShopID) && !mayActOn(r.Context(), req.ShopID) {
 		writeNotFound(w, "shop not found")
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
@@ -35,7 +36,7 @@ func transientServer(t *testing.T, lockTimeout time.Duration) (*harness, string)
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkout.ReserveTTL}), app
+	return startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL}), app
 }
 
 // holdOpen begins a transaction on h's pool that stays open until the test
@@ -180,7 +181,7 @@ func closingServer(t *testing.T) (*harness, *atomic.Bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkout.ReserveTTL}), broken
+	return startCheckoutServer(t, pool, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL}), broken
 }
 
 // A connection pgx closed ("conn closed") is the database being

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/checkoutd/checkoutd/internal/httpapi"
+	"github.com/checkoutd/checkoutd/httpapi"
 )
 
 // No error body is larger than 64 KiB, however much is wrong with a request

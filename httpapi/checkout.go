@@ -6,8 +6,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
-	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // MountCheckout adds POST /api/checkout/sessions, served by svc, to r.
@@ -24,7 +24,7 @@ func (a *API) createCheckoutSession(w http.ResponseWriter, r *http.Request, svc 
 	if !decode(w, r, &req) {
 		return
 	}
-	if inventory.ValidShopID(req.ShopID) && !mayActOn(r.Context(), req.ShopID) {
+	if checkoutd.ValidShopID(req.ShopID) && !mayActOn(r.Context(), req.ShopID) {
 		writeNotFound(w, "shop not found")
 		return
 	}
