@@ -13,7 +13,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // Config tunes a Ledger. The zero value is usable.
@@ -35,7 +35,7 @@ type Config struct {
 // for concurrent use, and any number of processes may share the database.
 type Ledger struct {
 	db      executor
-	queries *dbsqlc.Queries
+	queries *db.Queries
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
@@ -47,20 +47,20 @@ type Ledger struct {
 // NewLedger returns a Ledger on db. The pool should come from
 // database.Open, which sets the lock timeout that bounds how long an operation
 // waits for contended stock rows.
-func NewLedger(db *pgxpool.Pool, cfg Config) *Ledger {
+func NewLedger(pool *pgxpool.Pool, cfg Config) *Ledger {
 	if cfg.BusyRetryAfter == 0 {
 		cfg.BusyRetryAfter = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Ledger{db: db, queries: dbsqlc.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	return &Ledger{db: pool, queries: db.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
 }
 
 // executor is where a Ledger runs its statements: the pool, or a caller's
 // transaction (see WithTx).
 type executor interface {
-	dbsqlc.DBTX
+	db.DBTX
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 

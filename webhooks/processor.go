@@ -17,10 +17,10 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
+	"github.com/checkoutd/checkoutd/webhooks/internal/db"
 )
 
 // Outcome says what an event did.
@@ -68,7 +68,7 @@ type Config struct {
 // Processor applies verified Stripe events.
 type Processor struct {
 	db      *pgxpool.Pool
-	queries *dbsqlc.Queries
+	queries *db.Queries
 	ledger  *inventory.Ledger
 	cfg     Config
 	log     *slog.Logger
@@ -78,14 +78,14 @@ type Processor struct {
 }
 
 // NewProcessor returns a Processor over db and ledger.
-func NewProcessor(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) *Processor {
+func NewProcessor(pool *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) *Processor {
 	if cfg.AsyncPaymentHold == 0 {
 		cfg.AsyncPaymentHold = 72 * time.Hour
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Processor{db: db, queries: dbsqlc.New(), ledger: ledger, cfg: cfg, log: cfg.Logger}
+	return &Processor{db: pool, queries: db.New(), ledger: ledger, cfg: cfg, log: cfg.Logger}
 }
 
 // checkoutSession is the part of a Checkout Session event checkoutd reads:
@@ -145,7 +145,7 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 		if sess.ID != "" {
 			sessionID = &sess.ID
 		}
-		_, err := p.queries.RecordStripeEvent(ctx, tx, dbsqlc.RecordStripeEventParams{
+		_, err := p.queries.RecordStripeEvent(ctx, tx, db.RecordStripeEventParams{
 			ShopID: shopID, ID: ev.ID, Type: string(ev.Type), StripeSessionID: sessionID,
 			ApiVersion: ev.APIVersion, Outcome: string(Ignored),
 		})
@@ -161,7 +161,7 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (Outcome, erro
 			if outcome, err = p.apply(ctx, tx, ledger, ev, sess, shopID, txLog); err != nil {
 				return err
 			}
-			if err := p.queries.SetStripeEventOutcome(ctx, tx, dbsqlc.SetStripeEventOutcomeParams{ShopID: shopID, ID: ev.ID, Outcome: string(outcome)}); err != nil {
+			if err := p.queries.SetStripeEventOutcome(ctx, tx, db.SetStripeEventOutcomeParams{ShopID: shopID, ID: ev.ID, Outcome: string(outcome)}); err != nil {
 				return fmt.Errorf("record outcome: %w", err)
 			}
 		}
@@ -189,7 +189,7 @@ var statusRank = map[string]int{
 // apply is the state machine, inside the event's transaction; ledger is
 // bound to it.
 func (p *Processor) apply(ctx context.Context, tx pgx.Tx, ledger *inventory.Ledger, ev stripe.Event, sess checkoutSession, shopID string, log *slog.Logger) (Outcome, error) {
-	c, err := p.queries.LockCheckoutBySession(ctx, tx, dbsqlc.LockCheckoutBySessionParams{ShopID: shopID, StripeSessionID: &sess.ID})
+	c, err := p.queries.LockCheckoutBySession(ctx, tx, db.LockCheckoutBySessionParams{ShopID: shopID, StripeSessionID: &sess.ID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		log.InfoContext(ctx, "event for a session checkoutd did not create; ignored")
 		return Ignored, nil
@@ -236,7 +236,7 @@ type settlement struct {
 	ev       stripe.Event
 	sess     checkoutSession
 	shopID   string
-	checkout dbsqlc.LockCheckoutBySessionRow
+	checkout db.LockCheckoutBySessionRow
 	holdID   string
 	log      *slog.Logger
 }
@@ -290,7 +290,7 @@ func (s settlement) oversold(ctx context.Context, lines []inventory.Line, short 
 	id := ids.New("ovs_")
 	paymentIntent := s.sess.paymentIntentID()
 	refund := s.p.cfg.RefundOversold && paymentIntent != nil
-	err := s.p.queries.InsertOversoldOrder(ctx, s.tx, dbsqlc.InsertOversoldOrderParams{
+	err := s.p.queries.InsertOversoldOrder(ctx, s.tx, db.InsertOversoldOrderParams{
 		ShopID: s.shopID, ID: id, CheckoutID: s.checkout.ID, StripeSessionID: s.sess.ID,
 		PaymentIntentID: paymentIntent, EventID: s.ev.ID, Lines: linesJSON, Shortfall: shortJSON,
 		RefundRequested: refund,
@@ -346,7 +346,7 @@ func (s settlement) release(ctx context.Context, status, reason string) (Outcome
 
 // finish moves the checkout to status.
 func (s settlement) finish(ctx context.Context, status string, outcome Outcome, holdID *string) (Outcome, error) {
-	err := s.p.queries.SettleCheckout(ctx, s.tx, dbsqlc.SettleCheckoutParams{
+	err := s.p.queries.SettleCheckout(ctx, s.tx, db.SettleCheckoutParams{
 		ShopID: s.shopID, ID: s.checkout.ID, Status: status, HoldID: holdID, PaymentIntentID: s.sess.paymentIntentID(),
 	})
 	if err != nil {
