@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 
@@ -256,7 +255,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	case err == nil:
 		return c, nil, nil
 	case errors.Is(err, pgx.ErrNoRows):
-	case isForeignKeyViolation(err):
+	case database.IsForeignKeyViolation(err):
 		return nil, nil, inventory.ErrShopNotFound
 	default:
 		return nil, nil, database.WrapError("record checkout", err)
@@ -330,11 +329,6 @@ func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *sl
 func refusedExpiry(err error) bool {
 	var se *stripe.Error
 	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusBadRequest && se.Param == "expires_at"
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }
 
 func deref(s *string) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
@@ -328,7 +329,7 @@ func (l *Ledger) claimKey(ctx context.Context, tx pgx.Tx, shopID, scope, key str
 	switch {
 	case err == nil:
 		return nil, nil
-	case pgErrorCode(err) == pgForeignKeyViolation:
+	case database.IsForeignKeyViolation(err):
 		return nil, ErrShopNotFound
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, err

@@ -114,15 +114,6 @@ func (l *Ledger) inBoundTx(ctx context.Context, fn func(bound *Ledger) error) er
 	return nil
 }
 
-// PostgreSQL error codes the ledger turns into typed errors.
-const (
-	pgLockNotAvailable     = "55P03"
-	pgDeadlockDetected     = "40P01"
-	pgSerializationFailure = "40001"
-	pgCheckViolation       = "23514"
-	pgForeignKeyViolation  = "23503"
-)
-
 // dbError wraps err with what was being done, turning lock contention into a
 // BusyError callers can branch on.
 func (l *Ledger) dbError(what string, err error) error {
@@ -130,27 +121,18 @@ func (l *Ledger) dbError(what string, err error) error {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case pgLockNotAvailable, pgDeadlockDetected, pgSerializationFailure:
-			return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
-		case pgCheckViolation:
-			if conflict := stockCheckConflict(err); conflict != nil {
-				// The statements' own arithmetic should never get this far.
-				l.log.Error("a stock_levels CHECK refused a change", "operation", what, "constraint", pgErr.ConstraintName)
-				return conflict
-			}
+	switch {
+	case !errors.As(err, &pgErr):
+	case database.IsContended(pgErr):
+		return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
+	case database.IsCheckViolation(pgErr):
+		if conflict := stockCheckConflict(err); conflict != nil {
+			// The statements' own arithmetic should never get this far.
+			l.log.Error("a stock_levels CHECK refused a change", "operation", what, "constraint", pgErr.ConstraintName)
+			return conflict
 		}
 	}
 	return database.WrapError(what, err)
-}
-
-func pgErrorCode(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code
-	}
-	return ""
 }
 
 // farFuture stands for "no expiry bound" where a query takes one.

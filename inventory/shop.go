@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
@@ -56,7 +57,7 @@ func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, prior
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("add location %q: %w", id, ErrLocationExists)
-	case pgErrorCode(err) == pgForeignKeyViolation:
+	case database.IsForeignKeyViolation(err):
 		return ErrShopNotFound
 	case err != nil:
 		return l.dbError("add location", err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
@@ -308,7 +309,7 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 			err := l.queries.SetBackorderLimit(ctx, tx, db.SetBackorderLimitParams{
 				ShopID: shopID, Sku: sku, VariantKey: variantKey, BackorderLimit: *s.BackorderLimit,
 			})
-			if pgErrorCode(err) == pgCheckViolation {
+			if database.IsCheckViolation(err) {
 				return &StockConflictError{SKU: sku, VariantKey: variantKey, LocationID: DefaultLocation,
 					Reason: "more units are already backordered than the new backorder limit allows"}
 			}
@@ -327,7 +328,7 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 	switch {
 	case errors.As(err, &conflict):
 		return nil, err
-	case pgErrorCode(err) == pgForeignKeyViolation:
+	case database.IsForeignKeyViolation(err):
 		return nil, ErrShopNotFound
 	case err != nil:
 		return nil, l.dbError("update stock settings", err)

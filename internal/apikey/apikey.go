@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/checkoutd/checkoutd/internal/apikey/internal/db"
@@ -66,8 +65,7 @@ func (s *Store) Create(ctx context.Context, shopID, name string) (token string, 
 	secret := randomString(24)
 	hash := sha256.Sum256([]byte(secret))
 	err = s.queries.CreateAPIKey(ctx, s.db, db.CreateAPIKeyParams{ShopID: shopID, ID: id, Name: name, SecretHash: hash[:]})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+	if database.IsForeignKeyViolation(err) {
 		return "", Key{}, ErrUnknownShop
 	}
 	if err != nil {
