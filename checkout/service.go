@@ -18,6 +18,7 @@ import (
 	"github.com/checkoutd/checkoutd/checkout/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/ids"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -54,14 +55,14 @@ type Service struct {
 	db      *pgxpool.Pool
 	queries *db.Queries
 	ledger  *inventory.Ledger
-	stripe  Sessions
+	stripe  stripeclient.Sessions
 	cfg     Config
 	log     *slog.Logger
 }
 
 // NewService returns a Service that keeps its records in db, its stock in
 // ledger and its sessions in stripe.
-func NewService(pool *pgxpool.Pool, ledger *inventory.Ledger, stripe Sessions, cfg Config) *Service {
+func NewService(pool *pgxpool.Pool, ledger *inventory.Ledger, stripe stripeclient.Sessions, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

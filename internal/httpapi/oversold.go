@@ -5,8 +5,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 // MountOversold adds GET /api/inventory/shops/{shopId}/oversold to r: the
@@ -25,7 +25,7 @@ func (a *API) listOversold(w http.ResponseWriter, r *http.Request, db database.E
 		writeInvalid(w, issues)
 		return
 	}
-	page, err := webhooks.ListOversold(r.Context(), db, pathVar(r, "shopId"), limit, q.Get("cursor"))
+	page, err := checkout.ListOversold(r.Context(), db, pathVar(r, "shopId"), limit, q.Get("cursor"))
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -114,6 +114,43 @@ func (q *Queries) InsertCheckout(ctx context.Context, db DBTX, arg InsertCheckou
 	return created_at, err
 }
 
+const lockCheckoutBySession = `-- name: LockCheckoutBySession :one
+SELECT id, mode, inventory_mode, lines, hold_id, status
+FROM checkouts
+WHERE shop_id = $1 AND stripe_session_id = $2
+FOR UPDATE
+`
+
+type LockCheckoutBySessionParams struct {
+	ShopID          string
+	StripeSessionID *string
+}
+
+type LockCheckoutBySessionRow struct {
+	ID            string
+	Mode          string
+	InventoryMode string
+	Lines         []byte
+	HoldID        *string
+	Status        string
+}
+
+// The checkout a session belongs to, locked so that events for one session
+// are applied one at a time, whatever order they arrive in.
+func (q *Queries) LockCheckoutBySession(ctx context.Context, db DBTX, arg LockCheckoutBySessionParams) (LockCheckoutBySessionRow, error) {
+	row := db.QueryRow(ctx, lockCheckoutBySession, arg.ShopID, arg.StripeSessionID)
+	var i LockCheckoutBySessionRow
+	err := row.Scan(
+		&i.ID,
+		&i.Mode,
+		&i.InventoryMode,
+		&i.Lines,
+		&i.HoldID,
+		&i.Status,
+	)
+	return i, err
+}
+
 const openCheckout = `-- name: OpenCheckout :one
 UPDATE checkouts
 SET stripe_session_id = $1,
@@ -162,5 +199,33 @@ type SetCheckoutHoldParams struct {
 
 func (q *Queries) SetCheckoutHold(ctx context.Context, db DBTX, arg SetCheckoutHoldParams) error {
 	_, err := db.Exec(ctx, setCheckoutHold, arg.HoldID, arg.ShopID, arg.ID)
+	return err
+}
+
+const settleCheckout = `-- name: SettleCheckout :exec
+UPDATE checkouts
+SET status = $1,
+    hold_id = coalesce($2, hold_id),
+    payment_intent_id = coalesce($3, payment_intent_id),
+    updated_at = now()
+WHERE shop_id = $4 AND id = $5
+`
+
+type SettleCheckoutParams struct {
+	Status          string
+	HoldID          *string
+	PaymentIntentID *string
+	ShopID          string
+	ID              string
+}
+
+func (q *Queries) SettleCheckout(ctx context.Context, db DBTX, arg SettleCheckoutParams) error {
+	_, err := db.Exec(ctx, settleCheckout,
+		arg.Status,
+		arg.HoldID,
+		arg.PaymentIntentID,
+		arg.ShopID,
+		arg.ID,
+	)
 	return err
 }

@@ -1,19 +1,3 @@
--- name: LockCheckoutBySession :one
--- The checkout a session belongs to, locked so that events for one session
--- are applied one at a time, whatever order they arrive in.
-SELECT id, mode, inventory_mode, lines, hold_id, status
-FROM checkouts
-WHERE shop_id = sqlc.arg(shop_id) AND stripe_session_id = sqlc.arg(stripe_session_id)
-FOR UPDATE;
-
--- name: SettleCheckout :exec
-UPDATE checkouts
-SET status = sqlc.arg(status),
-    hold_id = coalesce(sqlc.narg(hold_id), hold_id),
-    payment_intent_id = coalesce(sqlc.narg(payment_intent_id), payment_intent_id),
-    updated_at = now()
-WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);
-
 -- name: InsertOversoldOrder :exec
 INSERT INTO oversold_orders (shop_id, id, checkout_id, stripe_session_id, payment_intent_id, event_id, lines, shortfall, refund_requested)
 VALUES (sqlc.arg(shop_id), sqlc.arg(id), sqlc.arg(checkout_id), sqlc.arg(stripe_session_id), sqlc.narg(payment_intent_id),

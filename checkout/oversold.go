@@ -1,4 +1,4 @@
-package webhooks
+package checkout
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/checkoutd/checkoutd/checkout/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
-	"github.com/checkoutd/checkoutd/webhooks/internal/db"
 )
 
 // OversoldOrder is a paid order whose stock was gone when the payment
