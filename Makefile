@@ -49,7 +49,7 @@ stripe-mock:
 
 generate:
 	@[ "$$($(SQLC) version 2>/dev/null)" = "$(SQLC_VERSION)" ] || GOBIN=$(TOOLBIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
-	$(SQLC) generate -f internal/dbsqlc/sqlc.yaml
+	$(SQLC) generate
 
 bench:
 	$(WITH_POSTGRES) $(GO) test -run '^$$' -bench . -benchmem ./inventory/...

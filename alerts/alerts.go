@@ -34,9 +34,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/alerts/internal/db"
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -123,7 +123,7 @@ type Config struct {
 // and any number of processes may share the database.
 type Alerter struct {
 	ledger   *inventory.Ledger
-	queries  *dbsqlc.Queries
+	queries  *db.Queries
 	interval time.Duration
 	channels Channels
 	budget   Budget
@@ -149,7 +149,7 @@ func New(ledger *inventory.Ledger, cfg Config) *Alerter {
 		}
 	}
 	return &Alerter{
-		ledger: ledger, queries: dbsqlc.New(), interval: cfg.Interval,
+		ledger: ledger, queries: db.New(), interval: cfg.Interval,
 		channels: cfg.Channels, budget: cfg.Budget.withDefaults(), client: client, log: cfg.Logger,
 	}
 }
@@ -203,9 +203,9 @@ func (r CheckResult) Committed() {
 func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckResult, error) {
 	res := CheckResult{logs: &aftercommit.Queue{}}
 	log := aftercommit.Logger(a.log, res.logs)
-	checks, err := a.queries.TakeStockChecks(ctx, tx, int32(batch))
+	checks, err := a.ledger.TakeStockChecks(ctx, tx, batch)
 	if err != nil {
-		return res, database.WrapError("take stock checks", err)
+		return res, err
 	}
 	res.Checked = len(checks)
 	// Reading through tx sees the stock as this transaction does; the
@@ -214,7 +214,7 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 	ledger := a.ledger.WithTx(tx)
 	var low []lowLine
 	for _, c := range checks {
-		info, err := ledger.StockInfo(ctx, c.ShopID, c.Sku, c.VariantKey)
+		info, err := ledger.StockInfo(ctx, c.ShopID, c.SKU, c.VariantKey)
 		var invalid *checkoutd.ValidationError
 		switch {
 		case errors.Is(err, inventory.ErrStockLineNotFound), errors.Is(err, checkoutd.ErrShopNotFound):
@@ -222,26 +222,24 @@ func (a *Alerter) CheckStock(ctx context.Context, tx pgx.Tx, batch int) (CheckRe
 		case errors.As(err, &invalid):
 			// No query ran, so tx is fine; the request can never succeed.
 			log.WarnContext(ctx, "low-stock check of an invalid line dropped",
-				"shop_id", c.ShopID, "sku", c.Sku, "variant_key", c.VariantKey, "error", err.Error())
+				"shop_id", c.ShopID, "sku", c.SKU, "variant_key", c.VariantKey, "error", err.Error())
 			continue
 		case err != nil:
-			return res, fmt.Errorf("check stock of %s %s[%s]: %w", c.ShopID, c.Sku, c.VariantKey, err)
+			return res, fmt.Errorf("check stock of %s %s[%s]: %w", c.ShopID, c.SKU, c.VariantKey, err)
 		}
 		if !info.LowStock {
 			continue
 		}
 		// The debounce: one alert per line per interval, however many
 		// checkers or crossings.
-		_, err = a.queries.ClaimLowStockAlert(ctx, tx, dbsqlc.ClaimLowStockAlertParams{
-			ShopID: c.ShopID, Sku: c.Sku, VariantKey: c.VariantKey, IntervalSeconds: a.intervalSeconds(),
-		})
-		if errors.Is(err, pgx.ErrNoRows) {
+		claimed, err := ledger.ClaimLowStockAlert(ctx, tx, c.ShopID, c.SKU, c.VariantKey, a.interval)
+		if err != nil {
+			return res, err
+		}
+		if !claimed {
 			continue
 		}
-		if err != nil {
-			return res, database.WrapError("claim low-stock alert", err)
-		}
-		low = append(low, lowLine{shopID: c.ShopID, sku: c.Sku, variantKey: c.VariantKey,
+		low = append(low, lowLine{shopID: c.ShopID, sku: c.SKU, variantKey: c.VariantKey,
 			available: info.Available, threshold: info.LowStockThreshold})
 	}
 
@@ -283,7 +281,7 @@ type lowLine struct {
 // digest or with its deliveries, and adds it to res.
 func (a *Alerter) raiseLowStock(ctx context.Context, tx pgx.Tx, log *slog.Logger, l lowLine, held bool, res *CheckResult) error {
 	id := ids.New("alr_")
-	_, err := a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
+	_, err := a.queries.InsertAlert(ctx, tx, db.InsertAlertParams{
 		ShopID: l.shopID, ID: id, Kind: KindLowStock, Sku: &l.sku, VariantKey: &l.variantKey,
 		Available: &l.available, Threshold: &l.threshold,
 		Message: lowStockMessage(l.shopID, l.sku, l.variantKey, l.available, l.threshold), Held: held,
@@ -308,11 +306,6 @@ func (a *Alerter) raiseLowStock(ctx context.Context, tx pgx.Tx, log *slog.Logger
 	return nil
 }
 
-// intervalSeconds is the debounce in whole seconds, at least one.
-func (a *Alerter) intervalSeconds() int32 {
-	return int32(max(a.interval/time.Second, 1))
-}
-
 // Raised is an alert just recorded.
 type Raised struct {
 	AlertID string
@@ -328,7 +321,7 @@ type Raised struct {
 // has one, RaiseOversold returns nil and no deliveries.
 func (a *Alerter) RaiseOversold(ctx context.Context, tx pgx.Tx, shopID, oversoldID, checkoutID string) (*Raised, error) {
 	id := ids.New("alr_")
-	_, err := a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
+	_, err := a.queries.InsertAlert(ctx, tx, db.InsertAlertParams{
 		ShopID: shopID, ID: id, Kind: KindOversold, OversoldID: &oversoldID,
 		Message: oversoldMessage(shopID, oversoldID, checkoutID),
 	})
@@ -350,7 +343,7 @@ func (a *Alerter) RaiseOversold(ctx context.Context, tx pgx.Tx, shopID, oversold
 func (a *Alerter) addDeliveries(ctx context.Context, tx pgx.Tx, shopID, alertID string) ([]Delivery, error) {
 	var ds []Delivery
 	for _, ch := range a.channels.Names() {
-		err := a.queries.InsertAlertDelivery(ctx, tx, dbsqlc.InsertAlertDeliveryParams{ShopID: shopID, AlertID: alertID, Channel: ch})
+		err := a.queries.InsertAlertDelivery(ctx, tx, db.InsertAlertDeliveryParams{ShopID: shopID, AlertID: alertID, Channel: ch})
 		if err != nil {
 			return nil, database.WrapError("record alert delivery", err)
 		}

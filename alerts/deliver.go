@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/alerts/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 )
 
 // ErrNoDelivery is returned by Deliver for a delivery the database does not
@@ -61,10 +61,10 @@ const recordTimeout = 10 * time.Second
 // stored. A channel that is no longer configured fails the delivery
 // without an error: retrying cannot help. A delivery db does not have is
 // ErrNoDelivery.
-func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastAttempt bool) error {
+func (a *Alerter) Deliver(ctx context.Context, conn database.Executor, d Delivery, lastAttempt bool) error {
 	log := a.log.With("shop_id", d.ShopID, "alert_id", d.AlertID, "channel", d.Channel)
-	key := dbsqlc.GetAlertDeliveryParams{ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel}
-	state, err := a.queries.GetAlertDelivery(ctx, db, key)
+	key := db.GetAlertDeliveryParams{ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel}
+	state, err := a.queries.GetAlertDelivery(ctx, conn, key)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("deliver alert %s to %s: %w", d.AlertID, d.Channel, ErrNoDelivery)
 	}
@@ -75,7 +75,7 @@ func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastA
 		log.InfoContext(ctx, "alert already delivered")
 		return nil
 	}
-	alert, err := a.queries.GetAlert(ctx, db, dbsqlc.GetAlertParams{ShopID: d.ShopID, ID: d.AlertID})
+	alert, err := a.queries.GetAlert(ctx, conn, db.GetAlertParams{ShopID: d.ShopID, ID: d.AlertID})
 	if err != nil {
 		return database.WrapError("read alert", err)
 	}
@@ -83,14 +83,14 @@ func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastA
 	req, err := a.request(ctx, d, alert)
 	if errors.Is(err, errChannelOff) {
 		log.ErrorContext(ctx, "alert not delivered: its channel is no longer configured", "error_class", ErrorNotConfigured)
-		return a.record(ctx, db, d, StatusFailed, ErrorNotConfigured)
+		return a.record(ctx, conn, d, StatusFailed, ErrorNotConfigured)
 	}
 	if err != nil {
 		return err
 	}
 	sendErr := a.send(req, d.Channel)
 	if sendErr == nil {
-		if err := a.record(ctx, db, d, StatusDelivered, ""); err != nil {
+		if err := a.record(ctx, conn, d, StatusDelivered, ""); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "alert delivered", "attempts", state.Attempts+1)
@@ -108,7 +108,7 @@ func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastA
 	} else {
 		log.WarnContext(ctx, "alert delivery failed; will retry", attrs...)
 	}
-	if err := a.record(ctx, db, d, status, sendErr.Class); err != nil {
+	if err := a.record(ctx, conn, d, status, sendErr.Class); err != nil {
 		return fmt.Errorf("deliver alert %s to %s: %w (and recording it: %w)", d.AlertID, d.Channel, sendErr, err)
 	}
 	return fmt.Errorf("deliver alert %s to %s: %w", d.AlertID, d.Channel, sendErr)
@@ -116,14 +116,14 @@ func (a *Alerter) Deliver(ctx context.Context, db dbsqlc.DBTX, d Delivery, lastA
 
 // record stores an attempt's outcome: its status and, for a failed
 // attempt, the class of its error.
-func (a *Alerter) record(ctx context.Context, db dbsqlc.DBTX, d Delivery, status, errorClass string) error {
+func (a *Alerter) record(ctx context.Context, conn database.Executor, d Delivery, status, errorClass string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	var class *string
 	if errorClass != "" {
 		class = &errorClass
 	}
-	err := a.queries.RecordAlertDelivery(ctx, db, dbsqlc.RecordAlertDeliveryParams{
+	err := a.queries.RecordAlertDelivery(ctx, conn, db.RecordAlertDeliveryParams{
 		Status: status, LastErrorClass: class, ShopID: d.ShopID, AlertID: d.AlertID, Channel: d.Channel,
 	})
 	if err != nil {
@@ -135,7 +135,7 @@ func (a *Alerter) record(ctx context.Context, db dbsqlc.DBTX, d Delivery, status
 var errChannelOff = errors.New("channel is not configured")
 
 // request builds the channel's request for the alert.
-func (a *Alerter) request(ctx context.Context, d Delivery, alert dbsqlc.GetAlertRow) (*http.Request, error) {
+func (a *Alerter) request(ctx context.Context, d Delivery, alert db.GetAlertRow) (*http.Request, error) {
 	var (
 		target string
 		body   []byte
@@ -206,7 +206,7 @@ func (a *Alerter) send(req *http.Request, channel string) *DeliveryError {
 
 // slackText is the Slack message of an alert: its message, marked by kind,
 // with the characters Slack's formatting reserves escaped.
-func slackText(alert dbsqlc.GetAlertRow) string {
+func slackText(alert db.GetAlertRow) string {
 	mark := ":warning:"
 	if alert.Kind == KindOversold {
 		mark = ":rotating_light:"

@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/checkoutd/checkoutd/alerts/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
 )
 
@@ -91,7 +91,7 @@ func (a *Alerter) claimBudget(ctx context.Context, tx pgx.Tx, shopID string, n i
 	if n > sent && held == 0 {
 		digest = &Digest{ShopID: shopID, At: start.Add(a.budget.Window)}
 	}
-	err = a.queries.SetAlertBudget(ctx, tx, dbsqlc.SetAlertBudgetParams{
+	err = a.queries.SetAlertBudget(ctx, tx, db.SetAlertBudgetParams{
 		ShopID: shopID, WindowStartedAt: start, Sent: int32(spent + sent), Held: int32(held + n - sent),
 	})
 	if err != nil {
@@ -127,13 +127,13 @@ func (a *Alerter) RaiseDigest(ctx context.Context, tx pgx.Tx, shopID string) (*R
 			lines = append(lines, lineName(*w.Sku, *w.VariantKey))
 		}
 	}
-	_, err = a.queries.InsertAlert(ctx, tx, dbsqlc.InsertAlertParams{
+	_, err = a.queries.InsertAlert(ctx, tx, db.InsertAlertParams{
 		ShopID: shopID, ID: id, Kind: KindDigest, Message: a.digestMessage(shopID, len(waiting), lines),
 	})
 	if err != nil {
 		return nil, database.WrapError("record alert digest", err)
 	}
-	if err := a.queries.SetAlertsDigest(ctx, tx, dbsqlc.SetAlertsDigestParams{ShopID: shopID, DigestID: &id, Ids: heldIDs}); err != nil {
+	if err := a.queries.SetAlertsDigest(ctx, tx, db.SetAlertsDigestParams{ShopID: shopID, DigestID: &id, Ids: heldIDs}); err != nil {
 		return nil, database.WrapError("mark held alerts digested", err)
 	}
 	ds, err := a.addDeliveries(ctx, tx, shopID, id)

@@ -2,13 +2,12 @@ package alerts
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/alerts/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/page"
+	"github.com/checkoutd/checkoutd/inventory"
 )
 
 // Alert is a recorded alert with the state of its deliveries.
@@ -71,44 +70,23 @@ type Page struct {
 //
 // A bad shop id, limit or cursor is a *checkoutd.ValidationError; a shop
 // that does not exist is checkoutd.ErrShopNotFound; a database that does not
-// answer wraps database.ErrUnavailable.
-func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor string) (*Page, error) {
-	var issues []checkoutd.FieldIssue
-	if !checkoutd.ValidShopID(shopID) {
-		issues = append(issues, checkoutd.FieldIssue{Field: "shopId", Issue: checkoutd.IDIssue})
-	}
-	limit, ok := page.Limit(limit)
-	if !ok {
-		issues = append(issues, checkoutd.FieldIssue{Field: "limit", Issue: page.LimitIssue})
-	}
-	after, err := page.ParseAfter(cursor)
+// answer wraps inventory.ErrUnavailable.
+func List(ctx context.Context, conn database.Executor, shopID string, limit int, cursor string) (*Page, error) {
+	q := db.New()
+	rows, next, err := inventory.ListShopPage(ctx, conn, "alerts", shopID, limit, cursor,
+		func(after page.After, max int32) ([]db.ListAlertsRow, error) {
+			rows, err := q.ListAlerts(ctx, conn, db.ListAlertsParams{ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: max})
+			if err != nil {
+				return nil, database.WrapError("list alerts", err)
+			}
+			return rows, nil
+		},
+		func(r db.ListAlertsRow) page.After { return page.After{CreatedAt: r.CreatedAt, ID: r.ID} })
 	if err != nil {
-		issues = append(issues, checkoutd.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
+		return nil, err
 	}
-	if len(issues) > 0 {
-		return nil, &checkoutd.ValidationError{Details: issues}
-	}
-
-	q := dbsqlc.New()
-	rows, err := q.ListAlerts(ctx, db, dbsqlc.ListAlertsParams{
-		ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: int32(limit + 1),
-	})
-	if err != nil {
-		return nil, database.WrapError("list alerts", err)
-	}
-	hasMore := len(rows) > limit
-	if hasMore {
-		rows = rows[:limit]
-	}
-	out := &Page{Items: make([]Alert, 0, len(rows))}
+	out := &Page{Items: make([]Alert, 0, len(rows)), NextCursor: next}
 	if len(rows) == 0 {
-		exists, err := q.ShopExists(ctx, db, shopID)
-		if err != nil {
-			return nil, database.WrapError("look up shop", err)
-		}
-		if !exists {
-			return nil, fmt.Errorf("list alerts of %q: %w", shopID, checkoutd.ErrShopNotFound)
-		}
 		return out, nil
 	}
 
@@ -116,7 +94,7 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 	for i, r := range rows {
 		alertIDs[i] = r.ID
 	}
-	deliveries, err := q.ListAlertDeliveries(ctx, db, dbsqlc.ListAlertDeliveriesParams{ShopID: shopID, AlertIds: alertIDs})
+	deliveries, err := q.ListAlertDeliveries(ctx, conn, db.ListAlertDeliveriesParams{ShopID: shopID, AlertIds: alertIDs})
 	if err != nil {
 		return nil, database.WrapError("list alert deliveries", err)
 	}
@@ -139,11 +117,6 @@ func List(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor 
 			a.Deliveries = []DeliveryState{}
 		}
 		out.Items = append(out.Items, a)
-	}
-	if hasMore {
-		last := rows[len(rows)-1]
-		next := page.After{CreatedAt: last.CreatedAt, ID: last.ID}.Cursor()
-		out.NextCursor = &next
 	}
 	return out, nil
 }

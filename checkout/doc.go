@@ -1,5 +1,8 @@
-// Package checkout creates Stripe Checkout Sessions for shops, with the
-// inventory handled the way ops chose:
+// Package checkout owns the whole checkout lifecycle and its tables
+// (checkouts, oversold_orders): it creates Stripe Checkout Sessions for
+// shops, settles them as Stripe reports on them, and lists the paid orders
+// the stock could not cover. Sessions are created with the inventory
+// handled the way ops chose:
 //
 //   - validate_only checks the stock and holds nothing: the safe default for
 //     a first rollout, where a rare oversell is acceptable;
@@ -19,4 +22,21 @@
 // retry starts afresh. If the process dies between the hold and the record,
 // the hold simply expires, and a replay of the request resumes the same
 // checkout: Stripe's idempotency returns the session it may already have made.
+//
+// Settler moves a checkout on as its session's events arrive, inside the
+// caller's transaction (the webhooks' inbox): the checkout row is locked
+// first, then its hold, and a checkout only ever moves forward (Status):
+//
+//   - completed, paid or no_payment_required: commit the hold (SALE
+//     movements); without a hold (validate_only, bypass), or with one
+//     released before the payment arrived, sell the recorded lines at once.
+//     If the stock is gone, the order is recorded as oversold, never
+//     dropped, and its alert and refund jobs enqueued (OversoldJobs).
+//   - completed, unpaid (a delayed payment method): the hold keeps its
+//     stock as pending_payment for AsyncPaymentHold.
+//   - async_payment_succeeded: as completed and paid.
+//   - async_payment_failed and expired: release the hold.
+//
+// checkout never writes the inventory's tables itself: it calls
+// inventory.Ledger, bound to its transaction where atomicity needs it.
 package checkout

@@ -19,6 +19,7 @@ import (
 	"github.com/stripe/stripe-go/v79/form"
 
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -64,7 +65,7 @@ func (f *fixture) serviceOn(pool *pgxpool.Pool) *checkout.Service {
 
 // serviceWith returns a Service like f.svc that creates its sessions with
 // sessions.
-func (f *fixture) serviceWith(sessions checkout.Sessions) *checkout.Service {
+func (f *fixture) serviceWith(sessions stripeclient.Sessions) *checkout.Service {
 	return checkout.NewService(f.pool, f.ledger, sessions, f.cfg)
 }
 
@@ -231,7 +232,7 @@ func (f *fixture) exec(tb testing.TB, sql string, args ...any) {
 	}
 }
 
-// fakeStripe is an in-process checkout.Sessions that records every call and
+// fakeStripe is an in-process stripeclient.Sessions that records every call and
 // behaves like Stripe where checkoutd relies on it: New honours idempotency
 // keys, returning the session it made for a key when the same parameters
 // come again and an idempotency_error when other parameters do, and refuses

@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -47,20 +47,20 @@ const abandonedAfter = time.Minute
 // Service creates checkout sessions.
 type Service struct {
 	db      *pgxpool.Pool
-	queries *dbsqlc.Queries
+	queries *db.Queries
 	ledger  *inventory.Ledger
-	stripe  Sessions
+	stripe  stripeclient.Sessions
 	cfg     Config
 	log     *slog.Logger
 }
 
 // NewService returns a Service that keeps its records in db, its stock in
 // ledger and its sessions in stripe.
-func NewService(db *pgxpool.Pool, ledger *inventory.Ledger, stripe Sessions, cfg Config) *Service {
+func NewService(pool *pgxpool.Pool, ledger *inventory.Ledger, stripe stripeclient.Sessions, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, queries: dbsqlc.New(), ledger: ledger, stripe: stripe, cfg: cfg, log: cfg.Logger}
+	return &Service{db: pool, queries: db.New(), ledger: ledger, stripe: stripe, cfg: cfg, log: cfg.Logger}
 }
 
 // Session is a checkout session as the shop sees it.
@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 				s.abandon(ctx, req.ShopID, c, log)
 				return s.Create(ctx, req)
 			}
-			if err := s.queries.SetCheckoutHold(ctx, s.db, dbsqlc.SetCheckoutHoldParams{ShopID: req.ShopID, ID: c.id, HoldID: &hold.ID}); err != nil {
+			if err := s.queries.SetCheckoutHold(ctx, s.db, db.SetCheckoutHoldParams{ShopID: req.ShopID, ID: c.id, HoldID: &hold.ID}); err != nil {
 				s.abandon(ctx, req.ShopID, c, log)
 				return nil, false, database.WrapError("record the checkout's hold", err)
 			}
@@ -183,10 +183,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	if stripeSession.ExpiresAt != 0 {
 		expiresAt = time.Unix(stripeSession.ExpiresAt, 0).UTC()
 	}
-	if err := s.queries.OpenCheckout(ctx, s.db, dbsqlc.OpenCheckoutParams{
-		ShopID: req.ShopID, CheckoutID: c.id,
-		StripeSessionID: &stripeSession.ID, StripeUrl: &stripeSession.URL, ExpiresAt: &expiresAt,
-	}); err != nil {
+	if err := s.open(ctx, req.ShopID, c.id, stripeSession, expiresAt); err != nil {
 		// The session exists and its metadata names the checkout, so the
 		// webhooks can still settle it; a replay will record it.
 		return nil, false, database.WrapError("record the checkout session", err)
@@ -194,6 +191,27 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	log.InfoContext(ctx, "checkout session created", "stripe_session_id", stripeSession.ID,
 		"inventory_mode", string(c.mode), "mode", req.Mode, "expires_at", expiresAt)
 	return s.session(c.mode, stripeSession.ID, stripeSession.URL, c.holdID, expiresAt), true, nil
+}
+
+// open records the Stripe session on the checkout and, when it has a hold,
+// on the hold too, in one transaction: the checkout's row is locked first,
+// then the hold's, the order the webhooks take them in.
+func (s *Service) open(ctx context.Context, shopID, checkoutID string, sess *stripe.CheckoutSession, expiresAt time.Time) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		holdID, err := s.queries.OpenCheckout(ctx, tx, db.OpenCheckoutParams{
+			ShopID: shopID, CheckoutID: checkoutID,
+			StripeSessionID: &sess.ID, StripeUrl: &sess.URL, ExpiresAt: &expiresAt,
+		})
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && holdID == nil {
+			// A checkout forgotten meanwhile has nothing to record, as
+			// before; one without a hold has no hold to tell.
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.ledger.WithTx(tx).AttachSession(ctx, shopID, *holdID, sess.ID, expiresAt)
+	})
 }
 
 // claimed is a checkout this request is creating.
@@ -224,7 +242,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	if req.IdempotencyKey != "" {
 		key = &req.IdempotencyKey
 	}
-	c.createdAt, err = s.queries.InsertCheckout(ctx, s.db, dbsqlc.InsertCheckoutParams{
+	c.createdAt, err = s.queries.InsertCheckout(ctx, s.db, db.InsertCheckoutParams{
 		ShopID: req.ShopID, ID: c.id, Mode: req.Mode, InventoryMode: string(c.mode),
 		IdempotencyKey: key, RequestHash: hash[:], Lines: lines,
 	})
@@ -232,13 +250,13 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	case err == nil:
 		return c, nil, nil
 	case errors.Is(err, pgx.ErrNoRows):
-	case isForeignKeyViolation(err):
+	case database.IsForeignKeyViolation(err):
 		return nil, nil, checkoutd.ErrShopNotFound
 	default:
 		return nil, nil, database.WrapError("record checkout", err)
 	}
 
-	prev, err := s.queries.GetCheckoutByIdempotencyKey(ctx, s.db, dbsqlc.GetCheckoutByIdempotencyKeyParams{
+	prev, err := s.queries.GetCheckoutByIdempotencyKey(ctx, s.db, db.GetCheckoutByIdempotencyKeyParams{
 		ShopID: req.ShopID, IdempotencyKey: req.IdempotencyKey, AbandonedAfterSeconds: int32(abandonedAfter / time.Second),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -297,7 +315,7 @@ func (s *Service) abandon(ctx context.Context, shopID string, c *claimed, log *s
 
 func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *slog.Logger) {
 	ctx = context.WithoutCancel(ctx)
-	if err := s.queries.DeleteCheckout(ctx, s.db, dbsqlc.DeleteCheckoutParams{ShopID: shopID, ID: checkoutID}); err != nil {
+	if err := s.queries.DeleteCheckout(ctx, s.db, db.DeleteCheckoutParams{ShopID: shopID, ID: checkoutID}); err != nil {
 		log.ErrorContext(ctx, "could not forget a failed checkout", "error", err.Error())
 	}
 }
@@ -306,11 +324,6 @@ func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *sl
 func refusedExpiry(err error) bool {
 	var se *stripe.Error
 	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusBadRequest && se.Param == "expires_at"
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }
 
 func deref(s *string) string {

@@ -14,10 +14,11 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
-var _ checkout.Sessions = (*fakeStripe)(nil)
+var _ stripeclient.Sessions = (*fakeStripe)(nil)
 
 // assertMetadata checks the metadata of the session and of its payment
 // intent: exactly want, on both.

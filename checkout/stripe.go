@@ -1,60 +1,10 @@
 package checkout
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/stripe/stripe-go/v79"
-	"github.com/stripe/stripe-go/v79/checkout/session"
 )
-
-// Sessions is the part of Stripe's Checkout Sessions API checkoutd uses.
-// *session.Client implements it; tests use fakes.
-type Sessions interface {
-	New(params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error)
-	Get(id string, params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error)
-	Expire(id string, params *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error)
-}
-
-// StripeConfig says how to reach Stripe.
-type StripeConfig struct {
-	// SecretKey is STRIPE_SECRET_KEY.
-	SecretKey string
-	// APIBase, when set (STRIPE_API_BASE), points the client at another
-	// server, such as stripe-mock.
-	APIBase string
-	// Timeout bounds each request to Stripe (default 10s).
-	Timeout time.Duration
-	// MaxNetworkRetries is how often stripe-go retries a request that failed
-	// on the network or with a 409/5xx (default 2). Every request carries an
-	// idempotency key, so retries are safe.
-	MaxNetworkRetries int64
-}
-
-// NewStripeSessions returns the Checkout Sessions client for cfg.
-func NewStripeSessions(cfg StripeConfig) Sessions {
-	return &session.Client{B: StripeBackend(cfg), Key: cfg.SecretKey}
-}
-
-// StripeBackend returns the stripe-go backend for cfg, for the other Stripe
-// APIs checkoutd calls (refunds).
-func StripeBackend(cfg StripeConfig) stripe.Backend {
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.MaxNetworkRetries == 0 {
-		cfg.MaxNetworkRetries = 2
-	}
-	bc := &stripe.BackendConfig{
-		HTTPClient:        &http.Client{Timeout: cfg.Timeout},
-		MaxNetworkRetries: stripe.Int64(cfg.MaxNetworkRetries),
-		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
-	}
-	if cfg.APIBase != "" {
-		bc.URL = stripe.String(cfg.APIBase)
-	}
-	return stripe.GetBackendWithConfig(stripe.APIBackend, bc)
-}
 
 // Stripe refuses a session that expires sooner than 30 minutes after it is
 // created, or later than 24 hours.

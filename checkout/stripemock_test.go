@@ -19,6 +19,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/stripemock"
 )
 
@@ -29,7 +30,7 @@ func TestStripeMock(t *testing.T) {
 	t.Parallel()
 	baseURL := stripemock.Start(t)
 	wire := recordRequests(t, baseURL)
-	sessions := checkout.NewStripeSessions(checkout.StripeConfig{SecretKey: "sk_test_123", APIBase: wire.URL, Timeout: 5 * time.Second})
+	sessions := stripeclient.NewSessions(stripeclient.Config{SecretKey: "sk_test_123", APIBase: wire.URL, Timeout: 5 * time.Second})
 
 	withEmailAndRef := func(r *checkout.Request) {}
 	anonymous := func(r *checkout.Request) { r.CustomerEmail, r.ClientReferenceID = "", "" }
@@ -126,7 +127,7 @@ func TestStripeMock(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 		f.stock(t, "A", "", 5)
-		svc := f.serviceWith(checkout.NewStripeSessions(checkout.StripeConfig{SecretKey: "pk_test_123", APIBase: baseURL, Timeout: 5 * time.Second}))
+		svc := f.serviceWith(stripeclient.NewSessions(stripeclient.Config{SecretKey: "pk_test_123", APIBase: baseURL, Timeout: 5 * time.Second}))
 		req := f.request("cart-1", item("A", "", 2))
 
 		_, _, err := svc.Create(context.Background(), req)

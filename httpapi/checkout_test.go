@@ -30,6 +30,7 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 )
 
@@ -39,7 +40,7 @@ const checkoutPath = "/api/checkout/sessions"
 // it must never reach a response body.
 const stripeSecretInError = "sk_test_fake_secret"
 
-// fakeSessions is an in-process checkout.Sessions. Like Stripe, it answers a
+// fakeSessions is an in-process stripeclient.Sessions. Like Stripe, it answers a
 // repeated idempotency key with the session it created for it, and with an
 // idempotency_error if the parameters differ from the first request's
 // (https://docs.stripe.com/changelog/2015-09-03/reuse-idempotency-tokens-alter-error).
@@ -64,7 +65,7 @@ func stripeBody(p *stripe.CheckoutSessionParams) string {
 	return body.Encode()
 }
 
-var _ checkout.Sessions = (*fakeSessions)(nil)
+var _ stripeclient.Sessions = (*fakeSessions)(nil)
 
 func newFakeSessions() *fakeSessions {
 	return &fakeSessions{

@@ -135,7 +135,7 @@ func startServerLimited(pool *pgxpool.Pool, checkoutCfg checkout.Config, limit h
 	sessions := newFakeSessions()
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkoutCfg))
 	api.MountWebhooks(srv.Router(), webhooks.NewVerifier(webhookSecrets, webhooks.DefaultTolerance),
-		webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: logger}))
+		webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: logger}))
 	api.MountOversold(srv.Router(), pool)
 	api.MountAlerts(srv.Router(), pool)
 

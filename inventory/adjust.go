@@ -12,7 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // Op is how a stock change moves on_hand.
@@ -270,7 +271,7 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 		}
 		result = &ChangeResult{Movements: make([]Movement, 0, len(changes))}
 		for _, ch := range changes {
-			row, err := l.queries.ApplyStockChange(ctx, tx, dbsqlc.ApplyStockChangeParams{
+			row, err := l.queries.ApplyStockChange(ctx, tx, db.ApplyStockChangeParams{
 				ShopID: shopID, Sku: ch.SKU, VariantKey: ch.VariantKey, LocationID: ch.LocationID,
 				Op: string(ch.Op), Quantity: ch.Quantity, Type: string(ch.Type),
 				Reference: reference, Notes: ch.Notes, CreatedBy: createdBy,
@@ -301,7 +302,7 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 			if err != nil {
 				return fmt.Errorf("encode result: %w", err)
 			}
-			return l.queries.StoreIdempotentResponse(ctx, tx, dbsqlc.StoreIdempotentResponseParams{ShopID: shopID, Scope: scope, Key: key, Response: body})
+			return l.queries.StoreIdempotentResponse(ctx, tx, db.StoreIdempotentResponseParams{ShopID: shopID, Scope: scope, Key: key, Response: body})
 		}
 		return nil
 	})
@@ -325,16 +326,16 @@ func (ch rowChange) rowKey() string {
 // an earlier identical request, nil when the key is new, or
 // ErrIdempotencyConflict.
 func (l *Ledger) claimKey(ctx context.Context, tx pgx.Tx, shopID, scope, key string, hash []byte) (*ChangeResult, error) {
-	_, err := l.queries.ClaimIdempotencyKey(ctx, tx, dbsqlc.ClaimIdempotencyKeyParams{ShopID: shopID, Scope: scope, Key: key, RequestHash: hash})
+	_, err := l.queries.ClaimIdempotencyKey(ctx, tx, db.ClaimIdempotencyKeyParams{ShopID: shopID, Scope: scope, Key: key, RequestHash: hash})
 	switch {
 	case err == nil:
 		return nil, nil
-	case pgErrorCode(err) == pgForeignKeyViolation:
+	case database.IsForeignKeyViolation(err):
 		return nil, checkoutd.ErrShopNotFound
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, err
 	}
-	stored, err := l.queries.GetIdempotencyKey(ctx, tx, dbsqlc.GetIdempotencyKeyParams{ShopID: shopID, Scope: scope, Key: key})
+	stored, err := l.queries.GetIdempotencyKey(ctx, tx, db.GetIdempotencyKeyParams{ShopID: shopID, Scope: scope, Key: key})
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +369,7 @@ func (l *Ledger) ensureRows(ctx context.Context, tx pgx.Tx, shopID string, chang
 	if err := l.requireShop(ctx, shopID); err != nil {
 		return err
 	}
-	missing, err := l.queries.MissingLocations(ctx, tx, dbsqlc.MissingLocationsParams{ShopID: shopID, LocationIds: locationIDs})
+	missing, err := l.queries.MissingLocations(ctx, tx, db.MissingLocationsParams{ShopID: shopID, LocationIds: locationIDs})
 	if err != nil {
 		return err
 	}
@@ -382,5 +383,5 @@ func (l *Ledger) ensureRows(ctx context.Context, tx pgx.Tx, shopID string, chang
 	if len(skus) == 0 {
 		return nil
 	}
-	return l.queries.EnsureStockLevels(ctx, tx, dbsqlc.EnsureStockLevelsParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys, LocationIds: rowLocations})
+	return l.queries.EnsureStockLevels(ctx, tx, db.EnsureStockLevelsParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys, LocationIds: rowLocations})
 }

@@ -91,7 +91,7 @@ func (e *StockConflictError) Error() string {
 // the service. The row is not named: callers that know it fill it in.
 func stockCheckConflict(err error) *StockConflictError {
 	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != pgCheckViolation || pgErr.TableName != "stock_levels" {
+	if !database.IsCheckViolation(err) || !errors.As(err, &pgErr) || pgErr.TableName != "stock_levels" {
 		return nil
 	}
 	reason := "the change would break the stock row's invariants"

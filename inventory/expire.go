@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // ExpiredHold is a hold the reaper closed.
@@ -23,7 +23,7 @@ type ExpiredHold struct {
 func (l *Ledger) ExpireDue(ctx context.Context, now time.Time, batch int) ([]ExpiredHold, error) {
 	var expired []ExpiredHold
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		due, err := l.queries.LockDueHolds(ctx, tx, dbsqlc.LockDueHoldsParams{Now: now, Max: int32(batch)})
+		due, err := l.queries.LockDueHolds(ctx, tx, db.LockDueHoldsParams{Now: now, Max: int32(batch)})
 		if err != nil || len(due) == 0 {
 			return err
 		}
@@ -68,9 +68,9 @@ func (l *Ledger) expireLapsedOnLines(ctx context.Context, shopID string, lines [
 	for i, k := range lines {
 		skus[i], variantKeys[i] = k.sku, k.variantKey
 	}
-	var closed []dbsqlc.CloseHoldsRow
+	var closed []db.CloseHoldsRow
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		lapsed, err := l.queries.LockLapsedHoldsOnLines(ctx, tx, dbsqlc.LockLapsedHoldsOnLinesParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+		lapsed, err := l.queries.LockLapsedHoldsOnLines(ctx, tx, db.LockLapsedHoldsOnLinesParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
 		if err != nil || len(lapsed) == 0 {
 			return err
 		}
@@ -107,8 +107,8 @@ func (l *Ledger) expireLapsed(ctx context.Context, shopID, holdID string) error 
 	return nil
 }
 
-func (l *Ledger) closeExpired(ctx context.Context, db dbsqlc.DBTX, shopIDs, holdIDs []string, dueBefore time.Time) ([]dbsqlc.CloseHoldsRow, error) {
-	return l.queries.CloseHolds(ctx, db, dbsqlc.CloseHoldsParams{
+func (l *Ledger) closeExpired(ctx context.Context, conn db.DBTX, shopIDs, holdIDs []string, dueBefore time.Time) ([]db.CloseHoldsRow, error) {
+	return l.queries.CloseHolds(ctx, conn, db.CloseHoldsParams{
 		ShopIds:   shopIDs,
 		HoldIds:   holdIDs,
 		Status:    string(HoldExpired),

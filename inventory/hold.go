@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/ids"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // HoldStatus is where a hold is in its life. active and pending_payment holds
@@ -139,7 +139,7 @@ func (l *Ledger) coveredWithoutLapsed(ctx context.Context, shopID string, short 
 	for i, s := range short.Lines {
 		skus[i], variantKeys[i] = s.SKU, s.VariantKey
 	}
-	rows, err := l.queries.LineAvailability(ctx, l.db, dbsqlc.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+	rows, err := l.queries.LineAvailability(ctx, l.db, db.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
 	if err != nil {
 		return false, l.dbError("check availability", err)
 	}
@@ -170,7 +170,7 @@ func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, re
 	if req.CheckoutMode != "" {
 		mode = &req.CheckoutMode
 	}
-	rows, err := l.queries.ReserveHold(ctx, l.db, dbsqlc.ReserveHoldParams{
+	rows, err := l.queries.ReserveHold(ctx, l.db, db.ReserveHoldParams{
 		ShopID:         shopID,
 		HoldID:         holdID,
 		Skus:           skus,
@@ -216,7 +216,7 @@ func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, re
 // holdForKey returns the hold placed earlier under key, nil if there is none,
 // or ErrIdempotencyConflict if it holds other lines than asked for.
 func (l *Ledger) holdForKey(ctx context.Context, shopID, key string, lines []Line) (*Hold, error) {
-	id, err := l.queries.GetHoldIDByIdempotencyKey(ctx, l.db, dbsqlc.GetHoldIDByIdempotencyKeyParams{ShopID: shopID, IdempotencyKey: key})
+	id, err := l.queries.GetHoldIDByIdempotencyKey(ctx, l.db, db.GetHoldIDByIdempotencyKeyParams{ShopID: shopID, IdempotencyKey: key})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -245,7 +245,7 @@ func sameLines(items []HoldItem, lines []Line) bool {
 	return true
 }
 
-func holdFromReserve(shopID, holdID, reference string, rows []dbsqlc.ReserveHoldRow) *Hold {
+func holdFromReserve(shopID, holdID, reference string, rows []db.ReserveHoldRow) *Hold {
 	h := &Hold{
 		ID:        holdID,
 		ShopID:    shopID,
@@ -276,14 +276,14 @@ func (h *Hold) addAllocation(sku, variantKey string, a Allocation) {
 // GetHold returns a hold with its lines. An open hold past its expiry is
 // reported as expired, whether or not the reaper has closed it yet.
 func (l *Ledger) GetHold(ctx context.Context, shopID, holdID string) (*Hold, error) {
-	row, err := l.queries.GetHold(ctx, l.db, dbsqlc.GetHoldParams{ShopID: shopID, ID: holdID})
+	row, err := l.queries.GetHold(ctx, l.db, db.GetHoldParams{ShopID: shopID, ID: holdID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrHoldNotFound
 	}
 	if err != nil {
 		return nil, l.dbError("get hold", err)
 	}
-	allocs, err := l.queries.ListHoldAllocations(ctx, l.db, dbsqlc.ListHoldAllocationsParams{ShopID: shopID, HoldID: holdID})
+	allocs, err := l.queries.ListHoldAllocations(ctx, l.db, db.ListHoldAllocationsParams{ShopID: shopID, HoldID: holdID})
 	if err != nil {
 		return nil, l.dbError("get hold allocations", err)
 	}
@@ -315,7 +315,7 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.CommitHold(ctx, l.db, dbsqlc.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
+	rows, err := l.queries.CommitHold(ctx, l.db, db.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
 	if err != nil {
 		return nil, l.dbError("commit hold", err)
 	}
@@ -369,7 +369,7 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 	if hold.Status == HoldExpired {
 		return hold, l.expireLapsed(ctx, shopID, holdID)
 	}
-	closed, err := l.queries.CloseHolds(ctx, l.db, dbsqlc.CloseHoldsParams{
+	closed, err := l.queries.CloseHolds(ctx, l.db, db.CloseHoldsParams{
 		ShopIds:   []string{shopID},
 		HoldIds:   []string{holdID},
 		Status:    string(HoldReleased),
@@ -401,7 +401,7 @@ func (l *Ledger) Extend(ctx context.Context, shopID, holdID string, ttl time.Dur
 	if ttl < time.Second || ttl > MaxTTLSeconds*time.Second || ttl%time.Second != 0 {
 		return nil, &checkoutd.ValidationError{Details: []checkoutd.FieldIssue{{Field: "ttlSeconds", Issue: fmt.Sprintf("must be a whole number of seconds from 1 to %d", MaxTTLSeconds)}}}
 	}
-	n, err := l.queries.ExtendHold(ctx, l.db, dbsqlc.ExtendHoldParams{
+	n, err := l.queries.ExtendHold(ctx, l.db, db.ExtendHoldParams{
 		ShopID: shopID, ID: holdID, TtlSeconds: int32(ttl / time.Second), MaxTtlSeconds: MaxTTLSeconds,
 	})
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // Config tunes a Ledger. The zero value is usable.
@@ -35,7 +35,7 @@ type Config struct {
 // for concurrent use, and any number of processes may share the database.
 type Ledger struct {
 	db      executor
-	queries *dbsqlc.Queries
+	queries *db.Queries
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
@@ -47,20 +47,20 @@ type Ledger struct {
 // NewLedger returns a Ledger on db. The pool should come from
 // database.Open, which sets the lock timeout that bounds how long an operation
 // waits for contended stock rows.
-func NewLedger(db *pgxpool.Pool, cfg Config) *Ledger {
+func NewLedger(pool *pgxpool.Pool, cfg Config) *Ledger {
 	if cfg.BusyRetryAfter == 0 {
 		cfg.BusyRetryAfter = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Ledger{db: db, queries: dbsqlc.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	return &Ledger{db: pool, queries: db.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
 }
 
 // executor is where a Ledger runs its statements: the pool, or a caller's
 // transaction (see WithTx).
 type executor interface {
-	dbsqlc.DBTX
+	db.DBTX
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
@@ -114,15 +114,6 @@ func (l *Ledger) inBoundTx(ctx context.Context, fn func(bound *Ledger) error) er
 	return nil
 }
 
-// PostgreSQL error codes the ledger turns into typed errors.
-const (
-	pgLockNotAvailable     = "55P03"
-	pgDeadlockDetected     = "40P01"
-	pgSerializationFailure = "40001"
-	pgCheckViolation       = "23514"
-	pgForeignKeyViolation  = "23503"
-)
-
 // dbError wraps err with what was being done, turning lock contention into a
 // BusyError callers can branch on.
 func (l *Ledger) dbError(what string, err error) error {
@@ -130,27 +121,18 @@ func (l *Ledger) dbError(what string, err error) error {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case pgLockNotAvailable, pgDeadlockDetected, pgSerializationFailure:
-			return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
-		case pgCheckViolation:
-			if conflict := stockCheckConflict(err); conflict != nil {
-				// The statements' own arithmetic should never get this far.
-				l.log.Error("a stock_levels CHECK refused a change", "operation", what, "constraint", pgErr.ConstraintName)
-				return conflict
-			}
+	switch {
+	case !errors.As(err, &pgErr):
+	case database.IsContended(pgErr):
+		return &BusyError{RetryAfter: l.cfg.BusyRetryAfter, cause: fmt.Errorf("%s: %w", what, err)}
+	case database.IsCheckViolation(pgErr):
+		if conflict := stockCheckConflict(err); conflict != nil {
+			// The statements' own arithmetic should never get this far.
+			l.log.Error("a stock_levels CHECK refused a change", "operation", what, "constraint", pgErr.ConstraintName)
+			return conflict
 		}
 	}
 	return database.WrapError(what, err)
-}
-
-func pgErrorCode(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code
-	}
-	return ""
 }
 
 // farFuture stands for "no expiry bound" where a query takes one.

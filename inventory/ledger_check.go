@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // Discrepancy is a stock row the ledger does not account for.
@@ -63,7 +63,7 @@ func (l *Ledger) CheckLedger(ctx context.Context, shopID string) (*LedgerReport,
 	return report, nil
 }
 
-func discrepancyFromRow(r dbsqlc.LedgerDiscrepanciesRow) Discrepancy {
+func discrepancyFromRow(r db.LedgerDiscrepanciesRow) Discrepancy {
 	return Discrepancy{
 		ShopID: r.ShopID, SKU: r.Sku, VariantKey: r.VariantKey, LocationID: r.LocationID,
 		OnHand: r.OnHand, MovementSum: r.MovementSum, Reserved: r.Reserved, HeldSum: r.HeldSum,

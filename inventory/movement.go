@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/page"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // Movement is one entry of the append-only stock ledger. Quantity is the
@@ -70,17 +70,17 @@ func (l *Ledger) Movements(ctx context.Context, shopID string, opts MovementsOpt
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	var rows []dbsqlc.ListMovementsRow
+	var rows []db.ListMovementsRow
 	var err error
 	if opts.SKU == "" {
-		rows, err = l.queries.ListMovements(ctx, l.db, dbsqlc.ListMovementsParams{ShopID: shopID, BeforeID: before, Max: int32(limit + 1)})
+		rows, err = l.queries.ListMovements(ctx, l.db, db.ListMovementsParams{ShopID: shopID, BeforeID: before, Max: int32(limit + 1)})
 	} else {
-		var skuRows []dbsqlc.ListSKUMovementsRow
-		skuRows, err = l.queries.ListSKUMovements(ctx, l.db, dbsqlc.ListSKUMovementsParams{
+		var skuRows []db.ListSKUMovementsRow
+		skuRows, err = l.queries.ListSKUMovements(ctx, l.db, db.ListSKUMovementsParams{
 			ShopID: shopID, Sku: opts.SKU, VariantKey: opts.VariantKey, BeforeID: before, Max: int32(limit + 1),
 		})
 		for _, r := range skuRows {
-			rows = append(rows, dbsqlc.ListMovementsRow(r))
+			rows = append(rows, db.ListMovementsRow(r))
 		}
 	}
 	if err != nil {

@@ -3,9 +3,10 @@ package inventory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // AwaitPayment keeps an open hold's stock for a payment that is on its way
@@ -13,7 +14,7 @@ import (
 // least until now + wait, past its TTL. A hold that is not open, or has
 // lapsed, is a *HoldNotActiveError.
 func (l *Ledger) AwaitPayment(ctx context.Context, shopID, holdID string, wait time.Duration) (*Hold, error) {
-	n, err := l.queries.AwaitHoldPayment(ctx, l.db, dbsqlc.AwaitHoldPaymentParams{ShopID: shopID, ID: holdID, Hours: int32((wait + time.Hour - 1) / time.Hour)})
+	n, err := l.queries.AwaitHoldPayment(ctx, l.db, db.AwaitHoldPaymentParams{ShopID: shopID, ID: holdID, Hours: int32((wait + time.Hour - 1) / time.Hour)})
 	if err != nil {
 		return nil, l.dbError("await payment", err)
 	}
@@ -26,6 +27,22 @@ func (l *Ledger) AwaitPayment(ctx context.Context, shopID, holdID string, wait t
 	}
 	l.log.InfoContext(ctx, "hold awaits payment", "shop_id", shopID, "hold_id", holdID, "expires_at", hold.ExpiresAt)
 	return hold, nil
+}
+
+// AttachSession records on a hold the Stripe Checkout Session that sells
+// it and when that session expires, so that the reaper can expire the
+// session once the hold lapses. The checkout package calls it on a Ledger
+// bound to the transaction that records the session on the checkout
+// (WithTx). Errors are wrapped but not classified: the caller's wrapping
+// does that.
+func (l *Ledger) AttachSession(ctx context.Context, shopID, holdID, sessionID string, expiresAt time.Time) error {
+	err := l.queries.AttachCheckoutSession(ctx, l.db, db.AttachCheckoutSessionParams{
+		ShopID: shopID, ID: holdID, StripeSessionID: &sessionID, ExpiresAt: &expiresAt,
+	})
+	if err != nil {
+		return fmt.Errorf("attach checkout session to hold %s: %w", holdID, err)
+	}
+	return nil
 }
 
 // Sell takes lines off stock at once, as a hold committed on the spot: for a

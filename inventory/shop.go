@@ -8,7 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // DefaultLocation is the location every shop has.
@@ -23,14 +24,14 @@ func (l *Ledger) CreateShop(ctx context.Context, id, name string) error {
 		return err
 	}
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := l.queries.CreateShop(ctx, tx, dbsqlc.CreateShopParams{ID: id, Name: name})
+		_, err := l.queries.CreateShop(ctx, tx, db.CreateShopParams{ID: id, Name: name})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("create shop %q: %w", id, ErrShopExists)
 		}
 		if err != nil {
 			return err
 		}
-		_, err = l.queries.CreateLocation(ctx, tx, dbsqlc.CreateLocationParams{ShopID: id, ID: DefaultLocation, Name: "Default"})
+		_, err = l.queries.CreateLocation(ctx, tx, db.CreateLocationParams{ShopID: id, ID: DefaultLocation, Name: "Default"})
 		return err
 	})
 	if err != nil {
@@ -53,11 +54,11 @@ func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, prior
 	if err := c.err(); err != nil {
 		return err
 	}
-	_, err := l.queries.CreateLocation(ctx, l.db, dbsqlc.CreateLocationParams{ShopID: shopID, ID: id, Name: name, Priority: priority})
+	_, err := l.queries.CreateLocation(ctx, l.db, db.CreateLocationParams{ShopID: shopID, ID: id, Name: name, Priority: priority})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("add location %q: %w", id, ErrLocationExists)
-	case pgErrorCode(err) == pgForeignKeyViolation:
+	case database.IsForeignKeyViolation(err):
 		return checkoutd.ErrShopNotFound
 	case err != nil:
 		return l.dbError("add location", err)

@@ -7,8 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
+	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/page"
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
 // ValidateResult says whether every line could be held right now.
@@ -29,7 +30,7 @@ func (l *Ledger) Validate(ctx context.Context, shopID string, lines []Line) (*Va
 	}
 	merged := mergeLines(lines)
 	skus, variantKeys, _ := lineColumns(merged)
-	rows, err := l.queries.LineAvailability(ctx, l.db, dbsqlc.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+	rows, err := l.queries.LineAvailability(ctx, l.db, db.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
 	if err != nil {
 		return nil, l.dbError("validate", err)
 	}
@@ -129,7 +130,7 @@ func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOpt
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.ListStockLines(ctx, l.db, dbsqlc.ListStockLinesParams{
+	rows, err := l.queries.ListStockLines(ctx, l.db, db.ListStockLinesParams{
 		ShopID:           shopID,
 		DefaultThreshold: l.cfg.DefaultLowStockThreshold,
 		AfterSku:         after.SKU,
@@ -170,17 +171,17 @@ type stockCursor struct {
 }
 
 // stockLineRow is a line's totals across locations.
-type stockLineRow dbsqlc.ListStockLinesRow
+type stockLineRow db.ListStockLinesRow
 
 // stockInfos reads the given lines, in (sku, variant key) order; unknown
 // lines are left out.
-func (l *Ledger) stockInfos(ctx context.Context, db dbsqlc.DBTX, shopID string, keys []lineKey) ([]StockInfo, error) {
+func (l *Ledger) stockInfos(ctx context.Context, conn db.DBTX, shopID string, keys []lineKey) ([]StockInfo, error) {
 	skus := make([]string, len(keys))
 	variantKeys := make([]string, len(keys))
 	for i, k := range keys {
 		skus[i], variantKeys[i] = k.sku, k.variantKey
 	}
-	rows, err := l.queries.GetStockLines(ctx, db, dbsqlc.GetStockLinesParams{
+	rows, err := l.queries.GetStockLines(ctx, conn, db.GetStockLinesParams{
 		ShopID:           shopID,
 		Skus:             skus,
 		VariantKeys:      variantKeys,
@@ -193,11 +194,11 @@ func (l *Ledger) stockInfos(ctx context.Context, db dbsqlc.DBTX, shopID string, 
 	for i, r := range rows {
 		lines[i] = stockLineRow(r)
 	}
-	return l.withLocations(ctx, db, shopID, lines)
+	return l.withLocations(ctx, conn, shopID, lines)
 }
 
 // withLocations completes line totals with their per-location rows.
-func (l *Ledger) withLocations(ctx context.Context, db dbsqlc.DBTX, shopID string, lines []stockLineRow) ([]StockInfo, error) {
+func (l *Ledger) withLocations(ctx context.Context, conn db.DBTX, shopID string, lines []stockLineRow) ([]StockInfo, error) {
 	skus := make([]string, len(lines))
 	variantKeys := make([]string, len(lines))
 	infos := make([]StockInfo, len(lines))
@@ -220,7 +221,7 @@ func (l *Ledger) withLocations(ctx context.Context, db dbsqlc.DBTX, shopID strin
 			Locations:         []LocationStock{},
 		}
 	}
-	levels, err := l.queries.ListStockLevels(ctx, db, dbsqlc.ListStockLevelsParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
+	levels, err := l.queries.ListStockLevels(ctx, conn, db.ListStockLevelsParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
 	if err != nil {
 		return nil, l.dbError("read stock locations", err)
 	}
@@ -287,12 +288,12 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 	var info *StockInfo
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
 		locations := []string{DefaultLocation}
-		if err := l.queries.EnsureStockLevels(ctx, tx, dbsqlc.EnsureStockLevelsParams{
+		if err := l.queries.EnsureStockLevels(ctx, tx, db.EnsureStockLevelsParams{
 			ShopID: shopID, Skus: []string{sku}, VariantKeys: []string{variantKey}, LocationIds: locations,
 		}); err != nil {
 			return err
 		}
-		if _, err := l.queries.UpdateStockLineSettings(ctx, tx, dbsqlc.UpdateStockLineSettingsParams{
+		if _, err := l.queries.UpdateStockLineSettings(ctx, tx, db.UpdateStockLineSettingsParams{
 			ShopID: shopID, Sku: sku, VariantKey: variantKey,
 			SafetyStock: s.SafetyStock, LowStockThreshold: s.LowStockThreshold,
 		}); err != nil {
@@ -301,15 +302,15 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 		// A higher threshold or safety stock can make the line low without
 		// any stock moving: ask for a check as a stock change would.
 		if s.LowStockThreshold != nil || s.SafetyStock != nil {
-			if err := l.queries.RequestStockCheck(ctx, tx, dbsqlc.RequestStockCheckParams{ShopID: shopID, Sku: sku, VariantKey: variantKey}); err != nil {
+			if err := l.queries.RequestStockCheck(ctx, tx, db.RequestStockCheckParams{ShopID: shopID, Sku: sku, VariantKey: variantKey}); err != nil {
 				return err
 			}
 		}
 		if s.BackorderLimit != nil {
-			err := l.queries.SetBackorderLimit(ctx, tx, dbsqlc.SetBackorderLimitParams{
+			err := l.queries.SetBackorderLimit(ctx, tx, db.SetBackorderLimitParams{
 				ShopID: shopID, Sku: sku, VariantKey: variantKey, BackorderLimit: *s.BackorderLimit,
 			})
-			if pgErrorCode(err) == pgCheckViolation {
+			if database.IsCheckViolation(err) {
 				return &StockConflictError{SKU: sku, VariantKey: variantKey, LocationID: DefaultLocation,
 					Reason: "more units are already backordered than the new backorder limit allows"}
 			}
@@ -328,7 +329,7 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 	switch {
 	case errors.As(err, &conflict):
 		return nil, err
-	case pgErrorCode(err) == pgForeignKeyViolation:
+	case database.IsForeignKeyViolation(err):
 		return nil, checkoutd.ErrShopNotFound
 	case err != nil:
 		return nil, l.dbError("update stock settings", err)

@@ -14,7 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/checkoutd/checkoutd/alerts"
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -26,7 +26,7 @@ type Config struct {
 	ReaperInterval time.Duration
 	// Sessions expires the Stripe sessions of expired holds; Refunds refunds
 	// oversold orders.
-	Sessions checkout.Sessions
+	Sessions stripeclient.Sessions
 	Refunds  Refunds
 	// LowStockCheckInterval is how often requested low-stock checks are run
 	// (LOW_STOCK_CHECK_INTERVAL, default 5s).

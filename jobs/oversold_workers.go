@@ -12,7 +12,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd/alerts"
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 )
 
 // OversoldAlertWorker tells people about an oversold order: it records the
@@ -66,13 +66,13 @@ type Refunds interface {
 // RefundOversoldWorker refunds an oversold order's payment through Stripe.
 type RefundOversoldWorker struct {
 	river.WorkerDefaults[RefundOversoldArgs]
-	sessions checkout.Sessions
+	sessions stripeclient.Sessions
 	refunds  Refunds
 	log      *slog.Logger
 }
 
 // NewRefundOversoldWorker returns the worker.
-func NewRefundOversoldWorker(sessions checkout.Sessions, refunds Refunds, logger *slog.Logger) *RefundOversoldWorker {
+func NewRefundOversoldWorker(sessions stripeclient.Sessions, refunds Refunds, logger *slog.Logger) *RefundOversoldWorker {
 	return &RefundOversoldWorker{sessions: sessions, refunds: refunds, log: logger}
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v79"
 
-	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -33,12 +33,12 @@ func (ExpireSessionArgs) Kind() string { return "expire_checkout_session" }
 type ExpireSessionWorker struct {
 	river.WorkerDefaults[ExpireSessionArgs]
 	ledger   *inventory.Ledger
-	sessions checkout.Sessions
+	sessions stripeclient.Sessions
 	log      *slog.Logger
 }
 
 // NewExpireSessionWorker returns the worker.
-func NewExpireSessionWorker(ledger *inventory.Ledger, sessions checkout.Sessions, logger *slog.Logger) *ExpireSessionWorker {
+func NewExpireSessionWorker(ledger *inventory.Ledger, sessions stripeclient.Sessions, logger *slog.Logger) *ExpireSessionWorker {
 	return &ExpireSessionWorker{ledger: ledger, sessions: sessions, log: logger}
 }
 

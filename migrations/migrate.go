@@ -12,12 +12,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/checkoutd/checkoutd/internal/database"
 )
 
 //go:embed sql/*.sql
@@ -225,8 +226,7 @@ func Current(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 	if err != nil {
 		// A missing table or column means that system has not migrated this
 		// far, which is an answer rather than a failure.
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703") {
+		if database.IsUndefinedTableOrColumn(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("migrations current: %w", err)

@@ -12,8 +12,8 @@ import (
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
-	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 // benchSKUs is how many SKUs the benchmark's checkouts spread over, round
@@ -73,7 +73,7 @@ func BenchmarkCompletedEvents(b *testing.B) {
 						}
 						out, err := f.processor.Process(ctx, ev)
 						latencies[i] = time.Since(t0)
-						if err != nil || out != webhooks.Committed {
+						if err != nil || out != checkout.Committed {
 							b.Errorf("process %s: %s, %v", ev.ID, out, err)
 							return
 						}

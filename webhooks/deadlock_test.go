@@ -74,7 +74,7 @@ func deadlocked(err error) bool {
 }
 
 type processed struct {
-	out webhooks.Outcome
+	out checkout.Outcome
 	err error
 }
 
@@ -113,8 +113,8 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		log := slog.New(slog.DiscardHandler)
 		poolA, ledgerA := named(t, appA)
 		poolB, ledgerB := named(t, appB)
-		pa := webhooks.NewProcessor(poolA, ledgerA, webhooks.Config{Logger: log})
-		pb := webhooks.NewProcessor(poolB, ledgerB, webhooks.Config{Logger: log})
+		pa := webhooks.NewProcessor(poolA, checkout.NewSettler(ledgerA, checkout.SettleConfig{}), webhooks.Config{Logger: log})
+		pb := webhooks.NewProcessor(poolB, checkout.NewSettler(ledgerB, checkout.SettleConfig{}), webhooks.Config{Logger: log})
 		evA := f.verified(t, f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid"))
 		evB := f.verified(t, f.event("evt_b", stripe.EventTypeCheckoutSessionCompleted, b, "paid"))
 
@@ -143,9 +143,9 @@ func TestLatePaymentLockOrder(t *testing.T) {
 				}
 			}
 		}
-		outs := map[webhooks.Outcome]int{ra.out: 1}
+		outs := map[checkout.Outcome]int{ra.out: 1}
 		outs[rb.out]++
-		if outs[webhooks.Committed] != 1 || outs[webhooks.Oversold] != 1 {
+		if outs[checkout.Committed] != 1 || outs[checkout.Oversold] != 1 {
 			t.Errorf("outcomes A %s, B %s; want one committed and one oversold", ra.out, rb.out)
 		}
 		if onHand, reserved := f.stock(t); onHand != 0 || reserved != 0 {
@@ -173,7 +173,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		log := slog.New(slog.DiscardHandler)
 		poolA, ledgerA := named(t, appA)
 		poolC, ledgerC := named(t, appC)
-		pa := webhooks.NewProcessor(poolA, ledgerA, webhooks.Config{Logger: log})
+		pa := webhooks.NewProcessor(poolA, checkout.NewSettler(ledgerA, checkout.SettleConfig{}), webhooks.Config{Logger: log})
 		svcC := checkout.NewService(poolC, ledgerC, f.sessions, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
 		evA := f.verified(t, f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid"))
 
@@ -202,11 +202,11 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		var short *inventory.InsufficientStockError
 		switch {
 		case rc.err == nil && ra.err == nil:
-			if ra.out != webhooks.Oversold {
+			if ra.out != checkout.Oversold {
 				t.Errorf("the new checkout got the unit, the late payment: %s; want oversold", ra.out)
 			}
 		case errors.As(rc.err, &short) && ra.err == nil:
-			if ra.out != webhooks.Committed {
+			if ra.out != checkout.Committed {
 				t.Errorf("the new checkout was refused, the late payment: %s; want committed", ra.out)
 			}
 		default:

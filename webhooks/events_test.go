@@ -46,7 +46,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 2)
-		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Committed {
+		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Committed {
 			t.Fatalf("outcome %s, want committed", out)
 		}
 		assertSold(t, f, s, "pi_evt_paid", 2)
@@ -72,7 +72,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 1)
-		if out := f.deliver(t, "evt_free", stripe.EventTypeCheckoutSessionCompleted, s, "no_payment_required"); out != webhooks.Committed {
+		if out := f.deliver(t, "evt_free", stripe.EventTypeCheckoutSessionCompleted, s, "no_payment_required"); out != checkout.Committed {
 			t.Fatalf("outcome %s, want committed", out)
 		}
 		assertSold(t, f, s, "pi_evt_free", 1)
@@ -88,13 +88,13 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		expanded, none := f.checkout(t, 1), f.checkout(t, 1)
 		e := f.event("evt_expanded", stripe.EventTypeCheckoutSessionCompleted, expanded, "paid")
 		e.PaymentIntent = map[string]any{"id": "pi_expanded", "object": "payment_intent"}
-		if out := f.sendEvent(t, e); out != webhooks.Committed {
+		if out := f.sendEvent(t, e); out != checkout.Committed {
 			t.Fatalf("outcome %s, want committed", out)
 		}
 		assertSold(t, f, expanded, "pi_expanded", 1)
 		e = f.event("evt_no_pi", stripe.EventTypeCheckoutSessionCompleted, none, "no_payment_required")
 		e.PaymentIntent = nil
-		if out := f.sendEvent(t, e); out != webhooks.Committed {
+		if out := f.sendEvent(t, e); out != checkout.Committed {
 			t.Fatalf("outcome %s, want committed", out)
 		}
 		if c := f.checkoutOf(t, none); c.Status != "completed" || c.PaymentIntentID != nil {
@@ -115,10 +115,10 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		t.Run("completed/unpaid awaits payment, "+tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, checkoutd.ModeReserveTTL)
-			f.processor = webhooks.NewProcessor(f.pool, f.ledger, webhooks.Config{AsyncPaymentHold: tc.hold, Logger: slog.New(slog.DiscardHandler)})
+			f.processor = webhooks.NewProcessor(f.pool, checkout.NewSettler(f.ledger, checkout.SettleConfig{AsyncPaymentHold: tc.hold}), webhooks.Config{Logger: slog.New(slog.DiscardHandler)})
 			s := f.checkout(t, 2)
 			before := time.Now()
-			if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != webhooks.AwaitingPayment {
+			if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != checkout.AwaitingPayment {
 				t.Fatalf("outcome %s, want awaiting_payment", out)
 			}
 			status, expiresAt := f.holdRow(t, *s.ReservationID)
@@ -141,7 +141,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 
 			switch out := f.deliver(t, "evt_final", tc.final, s, ""); tc.final {
 			case stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
-				if out != webhooks.Committed {
+				if out != checkout.Committed {
 					t.Fatalf("async_payment_succeeded: %s, want committed", out)
 				}
 				assertSold(t, f, s, "pi_evt_final", 2)
@@ -149,7 +149,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 					t.Errorf("paid: on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 				}
 			default:
-				if out != webhooks.Released {
+				if out != checkout.Released {
 					t.Fatalf("async_payment_failed: %s, want released", out)
 				}
 				if status, _ := f.holdRow(t, *s.ReservationID); status != "released" {
@@ -173,7 +173,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkoutd.ModeReserveTTL)
 		s := f.checkout(t, 3)
-		if out := f.deliver(t, "evt_expired", stripe.EventTypeCheckoutSessionExpired, s, "unpaid"); out != webhooks.Released {
+		if out := f.deliver(t, "evt_expired", stripe.EventTypeCheckoutSessionExpired, s, "unpaid"); out != checkout.Released {
 			t.Fatalf("outcome %s, want released", out)
 		}
 		var status, reason string
@@ -196,7 +196,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 			"evt_late_unpaid": stripe.EventTypeCheckoutSessionCompleted,
 			"evt_late_failed": stripe.EventTypeCheckoutSessionAsyncPaymentFailed,
 		} {
-			if out := f.deliver(t, id, typ, s, "unpaid"); out != webhooks.Unchanged {
+			if out := f.deliver(t, id, typ, s, "unpaid"); out != checkout.Unchanged {
 				t.Errorf("%s after expiry: %s, want unchanged", typ, out)
 			}
 		}
@@ -208,13 +208,13 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkoutd.ModeValidateOnly)
 		s := f.checkout(t, 2)
-		if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != webhooks.AwaitingPayment {
+		if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != checkout.AwaitingPayment {
 			t.Fatalf("completed/unpaid: %s, want awaiting_payment", out)
 		}
 		if onHand, reserved := f.stock(t); onHand != 5 || reserved != 0 {
 			t.Errorf("awaiting payment without a hold: on hand %d, reserved %d; want 5 and 0", onHand, reserved)
 		}
-		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, s, "paid"); out != webhooks.Committed {
+		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, s, "paid"); out != checkout.Committed {
 			t.Fatalf("async_payment_succeeded: %s, want committed", out)
 		}
 		c := f.checkoutOf(t, s)
@@ -251,7 +251,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		} {
 			// Unique: shop '' is shared by every test.
 			id := "evt_unknown_" + f.shopID + "_" + string(rune('a'+i))
-			if out := f.deliver(t, id, tc.typ, s, tc.paymentStatus); out != webhooks.Ignored {
+			if out := f.deliver(t, id, tc.typ, s, tc.paymentStatus); out != checkout.Ignored {
 				t.Errorf("%s (%s): %s, want ignored", tc.typ, tc.paymentStatus, out)
 			}
 			if got := recordedIn(t, f.pool, tc.inbox)[id]; got != (recordedEvent{1, "ignored"}) {
@@ -263,7 +263,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		}
 		f.assertUnchanged(t, before)
 		// The checkout still works.
-		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Committed {
+		if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Committed {
 			t.Errorf("completed/paid after the ignored ones: %s, want committed", out)
 		}
 	})
@@ -312,7 +312,7 @@ func TestEventsForOtherSessionsAreIgnored(t *testing.T) {
 		for j, ty := range types {
 			id := "evt_not_ours_" + unique + "_" + string(rune('a'+i)) + string(rune('a'+j))
 			e := sessionEvent{ID: id, Type: ty.typ, SessionID: tc.session, PaymentStatus: ty.paymentStatus, PaymentIntent: "pi_" + id, Metadata: tc.metadata}
-			if out := f.sendEvent(t, e); out != webhooks.Ignored {
+			if out := f.sendEvent(t, e); out != checkout.Ignored {
 				t.Errorf("%s, %s/%s: %s, want ignored", tc.name, ty.typ, ty.paymentStatus, out)
 			}
 			if got := recordedIn(t, f.pool, tc.inbox)[id]; got != (recordedEvent{1, "ignored"}) {
@@ -328,10 +328,10 @@ func TestEventsForOtherSessionsAreIgnored(t *testing.T) {
 	}
 
 	// The real events still settle both checkouts.
-	if out := f.deliver(t, "evt_real", stripe.EventTypeCheckoutSessionCompleted, ours, "paid"); out != webhooks.Committed {
+	if out := f.deliver(t, "evt_real", stripe.EventTypeCheckoutSessionCompleted, ours, "paid"); out != checkout.Committed {
 		t.Errorf("the real event for our session: %s, want committed", out)
 	}
-	if out := other.deliver(t, "evt_real", stripe.EventTypeCheckoutSessionExpired, theirs, "unpaid"); out != webhooks.Released {
+	if out := other.deliver(t, "evt_real", stripe.EventTypeCheckoutSessionExpired, theirs, "unpaid"); out != checkout.Released {
 		t.Errorf("the real event for the other shop's session: %s, want released", out)
 	}
 	f.assertLedgerClean(t)
@@ -367,7 +367,7 @@ func TestEventOrderDoesNotMatter(t *testing.T) {
 			s := f.checkout(t, 2)
 			for i, e := range tc.events {
 				out := f.deliver(t, "evt_"+string(rune('a'+i)), e.typ, s, e.paymentStatus)
-				if i > 0 && e == unpaid && out != webhooks.Unchanged {
+				if i > 0 && e == unpaid && out != checkout.Unchanged {
 					t.Errorf("completed/unpaid after the payment's outcome: %s, want unchanged", out)
 				}
 			}

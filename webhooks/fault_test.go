@@ -36,24 +36,24 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 		paymentStatus string
 		// prepare runs before the failing delivery.
 		prepare func(t *testing.T, f *fixture, s *checkout.Session)
-		want    webhooks.Outcome
+		want    checkout.Outcome
 	}{
-		{name: "completed/paid", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: webhooks.Committed},
-		{name: "completed/unpaid", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "unpaid", want: webhooks.AwaitingPayment},
-		{name: "expired", typ: stripe.EventTypeCheckoutSessionExpired, paymentStatus: "unpaid", want: webhooks.Released},
-		{name: "async_payment_failed", typ: stripe.EventTypeCheckoutSessionAsyncPaymentFailed, paymentStatus: "unpaid", want: webhooks.Released},
-		{name: "paid after release", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: webhooks.Committed,
+		{name: "completed/paid", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Committed},
+		{name: "completed/unpaid", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "unpaid", want: checkout.AwaitingPayment},
+		{name: "expired", typ: stripe.EventTypeCheckoutSessionExpired, paymentStatus: "unpaid", want: checkout.Released},
+		{name: "async_payment_failed", typ: stripe.EventTypeCheckoutSessionAsyncPaymentFailed, paymentStatus: "unpaid", want: checkout.Released},
+		{name: "paid after release", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Committed,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
 				if _, err := f.ledger.Release(context.Background(), f.shopID, *s.ReservationID, "test"); err != nil {
 					t.Fatal(err)
 				}
 			}},
-		{name: "paid after lapse, stock gone", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: webhooks.Oversold,
+		{name: "paid after lapse, stock gone", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Oversold,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
 				lapse(t, f, *s.ReservationID)
 				f.setStock(t, "A", 1)
 			}},
-		{name: "ignored", typ: "payment_intent.created", paymentStatus: "paid", want: webhooks.Ignored},
+		{name: "ignored", typ: "payment_intent.created", paymentStatus: "paid", want: checkout.Ignored},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -102,7 +102,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 				t.Errorf("the event has %d inbox rows, want 1", n)
 			}
 			switch tc.want {
-			case webhooks.Committed:
+			case checkout.Committed:
 				c := f.checkoutOf(t, s)
 				if c.Status != "completed" || c.HoldID == nil {
 					t.Fatalf("checkout %+v, want completed", c)
@@ -113,7 +113,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 				if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
 					t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 				}
-			case webhooks.Oversold:
+			case checkout.Oversold:
 				var n int
 				if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM oversold_orders WHERE shop_id = $1", f.shopID).Scan(&n); err != nil || n != 1 {
 					t.Errorf("oversold orders %d (%v), want 1", n, err)
@@ -164,7 +164,7 @@ func TestConnectionLostBeforeCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	p := webhooks.NewProcessor(pool, inventory.NewLedger(pool, inventory.Config{Logger: slog.New(slog.DiscardHandler)}),
+	p := webhooks.NewProcessor(pool, checkout.NewSettler(inventory.NewLedger(pool, inventory.Config{Logger: slog.New(slog.DiscardHandler)}), checkout.SettleConfig{}),
 		webhooks.Config{Logger: slog.New(slog.DiscardHandler)})
 	webhooks.SetBeforeCommit(p, func() error {
 		var n int
@@ -193,7 +193,7 @@ func TestConnectionLostBeforeCommit(t *testing.T) {
 	}
 
 	webhooks.SetBeforeCommit(p, nil)
-	if out, err := p.Process(ctx, ev); err != nil || out != webhooks.Committed {
+	if out, err := p.Process(ctx, ev); err != nil || out != checkout.Committed {
 		t.Fatalf("retry: %s, %v; want committed", out, err)
 	}
 	assertSold(t, f, s, "pi_"+e.ID, 2)

@@ -9,6 +9,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
 
@@ -77,8 +78,8 @@ func FuzzVerifyAndProcess(f *testing.F) {
 		switch {
 		case err == nil:
 			switch out {
-			case webhooks.Duplicate, webhooks.Ignored, webhooks.Unchanged, webhooks.Committed,
-				webhooks.Oversold, webhooks.AwaitingPayment, webhooks.Released:
+			case webhooks.Duplicate, checkout.Ignored, checkout.Unchanged, checkout.Committed,
+				checkout.Oversold, checkout.AwaitingPayment, checkout.Released:
 			default:
 				t.Fatalf("Process: outcome %q", out)
 			}

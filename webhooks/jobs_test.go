@@ -10,8 +10,10 @@ import (
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/jobs"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
 
@@ -26,7 +28,7 @@ func TestOversoldEnqueuesAlertAndRefund(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.processor = webhooks.NewProcessor(pool, f.ledger, webhooks.Config{Jobs: jobClient, RefundOversold: true, Logger: slog.New(slog.DiscardHandler)})
+	f.processor = webhooks.NewProcessor(pool, checkout.NewSettler(f.ledger, checkout.SettleConfig{Jobs: jobs.NewEnqueuer(jobClient), RefundOversold: true}), webhooks.Config{Logger: slog.New(slog.DiscardHandler)})
 
 	s := f.checkout(t, 2)
 	if _, err := f.ledger.Release(ctx, f.shopID, *s.ReservationID, "test"); err != nil {
@@ -35,7 +37,7 @@ func TestOversoldEnqueuesAlertAndRefund(t *testing.T) {
 	if _, err := f.ledger.Adjust(ctx, f.shopID, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: "A", Op: inventory.OpSet, Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	if out := f.deliver(t, "evt_oversold", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Oversold {
+	if out := f.deliver(t, "evt_oversold", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Oversold {
 		t.Fatalf("paid with 1 of 2 left: %s, want oversold", out)
 	}
 

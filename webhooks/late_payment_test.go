@@ -9,6 +9,7 @@ import (
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
@@ -59,7 +60,7 @@ func TestPaidAfterHoldClosedSellsAgain(t *testing.T) {
 			original := *s.ReservationID
 			how.close(t, f, original)
 
-			if out := f.deliver(t, "evt_late", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Committed {
+			if out := f.deliver(t, "evt_late", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Committed {
 				t.Fatalf("late payment: %s, want committed", out)
 			}
 			if status, _ := f.holdRow(t, original); status != how.status {
@@ -87,7 +88,7 @@ func TestPaidAfterHoldClosedSellsAgain(t *testing.T) {
 			if out := f.deliver(t, "evt_late", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Duplicate {
 				t.Errorf("redelivered: %s, want duplicate", out)
 			}
-			if out := f.deliver(t, "evt_late2", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, s, "paid"); out != webhooks.Unchanged {
+			if out := f.deliver(t, "evt_late2", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, s, "paid"); out != checkout.Unchanged {
 				t.Errorf("another paid event: %s, want unchanged", out)
 			}
 			f.assertUnchanged(t, before)
@@ -102,11 +103,11 @@ func TestAsyncPaymentAfterPendingHoldLapsed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, checkoutd.ModeReserveTTL)
 	s := f.checkout(t, 2)
-	if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != webhooks.AwaitingPayment {
+	if out := f.deliver(t, "evt_unpaid", stripe.EventTypeCheckoutSessionCompleted, s, "unpaid"); out != checkout.AwaitingPayment {
 		t.Fatalf("completed/unpaid: %s, want awaiting_payment", out)
 	}
 	lapse(t, f, *s.ReservationID)
-	if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, s, "paid"); out != webhooks.Committed {
+	if out := f.deliver(t, "evt_paid", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, s, "paid"); out != checkout.Committed {
 		t.Fatalf("async_payment_succeeded: %s, want committed", out)
 	}
 	if status, _ := f.holdRow(t, *s.ReservationID); status != "expired" {
@@ -138,7 +139,7 @@ func TestPaidAfterStockGoneIsOversold(t *testing.T) {
 			// Someone else buys 3 of A: 2 are left of the 4 the late customer
 			// pays for. B is untouched.
 			other := f.checkout(t, 3)
-			if out := f.deliver(t, "evt_other", stripe.EventTypeCheckoutSessionCompleted, other, "paid"); out != webhooks.Committed {
+			if out := f.deliver(t, "evt_other", stripe.EventTypeCheckoutSessionCompleted, other, "paid"); out != checkout.Committed {
 				t.Fatalf("the other checkout: %s, want committed", out)
 			}
 			stockBefore := [2][2]int64{}
@@ -146,7 +147,7 @@ func TestPaidAfterStockGoneIsOversold(t *testing.T) {
 			stockBefore[1][0], stockBefore[1][1] = f.stockOf(t, "B")
 			salesBefore := f.sales(t)
 
-			if out := f.deliver(t, "evt_late", stripe.EventTypeCheckoutSessionCompleted, late, "paid"); out != webhooks.Oversold {
+			if out := f.deliver(t, "evt_late", stripe.EventTypeCheckoutSessionCompleted, late, "paid"); out != checkout.Oversold {
 				t.Fatalf("late payment: %s, want oversold", out)
 			}
 			c := f.checkoutOf(t, late)
@@ -208,10 +209,10 @@ func TestPaidAfterStockGoneIsOversold(t *testing.T) {
 			if out := f.deliver(t, "evt_late", stripe.EventTypeCheckoutSessionCompleted, late, "paid"); out != webhooks.Duplicate {
 				t.Errorf("redelivered: %s, want duplicate", out)
 			}
-			if out := f.deliver(t, "evt_late2", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, late, "paid"); out != webhooks.Unchanged {
+			if out := f.deliver(t, "evt_late2", stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, late, "paid"); out != checkout.Unchanged {
 				t.Errorf("another paid event: %s, want unchanged", out)
 			}
-			if out := f.deliver(t, "evt_late3", stripe.EventTypeCheckoutSessionExpired, late, "unpaid"); out != webhooks.Unchanged {
+			if out := f.deliver(t, "evt_late3", stripe.EventTypeCheckoutSessionExpired, late, "unpaid"); out != checkout.Unchanged {
 				t.Errorf("a stale expired event: %s, want unchanged", out)
 			}
 			f.assertUnchanged(t, before)

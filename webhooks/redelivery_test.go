@@ -97,7 +97,7 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 	rng.Shuffle(len(queue), func(i, j int) { queue[i], queue[j] = queue[j], queue[i] })
 
 	// outcomes[i] collects what the deliveries of event i did.
-	outcomes := make([][]webhooks.Outcome, len(events))
+	outcomes := make([][]checkout.Outcome, len(events))
 	var mu sync.Mutex
 	var retries atomic.Int64
 	work := make(chan int)
@@ -109,7 +109,7 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 			for i := range work {
 				// Stripe retries a delivery that failed (5xx); a failure must
 				// be transient and leave no trace, so the retry may apply it.
-				var out webhooks.Outcome
+				var out checkout.Outcome
 				var err error
 				for attempt := 0; ; attempt++ {
 					if out, err = f.send(events[i].payload); err == nil || attempt == 20 {
@@ -138,9 +138,9 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 	t.Logf("%d deliveries of %d events by %d senders in %s, %d retried", len(queue), len(events), senders, time.Since(start).Round(time.Millisecond), retries.Load())
 
 	// Each event was applied by one delivery; the others were duplicates.
-	applied := map[string]webhooks.Outcome{}
+	applied := map[string]checkout.Outcome{}
 	for i, outs := range outcomes {
-		var firsts []webhooks.Outcome
+		var firsts []checkout.Outcome
 		for _, o := range outs {
 			if o != webhooks.Duplicate {
 				firsts = append(firsts, o)
@@ -155,12 +155,12 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 		switch o := firsts[0]; {
 		case events[i].typ == stripe.EventTypeCheckoutSessionCompleted && events[i].status == "paid",
 			events[i].typ == stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
-			ok = o == webhooks.Committed
+			ok = o == checkout.Committed
 		case events[i].typ == stripe.EventTypeCheckoutSessionCompleted && events[i].status == "unpaid":
 			// Unchanged when the payment's outcome arrived first.
-			ok = o == webhooks.AwaitingPayment || o == webhooks.Unchanged
+			ok = o == checkout.AwaitingPayment || o == checkout.Unchanged
 		default: // expired, async_payment_failed
-			ok = o == webhooks.Released
+			ok = o == checkout.Released
 		}
 		if !ok {
 			t.Errorf("%s: applied as %s", events[i].id, firsts[0])

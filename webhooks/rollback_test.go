@@ -105,7 +105,7 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 			logs := &lockedBuffer{}
 			log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ledger := inventory.NewLedger(f.pool, inventory.Config{Metrics: inventory.NewMetrics(reg), Logger: log})
-			p := webhooks.NewProcessor(f.pool, ledger, webhooks.Config{Logger: log})
+			p := webhooks.NewProcessor(f.pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log})
 			ev := f.verified(t, f.event("evt_rollback_"+f.shopID, tc.typ, s, tc.paymentStatus))
 
 			webhooks.SetBeforeCommit(p, func() error { return injected })

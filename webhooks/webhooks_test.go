@@ -67,7 +67,7 @@ func newFixture(t testing.TB, mode checkoutd.InventoryMode) *fixture {
 		ledger:    ledger,
 		sessions:  sessions,
 		checkouts: checkout.NewService(pool, ledger, sessions, checkout.Config{InventoryMode: mode, HoldTTL: 20 * time.Minute, Logger: log}),
-		processor: webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: log}),
+		processor: webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log}),
 		verifier:  webhooks.NewVerifier(secret, webhooks.DefaultTolerance),
 		shopID:    testdb.ShopID(t),
 	}
@@ -190,7 +190,7 @@ func sign(payload []byte, secret string, at time.Time) string {
 
 // send delivers payload as Stripe would: signed, verified, processed.
 // Goroutines may call it.
-func (f *fixture) send(payload []byte) (webhooks.Outcome, error) {
+func (f *fixture) send(payload []byte) (checkout.Outcome, error) {
 	ev, err := f.verifier.Verify(payload, sign(payload, secret, time.Time{}))
 	if err != nil {
 		return "", fmt.Errorf("verify: %w", err)
@@ -210,7 +210,7 @@ func (f *fixture) verified(t testing.TB, e sessionEvent) stripe.Event {
 }
 
 // sendEvent delivers e and fails the test on an error.
-func (f *fixture) sendEvent(t testing.TB, e sessionEvent) webhooks.Outcome {
+func (f *fixture) sendEvent(t testing.TB, e sessionEvent) checkout.Outcome {
 	t.Helper()
 	out, err := f.send(e.payload())
 	if err != nil {
@@ -221,7 +221,7 @@ func (f *fixture) sendEvent(t testing.TB, e sessionEvent) webhooks.Outcome {
 
 // deliver signs an event as Stripe would and runs it through verification
 // and processing.
-func (f *fixture) deliver(t testing.TB, id string, typ stripe.EventType, s *checkout.Session, paymentStatus string) webhooks.Outcome {
+func (f *fixture) deliver(t testing.TB, id string, typ stripe.EventType, s *checkout.Session, paymentStatus string) checkout.Outcome {
 	t.Helper()
 	return f.sendEvent(t, f.event(id, typ, s, paymentStatus))
 }
@@ -377,16 +377,16 @@ func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 	f := newFixture(t, checkoutd.ModeReserveTTL)
 	paid, expired := f.checkout(t, 2), f.checkout(t, 1)
 
-	if out := f.deliver(t, "evt_1", stripe.EventTypeCheckoutSessionCompleted, paid, "paid"); out != webhooks.Committed {
+	if out := f.deliver(t, "evt_1", stripe.EventTypeCheckoutSessionCompleted, paid, "paid"); out != checkout.Committed {
 		t.Errorf("completed/paid: %s, want committed", out)
 	}
 	if out := f.deliver(t, "evt_1", stripe.EventTypeCheckoutSessionCompleted, paid, "paid"); out != webhooks.Duplicate {
 		t.Errorf("the same event again: %s, want duplicate", out)
 	}
-	if out := f.deliver(t, "evt_2", stripe.EventTypeCheckoutSessionExpired, paid, "paid"); out != webhooks.Unchanged {
+	if out := f.deliver(t, "evt_2", stripe.EventTypeCheckoutSessionExpired, paid, "paid"); out != checkout.Unchanged {
 		t.Errorf("a late expired for a paid session: %s, want unchanged", out)
 	}
-	if out := f.deliver(t, "evt_3", stripe.EventTypeCheckoutSessionExpired, expired, "unpaid"); out != webhooks.Released {
+	if out := f.deliver(t, "evt_3", stripe.EventTypeCheckoutSessionExpired, expired, "unpaid"); out != checkout.Released {
 		t.Errorf("expired: %s, want released", out)
 	}
 	if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
@@ -402,7 +402,7 @@ func TestValidateOnlySaleTakesStockOffOnHand(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, checkoutd.ModeValidateOnly)
 	s := f.checkout(t, 2)
-	if out := f.deliver(t, "evt_v1", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != webhooks.Committed {
+	if out := f.deliver(t, "evt_v1", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Committed {
 		t.Errorf("completed/paid: %s, want committed", out)
 	}
 	if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
-	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 // runOversold dispatches the oversold subcommands.
@@ -50,7 +50,7 @@ func runOversoldList(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	page, err := webhooks.ListOversold(ctx, pool, *shop, *limit, *cursor)
+	page, err := checkout.ListOversold(ctx, pool, *shop, *limit, *cursor)
 	var invalid *checkoutd.ValidationError
 	switch {
 	case errors.As(err, &invalid) && len(invalid.Details) == 1 && invalid.Details[0].Field == "cursor":

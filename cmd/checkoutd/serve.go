@@ -18,6 +18,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
 	"github.com/checkoutd/checkoutd/migrations"
@@ -108,8 +109,8 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 	registry := httpserver.NewRegistry()
 	database.RegisterPoolMetrics(registry, pool)
 	ledger := a.ledger(pool, inventory.NewMetrics(registry))
-	stripeCfg := checkout.StripeConfig{SecretKey: a.cfg.StripeSecretKey, APIBase: a.cfg.StripeAPIBase}
-	sessions := checkout.NewStripeSessions(stripeCfg)
+	stripeCfg := stripeclient.Config{SecretKey: a.cfg.StripeSecretKey, APIBase: a.cfg.StripeAPIBase}
+	sessions := stripeclient.NewSessions(stripeCfg)
 
 	var jobClient *river.Client[pgx.Tx]
 	if withWorkers {
@@ -117,7 +118,7 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 			Workers:        a.cfg.JobWorkers,
 			ReaperInterval: a.cfg.ReaperInterval,
 			Sessions:       sessions,
-			Refunds:        &refund.Client{B: checkout.StripeBackend(stripeCfg), Key: a.cfg.StripeSecretKey},
+			Refunds:        &refund.Client{B: stripeclient.Backend(stripeCfg), Key: a.cfg.StripeSecretKey},
 			Logger:         a.logger,
 
 			LowStockCheckInterval: a.cfg.LowStockCheckInterval,
@@ -150,7 +151,7 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 }
 
 // mountAPI mounts every API route on srv.
-func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, sessions checkout.Sessions, jobClient *river.Client[pgx.Tx]) {
+func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, sessions stripeclient.Sessions, jobClient *river.Client[pgx.Tx]) {
 	if a.cfg.InventoryAuthorityToken == "" {
 		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
 	}
@@ -174,12 +175,11 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prom
 	api.MountAlerts(srv.Router(), pool)
 	api.MountWebhooks(srv.Router(),
 		webhooks.NewVerifier(a.cfg.StripeWebhookSecret, webhooks.DefaultTolerance),
-		webhooks.NewProcessor(pool, ledger, webhooks.Config{
+		webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{
 			AsyncPaymentHold: a.cfg.AsyncPaymentHold(),
-			Jobs:             jobClient,
+			Jobs:             jobs.NewEnqueuer(jobClient),
 			RefundOversold:   a.cfg.StripeRefundOversold,
-			Logger:           a.logger,
-		}))
+		}), webhooks.Config{Logger: a.logger}))
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkout.Config{
 		InventoryMode:           a.cfg.InventoryMode,
 		HoldTTL:                 a.cfg.HoldTTL(),

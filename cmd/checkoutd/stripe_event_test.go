@@ -237,7 +237,7 @@ func TestStripeSendEventDrivesTheWebhook(t *testing.T) {
 	r := mux.NewRouter()
 	httpapi.New(ledger, apikey.NewStore(pool), httpapi.Config{}, log).MountWebhooks(r,
 		webhooks.NewVerifier(sendEventOldSecret+","+sendEventSecret, webhooks.DefaultTolerance),
-		webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: log}))
+		webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log}))
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 

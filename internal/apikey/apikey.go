@@ -18,12 +18,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/internal/apikey/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
 )
 
@@ -49,12 +48,12 @@ type Key struct {
 // Store keeps API keys in the database.
 type Store struct {
 	db      *pgxpool.Pool
-	queries *dbsqlc.Queries
+	queries *db.Queries
 }
 
 // NewStore returns a Store on db.
-func NewStore(db *pgxpool.Pool) *Store {
-	return &Store{db: db, queries: dbsqlc.New()}
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{db: pool, queries: db.New()}
 }
 
 // Create issues a key for shopID and returns it; this is the only time the
@@ -63,9 +62,8 @@ func (s *Store) Create(ctx context.Context, shopID, name string) (token string, 
 	id := randomString(6)
 	secret := randomString(24)
 	hash := sha256.Sum256([]byte(secret))
-	err = s.queries.CreateAPIKey(ctx, s.db, dbsqlc.CreateAPIKeyParams{ShopID: shopID, ID: id, Name: name, SecretHash: hash[:]})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+	err = s.queries.CreateAPIKey(ctx, s.db, db.CreateAPIKeyParams{ShopID: shopID, ID: id, Name: name, SecretHash: hash[:]})
+	if database.IsForeignKeyViolation(err) {
 		return "", Key{}, checkoutd.ErrShopNotFound
 	}
 	if err != nil {
@@ -89,7 +87,7 @@ func (s *Store) List(ctx context.Context, shopID string) ([]Key, error) {
 
 // Revoke stops a key from working, at once.
 func (s *Store) Revoke(ctx context.Context, shopID, keyID string) error {
-	n, err := s.queries.RevokeAPIKey(ctx, s.db, dbsqlc.RevokeAPIKeyParams{ShopID: shopID, ID: keyID})
+	n, err := s.queries.RevokeAPIKey(ctx, s.db, db.RevokeAPIKeyParams{ShopID: shopID, ID: keyID})
 	if err != nil {
 		return fmt.Errorf("revoke API key: %w", err)
 	}
@@ -119,7 +117,7 @@ func (s *Store) Verify(ctx context.Context, token string) (shopID string, err er
 		return "", ErrInvalid
 	}
 	shopID, keyID, secret := parts[0], parts[1], parts[2]
-	row, err := s.queries.GetAPIKey(ctx, s.db, dbsqlc.GetAPIKeyParams{ShopID: shopID, ID: keyID})
+	row, err := s.queries.GetAPIKey(ctx, s.db, db.GetAPIKeyParams{ShopID: shopID, ID: keyID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrInvalid
 	}

@@ -112,3 +112,29 @@ func IsBadText(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
 }
+
+// IsForeignKeyViolation reports whether err is PostgreSQL refusing a row
+// whose parent is missing (23503 foreign_key_violation): for checkoutd, a
+// row of a shop that does not exist.
+func IsForeignKeyViolation(err error) bool {
+	return hasCode(err, "23503")
+}
+
+// IsCheckViolation reports whether err is a CHECK constraint refusing a row
+// (23514 check_violation): the schema's own invariants standing behind the
+// arithmetic of a statement.
+func IsCheckViolation(err error) bool {
+	return hasCode(err, "23514")
+}
+
+// IsUndefinedTableOrColumn reports whether err is a statement naming a
+// table (42P01 undefined_table) or column (42703 undefined_column) the
+// schema lacks: a schema that has not migrated that far.
+func IsUndefinedTableOrColumn(err error) bool {
+	return hasCode(err, "42P01") || hasCode(err, "42703")
+}
+
+func hasCode(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -372,5 +373,29 @@ func TestClassifyCodes(t *testing.T) {
 	assertClass(t, "ErrContended", fmt.Errorf("x: %w", database.ErrContended), contended)
 	if database.IsUnavailable(nil) || database.IsContended(nil) || database.IsBadText(nil) {
 		t.Error("nil is classified")
+	}
+}
+
+// Each constraint class has one helper, and only its codes answer to it.
+func TestConstraintClasses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		is   func(error) bool
+		yes  []string
+	}{
+		{"IsForeignKeyViolation", database.IsForeignKeyViolation, []string{"23503"}},
+		{"IsCheckViolation", database.IsCheckViolation, []string{"23514"}},
+		{"IsUndefinedTableOrColumn", database.IsUndefinedTableOrColumn, []string{"42P01", "42703"}},
+	} {
+		for _, code := range []string{"23503", "23514", "23505", "42P01", "42703", "40001", "08006"} {
+			want := slices.Contains(tc.yes, code)
+			if got := tc.is(fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: code})); got != want {
+				t.Errorf("%s(%s) = %v, want %v", tc.name, code, got, want)
+			}
+		}
+		if tc.is(nil) || tc.is(errors.New("23503")) {
+			t.Errorf("%s answers for an error that is not PostgreSQL's", tc.name)
+		}
 	}
 }

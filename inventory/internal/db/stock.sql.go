@@ -3,7 +3,7 @@
 //   sqlc v1.27.0
 // source: stock.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"

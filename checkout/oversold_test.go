@@ -1,4 +1,4 @@
-package webhooks_test
+package checkout_test
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func TestListOversoldPagesNewestFirst(t *testing.T) {
 				if pages > 20 {
 					t.Fatalf("no end after %d pages: %v", pages, got)
 				}
-				page, err := webhooks.ListOversold(ctx, testdb.Pool(t), shop, limit, cursor)
+				page, err := checkout.ListOversold(ctx, testdb.Pool(t), shop, limit, cursor)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -103,12 +103,12 @@ func TestListOversoldPagesNewestFirst(t *testing.T) {
 		})
 	}
 
-	page, err := webhooks.ListOversold(ctx, testdb.Pool(t), shop, 1, "")
+	page, err := checkout.ListOversold(ctx, testdb.Pool(t), shop, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pi := "pi_o9"
-	want := webhooks.OversoldOrder{
+	want := checkout.OversoldOrder{
 		ID: "o9", CheckoutID: "chk_o9", StripeSessionID: "cs_test_o9", PaymentIntentID: &pi, EventID: "evt_o9",
 		Lines:           []inventory.Line{{SKU: "A", Quantity: 2}},
 		Shortfall:       []inventory.Shortfall{{SKU: "A", Requested: 2, Available: 1}},
@@ -136,11 +136,11 @@ func TestListOversoldRefusesBadInput(t *testing.T) {
 	pool := testdb.Pool(t)
 	shop := ovsShop(t)
 
-	page, err := webhooks.ListOversold(ctx, pool, shop, 0, "")
+	page, err := checkout.ListOversold(ctx, pool, shop, 0, "")
 	if err != nil || len(page.Items) != 0 || page.Items == nil || page.NextCursor != nil {
 		t.Errorf("a shop without oversold orders: %+v, %v; want an empty page", page, err)
 	}
-	if _, err := webhooks.ListOversold(ctx, pool, testdb.ShopID(t), 0, ""); !errors.Is(err, checkoutd.ErrShopNotFound) {
+	if _, err := checkout.ListOversold(ctx, pool, testdb.ShopID(t), 0, ""); !errors.Is(err, checkoutd.ErrShopNotFound) {
 		t.Errorf("an unknown shop: %v, want ErrShopNotFound", err)
 	}
 	for _, tt := range []struct {
@@ -153,7 +153,7 @@ func TestListOversoldRefusesBadInput(t *testing.T) {
 		{shop: shop, cursor: "!!", field: "cursor"},
 		{shop: shop, cursor: "bm90IGEgdGltZQ", field: "cursor"}, // "not a time"
 	} {
-		_, err := webhooks.ListOversold(ctx, pool, tt.shop, tt.limit, tt.cursor)
+		_, err := checkout.ListOversold(ctx, pool, tt.shop, tt.limit, tt.cursor)
 		var invalid *checkoutd.ValidationError
 		if !errors.As(err, &invalid) || len(invalid.Details) != 1 || invalid.Details[0].Field != tt.field {
 			t.Errorf("ListOversold(%q, %d, %q) = %v, want a ValidationError on %s", tt.shop, tt.limit, tt.cursor, err, tt.field)
@@ -208,13 +208,13 @@ func TestListOversoldShowsWhatTheProcessorRecorded(t *testing.T) {
 		"id": sess.ID, "object": "checkout.session", "payment_status": "paid", "payment_intent": "pi_ovs",
 		"metadata": map[string]string{"shop_id": shop},
 	})
-	processor := webhooks.NewProcessor(pool, ledger, webhooks.Config{Logger: log})
+	processor := webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log})
 	out, err := processor.Process(ctx, stripe.Event{ID: "evt_ovs", Type: stripe.EventTypeCheckoutSessionCompleted, Data: &stripe.EventData{Raw: obj}})
-	if err != nil || out != webhooks.Oversold {
+	if err != nil || out != checkout.Oversold {
 		t.Fatalf("process = %s, %v; want oversold", out, err)
 	}
 
-	page, err := webhooks.ListOversold(ctx, pool, shop, 0, "")
+	page, err := checkout.ListOversold(ctx, pool, shop, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}

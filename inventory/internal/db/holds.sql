@@ -360,3 +360,12 @@ WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)
   AND status IN ('active', 'pending_payment')
   AND expires_at > now();
+
+-- name: AttachCheckoutSession :exec
+-- Records on a hold the Checkout Session that sells it, so the reaper can
+-- expire the session when the hold lapses.
+UPDATE holds
+SET checkout_session_id = sqlc.arg(stripe_session_id),
+    checkout_session_expires_at = sqlc.arg(expires_at),
+    updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);

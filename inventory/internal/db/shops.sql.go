@@ -3,7 +3,7 @@
 //   sqlc v1.27.0
 // source: shops.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"
@@ -52,22 +52,6 @@ func (q *Queries) CreateShop(ctx context.Context, db DBTX, arg CreateShopParams)
 	var id string
 	err := row.Scan(&id)
 	return id, err
-}
-
-const locationExists = `-- name: LocationExists :one
-SELECT EXISTS (SELECT 1 FROM locations WHERE shop_id = $1 AND id = $2)
-`
-
-type LocationExistsParams struct {
-	ShopID string
-	ID     string
-}
-
-func (q *Queries) LocationExists(ctx context.Context, db DBTX, arg LocationExistsParams) (bool, error) {
-	row := db.QueryRow(ctx, locationExists, arg.ShopID, arg.ID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
 }
 
 const shopExists = `-- name: ShopExists :one

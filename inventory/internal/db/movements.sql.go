@@ -3,7 +3,7 @@
 //   sqlc v1.27.0
 // source: movements.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package webhooks
+package checkout
 
 import (
 	"context"
@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/internal/dbsqlc"
 	"github.com/checkoutd/checkoutd/internal/page"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -52,45 +51,23 @@ type OversoldPage struct {
 // A bad shop id, limit or cursor is a *checkoutd.ValidationError; a shop
 // that does not exist is checkoutd.ErrShopNotFound; a database that does not
 // answer wraps inventory.ErrUnavailable.
-func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int, cursor string) (*OversoldPage, error) {
-	var issues []checkoutd.FieldIssue
-	if !checkoutd.ValidShopID(shopID) {
-		issues = append(issues, checkoutd.FieldIssue{Field: "shopId", Issue: checkoutd.IDIssue})
-	}
-	limit, ok := page.Limit(limit)
-	if !ok {
-		issues = append(issues, checkoutd.FieldIssue{Field: "limit", Issue: page.LimitIssue})
-	}
-	after, err := page.ParseAfter(cursor)
+func ListOversold(ctx context.Context, conn database.Executor, shopID string, limit int, cursor string) (*OversoldPage, error) {
+	rows, next, err := inventory.ListShopPage(ctx, conn, "oversold orders", shopID, limit, cursor,
+		func(after page.After, max int32) ([]db.ListOversoldOrdersRow, error) {
+			rows, err := db.New().ListOversoldOrders(ctx, conn, db.ListOversoldOrdersParams{
+				ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: max,
+			})
+			if err != nil {
+				return nil, database.WrapError("list oversold orders", err)
+			}
+			return rows, nil
+		},
+		func(r db.ListOversoldOrdersRow) page.After { return page.After{CreatedAt: r.CreatedAt, ID: r.ID} })
 	if err != nil {
-		issues = append(issues, checkoutd.FieldIssue{Field: "cursor", Issue: page.CursorIssue})
-	}
-	if len(issues) > 0 {
-		return nil, &checkoutd.ValidationError{Details: issues}
+		return nil, err
 	}
 
-	q := dbsqlc.New()
-	rows, err := q.ListOversoldOrders(ctx, db, dbsqlc.ListOversoldOrdersParams{
-		ShopID: shopID, Before: after.CreatedAt, BeforeID: after.ID, Max: int32(limit + 1),
-	})
-	if err != nil {
-		return nil, database.WrapError("list oversold orders", err)
-	}
-	hasMore := len(rows) > limit
-	if hasMore {
-		rows = rows[:limit]
-	}
-	if len(rows) == 0 {
-		exists, err := q.ShopExists(ctx, db, shopID)
-		if err != nil {
-			return nil, database.WrapError("look up shop", err)
-		}
-		if !exists {
-			return nil, fmt.Errorf("list oversold orders of %q: %w", shopID, checkoutd.ErrShopNotFound)
-		}
-	}
-
-	out := &OversoldPage{Items: make([]OversoldOrder, 0, len(rows))}
+	out := &OversoldPage{Items: make([]OversoldOrder, 0, len(rows)), NextCursor: next}
 	for _, r := range rows {
 		o := OversoldOrder{
 			ID: r.ID, CheckoutID: r.CheckoutID, StripeSessionID: r.StripeSessionID, PaymentIntentID: r.PaymentIntentID,
@@ -104,11 +81,6 @@ func ListOversold(ctx context.Context, db dbsqlc.DBTX, shopID string, limit int,
 			return nil, fmt.Errorf("decode shortfall of oversold order %s: %w", r.ID, err)
 		}
 		out.Items = append(out.Items, o)
-	}
-	if hasMore {
-		last := rows[len(rows)-1]
-		next := page.After{CreatedAt: last.CreatedAt, ID: last.ID}.Cursor()
-		out.NextCursor = &next
 	}
 	return out, nil
 }

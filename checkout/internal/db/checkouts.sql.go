@@ -3,7 +3,7 @@
 //   sqlc v1.27.0
 // source: checkouts.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"
@@ -114,44 +114,75 @@ func (q *Queries) InsertCheckout(ctx context.Context, db DBTX, arg InsertCheckou
 	return created_at, err
 }
 
-const openCheckout = `-- name: OpenCheckout :exec
-WITH opened AS (
-    UPDATE checkouts c
-    SET stripe_session_id = $1,
-        stripe_url = $4,
-        expires_at = $2,
-        status = 'open',
-        updated_at = now()
-    WHERE c.shop_id = $3 AND c.id = $5
-    RETURNING c.hold_id
-)
-UPDATE holds h
-SET checkout_session_id = $1,
-    checkout_session_expires_at = $2,
+const lockCheckoutBySession = `-- name: LockCheckoutBySession :one
+SELECT id, mode, inventory_mode, lines, hold_id, status
+FROM checkouts
+WHERE shop_id = $1 AND stripe_session_id = $2
+FOR UPDATE
+`
+
+type LockCheckoutBySessionParams struct {
+	ShopID          string
+	StripeSessionID *string
+}
+
+type LockCheckoutBySessionRow struct {
+	ID            string
+	Mode          string
+	InventoryMode string
+	Lines         []byte
+	HoldID        *string
+	Status        string
+}
+
+// The checkout a session belongs to, locked so that events for one session
+// are applied one at a time, whatever order they arrive in.
+func (q *Queries) LockCheckoutBySession(ctx context.Context, db DBTX, arg LockCheckoutBySessionParams) (LockCheckoutBySessionRow, error) {
+	row := db.QueryRow(ctx, lockCheckoutBySession, arg.ShopID, arg.StripeSessionID)
+	var i LockCheckoutBySessionRow
+	err := row.Scan(
+		&i.ID,
+		&i.Mode,
+		&i.InventoryMode,
+		&i.Lines,
+		&i.HoldID,
+		&i.Status,
+	)
+	return i, err
+}
+
+const openCheckout = `-- name: OpenCheckout :one
+UPDATE checkouts
+SET stripe_session_id = $1,
+    stripe_url = $2,
+    expires_at = $3,
+    status = 'open',
     updated_at = now()
-FROM opened
-WHERE h.shop_id = $3 AND h.id = opened.hold_id
+WHERE shop_id = $4 AND id = $5
+RETURNING hold_id
 `
 
 type OpenCheckoutParams struct {
 	StripeSessionID *string
+	StripeUrl       *string
 	ExpiresAt       *time.Time
 	ShopID          string
-	StripeUrl       *string
 	CheckoutID      string
 }
 
-// Records the Stripe session of a checkout and, when it has a hold, on the
-// hold too.
-func (q *Queries) OpenCheckout(ctx context.Context, db DBTX, arg OpenCheckoutParams) error {
-	_, err := db.Exec(ctx, openCheckout,
+// Records the Stripe session of a checkout; its hold, if any, learns of the
+// session from inventory in the same transaction.
+func (q *Queries) OpenCheckout(ctx context.Context, db DBTX, arg OpenCheckoutParams) (*string, error) {
+	row := db.QueryRow(ctx, openCheckout,
 		arg.StripeSessionID,
+		arg.StripeUrl,
 		arg.ExpiresAt,
 		arg.ShopID,
-		arg.StripeUrl,
 		arg.CheckoutID,
 	)
-	return err
+	var hold_id *string
+	err := row.Scan(&hold_id)
+	return hold_id, err
 }
 
 const setCheckoutHold = `-- name: SetCheckoutHold :exec
@@ -168,5 +199,33 @@ type SetCheckoutHoldParams struct {
 
 func (q *Queries) SetCheckoutHold(ctx context.Context, db DBTX, arg SetCheckoutHoldParams) error {
 	_, err := db.Exec(ctx, setCheckoutHold, arg.HoldID, arg.ShopID, arg.ID)
+	return err
+}
+
+const settleCheckout = `-- name: SettleCheckout :exec
+UPDATE checkouts
+SET status = $1,
+    hold_id = coalesce($2, hold_id),
+    payment_intent_id = coalesce($3, payment_intent_id),
+    updated_at = now()
+WHERE shop_id = $4 AND id = $5
+`
+
+type SettleCheckoutParams struct {
+	Status          string
+	HoldID          *string
+	PaymentIntentID *string
+	ShopID          string
+	ID              string
+}
+
+func (q *Queries) SettleCheckout(ctx context.Context, db DBTX, arg SettleCheckoutParams) error {
+	_, err := db.Exec(ctx, settleCheckout,
+		arg.Status,
+		arg.HoldID,
+		arg.PaymentIntentID,
+		arg.ShopID,
+		arg.ID,
+	)
 	return err
 }

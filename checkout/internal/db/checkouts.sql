@@ -20,28 +20,36 @@ UPDATE checkouts
 SET hold_id = sqlc.arg(hold_id), updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);
 
--- name: OpenCheckout :exec
--- Records the Stripe session of a checkout and, when it has a hold, on the
--- hold too.
-WITH opened AS (
-    UPDATE checkouts c
-    SET stripe_session_id = sqlc.arg(stripe_session_id),
-        stripe_url = sqlc.arg(stripe_url),
-        expires_at = sqlc.arg(expires_at),
-        status = 'open',
-        updated_at = now()
-    WHERE c.shop_id = sqlc.arg(shop_id) AND c.id = sqlc.arg(checkout_id)
-    RETURNING c.hold_id
-)
-UPDATE holds h
-SET checkout_session_id = sqlc.arg(stripe_session_id),
-    checkout_session_expires_at = sqlc.arg(expires_at),
+-- name: OpenCheckout :one
+-- Records the Stripe session of a checkout; its hold, if any, learns of the
+-- session from inventory in the same transaction.
+UPDATE checkouts
+SET stripe_session_id = sqlc.arg(stripe_session_id),
+    stripe_url = sqlc.arg(stripe_url),
+    expires_at = sqlc.arg(expires_at),
+    status = 'open',
     updated_at = now()
-FROM opened
-WHERE h.shop_id = sqlc.arg(shop_id) AND h.id = opened.hold_id;
+WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(checkout_id)
+RETURNING hold_id;
 
 -- name: DeleteCheckout :exec
 -- Forgets a checkout whose session could not be created, freeing its
 -- idempotency key for a retry.
 DELETE FROM checkouts
 WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id) AND status = 'creating';
+
+-- name: LockCheckoutBySession :one
+-- The checkout a session belongs to, locked so that events for one session
+-- are applied one at a time, whatever order they arrive in.
+SELECT id, mode, inventory_mode, lines, hold_id, status
+FROM checkouts
+WHERE shop_id = sqlc.arg(shop_id) AND stripe_session_id = sqlc.arg(stripe_session_id)
+FOR UPDATE;
+
+-- name: SettleCheckout :exec
+UPDATE checkouts
+SET status = sqlc.arg(status),
+    hold_id = coalesce(sqlc.narg(hold_id), hold_id),
+    payment_intent_id = coalesce(sqlc.narg(payment_intent_id), payment_intent_id),
+    updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);

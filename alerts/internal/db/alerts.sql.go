@@ -3,7 +3,7 @@
 //   sqlc v1.27.0
 // source: alerts.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"
@@ -44,36 +44,6 @@ func (q *Queries) AlertsAwaitingDigest(ctx context.Context, db DBTX, shopID stri
 		return nil, err
 	}
 	return items, nil
-}
-
-const claimLowStockAlert = `-- name: ClaimLowStockAlert :one
-UPDATE stock_lines
-SET low_stock_alerted_at = now()
-WHERE shop_id = $1 AND sku = $2 AND variant_key = $3
-  AND (low_stock_alerted_at IS NULL
-       OR low_stock_alerted_at <= now() - make_interval(secs => $4::int))
-RETURNING low_stock_alerted_at
-`
-
-type ClaimLowStockAlertParams struct {
-	ShopID          string
-	Sku             string
-	VariantKey      string
-	IntervalSeconds int32
-}
-
-// The debounce: claims the line's low-stock alert unless one went out within
-// the interval. Concurrent claims for one line serialize on its row; one wins.
-func (q *Queries) ClaimLowStockAlert(ctx context.Context, db DBTX, arg ClaimLowStockAlertParams) (*time.Time, error) {
-	row := db.QueryRow(ctx, claimLowStockAlert,
-		arg.ShopID,
-		arg.Sku,
-		arg.VariantKey,
-		arg.IntervalSeconds,
-	)
-	var low_stock_alerted_at *time.Time
-	err := row.Scan(&low_stock_alerted_at)
-	return low_stock_alerted_at, err
 }
 
 const getAlert = `-- name: GetAlert :one
@@ -391,25 +361,6 @@ func (q *Queries) RecordAlertDelivery(ctx context.Context, db DBTX, arg RecordAl
 	return err
 }
 
-const requestStockCheck = `-- name: RequestStockCheck :exec
-INSERT INTO stock_checks (shop_id, sku, variant_key)
-VALUES ($1, $2, $3)
-ON CONFLICT DO NOTHING
-`
-
-type RequestStockCheckParams struct {
-	ShopID     string
-	Sku        string
-	VariantKey string
-}
-
-// Asks for a low-stock check of one line, for changes that can make a line
-// low without lowering its stock (a higher threshold or safety stock).
-func (q *Queries) RequestStockCheck(ctx context.Context, db DBTX, arg RequestStockCheckParams) error {
-	_, err := db.Exec(ctx, requestStockCheck, arg.ShopID, arg.Sku, arg.VariantKey)
-	return err
-}
-
 const setAlertBudget = `-- name: SetAlertBudget :exec
 UPDATE alert_budgets
 SET window_started_at = $1, sent = $2, held = $3
@@ -448,46 +399,4 @@ type SetAlertsDigestParams struct {
 func (q *Queries) SetAlertsDigest(ctx context.Context, db DBTX, arg SetAlertsDigestParams) error {
 	_, err := db.Exec(ctx, setAlertsDigest, arg.DigestID, arg.ShopID, arg.Ids)
 	return err
-}
-
-const takeStockChecks = `-- name: TakeStockChecks :many
-WITH taken AS (
-    SELECT shop_id, sku, variant_key
-    FROM stock_checks
-    ORDER BY requested_at
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED
-)
-DELETE FROM stock_checks c
-USING taken t
-WHERE c.shop_id = t.shop_id AND c.sku = t.sku AND c.variant_key = t.variant_key
-RETURNING c.shop_id, c.sku, c.variant_key
-`
-
-type TakeStockChecksRow struct {
-	ShopID     string
-	Sku        string
-	VariantKey string
-}
-
-// Takes up to max requested low-stock checks, oldest first. Checkers running
-// side by side take different rows.
-func (q *Queries) TakeStockChecks(ctx context.Context, db DBTX, max int32) ([]TakeStockChecksRow, error) {
-	rows, err := db.Query(ctx, takeStockChecks, max)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []TakeStockChecksRow
-	for rows.Next() {
-		var i TakeStockChecksRow
-		if err := rows.Scan(&i.ShopID, &i.Sku, &i.VariantKey); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }

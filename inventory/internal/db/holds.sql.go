@@ -3,12 +3,39 @@
 //   sqlc v1.27.0
 // source: holds.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"
 	"time"
 )
+
+const attachCheckoutSession = `-- name: AttachCheckoutSession :exec
+UPDATE holds
+SET checkout_session_id = $1,
+    checkout_session_expires_at = $2,
+    updated_at = now()
+WHERE shop_id = $3 AND id = $4
+`
+
+type AttachCheckoutSessionParams struct {
+	StripeSessionID *string
+	ExpiresAt       *time.Time
+	ShopID          string
+	ID              string
+}
+
+// Records on a hold the Checkout Session that sells it, so the reaper can
+// expire the session when the hold lapses.
+func (q *Queries) AttachCheckoutSession(ctx context.Context, db DBTX, arg AttachCheckoutSessionParams) error {
+	_, err := db.Exec(ctx, attachCheckoutSession,
+		arg.StripeSessionID,
+		arg.ExpiresAt,
+		arg.ShopID,
+		arg.ID,
+	)
+	return err
+}
 
 const awaitHoldPayment = `-- name: AwaitHoldPayment :execrows
 UPDATE holds

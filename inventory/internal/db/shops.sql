@@ -12,6 +12,3 @@ INSERT INTO locations (shop_id, id, name, priority)
 VALUES (sqlc.arg(shop_id), sqlc.arg(id), sqlc.arg(name), sqlc.arg(priority))
 ON CONFLICT DO NOTHING
 RETURNING id;
-
--- name: LocationExists :one
-SELECT EXISTS (SELECT 1 FROM locations WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id));

@@ -3,7 +3,7 @@
 //   sqlc v1.27.0
 // source: ledger_check.sql
 
-package dbsqlc
+package db
 
 import (
 	"context"
