@@ -72,7 +72,7 @@ func NewFakeStripe() *FakeStripe {
 }
 
 // encodeParams is the request body stripe-go would send for p.
-func encodeParams(p *stripe.CheckoutSessionParams) string {
+func FormBody(p *stripe.CheckoutSessionParams) string {
 	values := &form.Values{}
 	form.AppendTo(values, p)
 	return values.Encode()
@@ -102,7 +102,7 @@ func (s *FakeStripe) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSessi
 	}
 
 	s.mu.Lock()
-	encoded := encodeParams(p)
+	encoded := FormBody(p)
 	var key string
 	if p.IdempotencyKey != nil {
 		key = *p.IdempotencyKey
@@ -339,7 +339,7 @@ func (s *FakeStripe) Age(d time.Duration) {
 		p := *rec.params
 		p.ExpiresAt = stripe.Int64(*rec.params.ExpiresAt - int64(d/time.Second))
 		rec.session.ExpiresAt = *p.ExpiresAt
-		s.keys[key] = keyRecord{params: &p, encoded: encodeParams(&p), session: rec.session}
+		s.keys[key] = keyRecord{params: &p, encoded: FormBody(&p), session: rec.session}
 	}
 }
 
