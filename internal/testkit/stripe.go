@@ -71,7 +71,8 @@ func NewFakeStripe() *FakeStripe {
 	}
 }
 
-// encodeParams is the request body stripe-go would send for p.
+// FormBody is the request body stripe-go sends for p: what Stripe compares
+// when an idempotency key comes again.
 func FormBody(p *stripe.CheckoutSessionParams) string {
 	values := &form.Values{}
 	form.AppendTo(values, p)
