@@ -83,7 +83,7 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 		{name: "oversold after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
 				lapse(t, f, *s.ReservationID)
-				f.setStock(t, "A", 1)
+				f.shop.Stock(t, "A", 1)
 			},
 			want:     map[string]float64{"insufficient_stock_rejections_total": 1},
 			wantLogs: []string{"paid order oversold"}},
