@@ -32,6 +32,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 const checkoutPath = "/api/checkout/sessions"
@@ -449,7 +450,7 @@ func TestCheckoutReserveTTL(t *testing.T) {
 		assertSession(t, r, checkoutd.ModeReserveTTL, true)
 		h.assertReserved(t, shop, "SKU-123", "size:M", 5)
 	})
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutStripePrice: a Stripe price id replaces name, unitAmount and
@@ -661,7 +662,7 @@ func TestCheckoutInsufficient(t *testing.T) {
 	expect(t, r, http.StatusCreated, "")
 	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 4)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutBusy: a transaction holds the stock row locked while a server
@@ -720,7 +721,7 @@ func TestCheckoutBusy(t *testing.T) {
 	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	busy.sessions.assertCalls(t, shop, 1)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 1)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutPaymentProviderError: when Stripe fails the hold is released at
@@ -761,7 +762,7 @@ func TestCheckoutPaymentProviderError(t *testing.T) {
 	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.sessions.assertCalls(t, shop, 2)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 2)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutDatabaseUnavailable: with no database to check stock against,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // assertConflict fails tb unless err is a *StockConflictError on the given
@@ -111,7 +112,7 @@ func TestAdjust(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("on hand at %s = %d, want %d (locations %+v)", wantLoc, got, tt.want, info.Locations)
 			}
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -147,7 +148,7 @@ func TestAdjustBatch(t *testing.T) {
 	if b := f.info(t, "B", ""); b.OnHand != 3 {
 		t.Errorf("B: on hand %d, want 3", b.OnHand)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestAdjustAllOrNothing(t *testing.T) {
@@ -250,7 +251,7 @@ func TestAdjustAllOrNothing(t *testing.T) {
 				t.Errorf("Adjust returned %+v", res)
 			}
 			f.assertUnchanged(t, before)
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 			if tt.conflict != nil {
 				assertConflict(t, err, tt.conflict.sku, "", tt.conflict.location)
 			} else {
@@ -301,7 +302,7 @@ func TestAdjustBackorderedRow(t *testing.T) {
 			t.Errorf("after %s %d: on hand %d, want %d", step.op, step.qty, got, step.onHand)
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	before := f.snapshot(t)
 	err := change(inventory.OpDecrement, 1)
@@ -334,7 +335,7 @@ func TestAdjustOverLapsedHold(t *testing.T) {
 	if got := f.info(t, "A", ""); got.OnHand != 0 || got.Reserved != 0 {
 		t.Errorf("after the adjustment: on hand %d, reserved %d; want 0, 0", got.OnHand, got.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestAdjustIdempotency(t *testing.T) {
@@ -427,7 +428,7 @@ func TestAdjustIdempotency(t *testing.T) {
 		if got := f.movementsAfter(t, before); len(got) != 2 {
 			t.Errorf("%d movements written, want 2 (one request's worth)", len(got))
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 }
 
@@ -486,7 +487,7 @@ func TestReceive(t *testing.T) {
 	if a := f.info(t, "A", ""); a.OnHand != 14 {
 		t.Errorf("A on hand %d, want 9 + 1 + 4", a.OnHand)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	snap := f.snapshot(t)
 	for _, tt := range []struct {
@@ -545,7 +546,7 @@ func TestTransfer(t *testing.T) {
 	if b := f.info(t, "B", "size:M"); b.OnHand != 3 || b.Locations[0].OnHand != 0 || b.Locations[1].OnHand != 3 {
 		t.Errorf("B[size:M]: on hand %d, locations %+v; want 3, all at north", b.OnHand, b.Locations)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestTransferRefused(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // Helpers shared by the test files of this package.
@@ -469,7 +470,7 @@ func TestReserve(t *testing.T) {
 				}
 			}
 			assertMovements(t, "Reserve", f.movementsAfter(t, before), wantMoves...)
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -645,7 +646,7 @@ func TestReserveInsufficient(t *testing.T) {
 				}
 			}
 			f.assertUnchanged(t, before)
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -929,7 +930,7 @@ func TestCommit(t *testing.T) {
 		mv{Type: inventory.MovementSale, SKU: "A", LocationID: "north", Quantity: -1, Reference: "order-123", HoldID: hold.ID},
 		mv{Type: inventory.MovementSale, SKU: "B", VariantKey: "size:M", LocationID: "default", Quantity: -1, Reference: "order-123", HoldID: hold.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	// Committing again changes nothing and returns the hold as it is.
 	snap := f.snapshot(t)
@@ -967,7 +968,7 @@ func TestCommitBackorderedHold(t *testing.T) {
 	if err != nil || v.OK || !slices.Equal(v.Insufficient, []inventory.Shortfall{{SKU: "A", Requested: 4, Available: 3}}) {
 		t.Errorf("Validate after the sale = %+v, %v; want 3 available", v, err)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestCommitNotActive(t *testing.T) {
@@ -1025,7 +1026,7 @@ func TestCommitNotActive(t *testing.T) {
 			if got := f.hold(t, hold.ID).Status; got != tt.want {
 				t.Errorf("hold status after the refused commit = %s, want %s", got, tt.want)
 			}
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -1068,7 +1069,7 @@ func TestHoldExpiresInRealTime(t *testing.T) {
 	}
 	assertMovements(t, "closing the lapsed hold", f.movementsAfter(t, before),
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -3, Reference: "expired", HoldID: hold.ID})
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	if _, err := f.ledger.Extend(ctx, f.shopID, hold.ID, time.Hour); err == nil {
 		t.Error("Extend revived an expired hold")
 	}
@@ -1098,7 +1099,7 @@ func TestRelease(t *testing.T) {
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -2, Reference: "cart_abandoned", HoldID: hold.ID},
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "north", Quantity: -2, Reference: "cart_abandoned", HoldID: hold.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	// Releasing again is a no-op that returns the hold.
 	snap := f.snapshot(t)
@@ -1147,7 +1148,7 @@ func TestReleaseNotActive(t *testing.T) {
 		if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
 			t.Errorf("after release: on hand %d, reserved %d; want 5, 0", info.OnHand, info.Reserved)
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		if got.Status != inventory.HoldExpired {
 			t.Fatalf("Release of a hold GetHold called expired returned status %s", got.Status)
 		}
@@ -1243,7 +1244,7 @@ func TestExtendCapsAtMaxTTL(t *testing.T) {
 			t.Errorf("expires at %s, want the cap, about %s", extended.ExpiresAt, limit)
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // TestReserveClosesLapsedHolds shows that a hold request that needs the stock
@@ -1285,7 +1286,7 @@ func TestReserveClosesLapsedHolds(t *testing.T) {
 		mv{Type: inventory.MovementReservation, SKU: "A", LocationID: "default", Quantity: 2, Reference: "cart-2", HoldID: fresh.ID},
 		mv{Type: inventory.MovementReservation, SKU: "A", LocationID: "north", Quantity: 1, Reference: "cart-2", HoldID: fresh.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // TestReserveWhileReaperHoldsLapsedHold places a hold while the lapsed hold in
@@ -1339,7 +1340,7 @@ func TestReserveWhileReaperHoldsLapsedHold(t *testing.T) {
 	if got := f.hold(t, stale.ID).Status; got != inventory.HoldExpired {
 		t.Errorf("lapsed hold is %s, want expired", got)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // Not parallel: ExpireDue acts on every shop, and would close other tests'
@@ -1441,7 +1442,7 @@ func TestExpireDue(t *testing.T) {
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -2, Reference: "expired", HoldID: due2.ID},
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -3, Reference: "expired", HoldID: due3.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	// An expired hold stays expired.
 	snap := f.snapshot(t)

@@ -47,18 +47,6 @@ func (f *fixture) location(tb testing.TB, id string, priority int32) {
 	}
 }
 
-// assertLedgerClean fails the test unless every stock row of the shop adds up.
-func (f *fixture) assertLedgerClean(tb testing.TB) {
-	tb.Helper()
-	report, err := f.ledger.CheckLedger(context.Background(), f.shopID)
-	if err != nil {
-		tb.Fatalf("check ledger: %v", err)
-	}
-	for _, d := range report.Discrepancies {
-		tb.Errorf("ledger discrepancy: %s", d)
-	}
-}
-
 func (f *fixture) info(tb testing.TB, sku, variantKey string) *inventory.StockInfo {
 	tb.Helper()
 	info, err := f.ledger.StockInfo(context.Background(), f.shopID, sku, variantKey)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // lockHolder is a transaction that changed stock and keeps the rows it
@@ -105,7 +106,7 @@ func TestReserveWaitingForRestock(t *testing.T) {
 	if info := f.info(t, "A", ""); info.OnHand != 34 || info.Reserved != 34 {
 		t.Errorf("on hand %d, reserved %d; want 34 and 34", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // Each statement that changes a stock row locks it and then updates it in
@@ -136,7 +137,7 @@ func TestCommitWaitingForBackorders(t *testing.T) {
 	if info := f.info(t, "A", ""); info.OnHand != -5 || info.Reserved != 3 || info.BackorderLimit != 8 {
 		t.Errorf("on hand %d, reserved %d, limit %d; want -5, 3 and 8", info.OnHand, info.Reserved, info.BackorderLimit)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestReleaseWaitingForRestockAndHold(t *testing.T) {
@@ -159,7 +160,7 @@ func TestReleaseWaitingForRestockAndHold(t *testing.T) {
 	if info := f.info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
 		t.Errorf("on hand %d, reserved %d; want 15 and 14", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestExpiryWaitingForRestockAndHold(t *testing.T) {
@@ -187,7 +188,7 @@ func TestExpiryWaitingForRestockAndHold(t *testing.T) {
 	if info := f.info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
 		t.Errorf("on hand %d, reserved %d; want 15 and 14", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestAdjustWaitingForRelease(t *testing.T) {
@@ -211,7 +212,7 @@ func TestAdjustWaitingForRelease(t *testing.T) {
 	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 5 and 0", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestTransferWaitingForRelease(t *testing.T) {
@@ -244,7 +245,7 @@ func TestTransferWaitingForRelease(t *testing.T) {
 			t.Errorf("%s has %d on hand, want 5", loc.LocationID, loc.OnHand)
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestBackorderLimitWaitingForRelease(t *testing.T) {
@@ -269,7 +270,7 @@ func TestBackorderLimitWaitingForRelease(t *testing.T) {
 	if info := f.info(t, "A", ""); info.BackorderLimit != 0 || info.Reserved != 0 {
 		t.Errorf("limit %d, reserved %d; want 0 and 0", info.BackorderLimit, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func (h *lockHolder) backorderLimit(t *testing.T, f *fixture, sku string, limit int64) {

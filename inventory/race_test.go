@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // raceOutcome counts what happened to the holds of a race.
@@ -127,7 +128,7 @@ func TestRaceForLastUnits(t *testing.T) {
 	if out.placed.Load() < 10 {
 		t.Errorf("only %d holds placed; the 10 units should have been held at least once", out.placed.Load())
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
@@ -165,5 +166,5 @@ func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
 			}
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // readBuffers returns how many shared buffers the availability read of one
@@ -52,5 +53,5 @@ func TestReadCostIgnoresLapsedHoldsElsewhere(t *testing.T) {
 		t.Errorf("with 5,000 lapsed holds on other lines, reading a line touched %d buffers; %d without them", busy, clean)
 	}
 	t.Logf("buffers touched reading a line: %d, with 5,000 lapsed holds on other lines %d", clean, busy)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

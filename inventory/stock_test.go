@@ -12,6 +12,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 func TestValidate(t *testing.T) {
@@ -397,7 +398,7 @@ func TestUpdateSettings(t *testing.T) {
 		if ms := f.movements(t); len(ms) != 0 {
 			t.Errorf("configuring a line wrote movements: %+v", ms)
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 
 	t.Run("backorder limit below what is backordered", func(t *testing.T) {
@@ -445,7 +446,7 @@ func TestUpdateSettings(t *testing.T) {
 		if err != nil {
 			t.Fatalf("UpdateSettings: %v", err)
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 
 	t.Run("bad requests", func(t *testing.T) {
