@@ -7,7 +7,6 @@ package httpapi_test
 // fail for a shop.
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -32,6 +31,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
@@ -554,7 +554,7 @@ func TestCheckoutValidateOnly(t *testing.T) {
 func TestCheckoutBypass(t *testing.T) {
 	t.Parallel()
 	h := env(t)
-	logs := &lockedBuffer{}
+	logs := &testkit.SyncBuffer{}
 	srv := startCheckoutServer(t, h.pool, checkout.Config{
 		InventoryMode:           checkoutd.ModeReserveTTL,
 		SkipInventoryValidation: true,
@@ -591,24 +591,6 @@ func TestCheckoutBypass(t *testing.T) {
 	r = srv.createCheckout(t, checkoutBody(missing, checkoutItem("SKU-NONE", "", 1)))
 	expect(t, r, http.StatusNotFound, "not_found")
 	srv.sessions.assertCalls(t, missing, 0)
-}
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestCheckoutInsufficient: the 409 is the holds route's, and nothing is held.
