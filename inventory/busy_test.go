@@ -59,7 +59,7 @@ func TestBusyWhenRowsStayLocked(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 1 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 1 {
 		t.Errorf("after the busy attempts: on hand %d, reserved %d; want 5 and 1", info.OnHand, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)

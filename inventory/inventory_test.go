@@ -1,7 +1,6 @@
 package inventory_test
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"testing"
@@ -36,13 +35,4 @@ func (f *fixture) stock(tb testing.TB, sku, variantKey, location string, onHand 
 func (f *fixture) location(tb testing.TB, id string, priority int32) {
 	tb.Helper()
 	f.shop.Location(tb, id, priority)
-}
-
-func (f *fixture) info(tb testing.TB, sku, variantKey string) *inventory.StockInfo {
-	tb.Helper()
-	info, err := f.ledger.StockInfo(context.Background(), f.shopID, sku, variantKey)
-	if err != nil {
-		tb.Fatalf("stock info %s[%s]: %v", sku, variantKey, err)
-	}
-	return info
 }

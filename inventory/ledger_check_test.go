@@ -84,7 +84,7 @@ func TestCheckLedgerReportsCorruption(t *testing.T) {
 	f, neighbour := newFixture(t), newFixture(t)
 	busyShop(t, f)
 	neighbour.stock(t, "A", "", "default", 10)
-	a, b := f.info(t, "A", ""), f.info(t, "B", "size:M")
+	a, b := f.shop.Info(t, "A", ""), f.shop.Info(t, "B", "size:M")
 	aDefault, bDefault := a.Locations[0], b.Locations[0]
 	if aDefault.LocationID != "default" || bDefault.LocationID != "default" {
 		t.Fatalf("unexpected location order: %+v, %+v", a.Locations, b.Locations)

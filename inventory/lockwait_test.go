@@ -103,7 +103,7 @@ func TestReserveWaitingForRestock(t *testing.T) {
 	if hold.Items[0].Quantity != 34 {
 		t.Errorf("hold took %d, want 34", hold.Items[0].Quantity)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 34 || info.Reserved != 34 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 34 || info.Reserved != 34 {
 		t.Errorf("on hand %d, reserved %d; want 34 and 34", info.OnHand, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
@@ -134,7 +134,7 @@ func TestCommitWaitingForBackorders(t *testing.T) {
 	if err != nil {
 		t.Fatalf("commit after the limit was raised and more backordered: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != -5 || info.Reserved != 3 || info.BackorderLimit != 8 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != -5 || info.Reserved != 3 || info.BackorderLimit != 8 {
 		t.Errorf("on hand %d, reserved %d, limit %d; want -5, 3 and 8", info.OnHand, info.Reserved, info.BackorderLimit)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
@@ -157,7 +157,7 @@ func TestReleaseWaitingForRestockAndHold(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release after a restock and a hold: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
 		t.Errorf("on hand %d, reserved %d; want 15 and 14", info.OnHand, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
@@ -185,7 +185,7 @@ func TestExpiryWaitingForRestockAndHold(t *testing.T) {
 	if got, err := f.ledger.GetHold(ctx, f.shopID, first.ID); err != nil || got.Status != inventory.HoldExpired {
 		t.Errorf("hold after expiry: %+v, %v; want expired", got, err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
 		t.Errorf("on hand %d, reserved %d; want 15 and 14", info.OnHand, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
@@ -209,7 +209,7 @@ func TestAdjustWaitingForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decrement after the release: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 5 and 0", info.OnHand, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
@@ -236,7 +236,7 @@ func TestTransferWaitingForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("transfer after the release: %v", err)
 	}
-	info := f.info(t, "A", "")
+	info := f.shop.Info(t, "A", "")
 	if info.OnHand != 10 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 10 and 0", info.OnHand, info.Reserved)
 	}
@@ -267,7 +267,7 @@ func TestBackorderLimitWaitingForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lower the backorder limit after the release: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.BackorderLimit != 0 || info.Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.BackorderLimit != 0 || info.Reserved != 0 {
 		t.Errorf("limit %d, reserved %d; want 0 and 0", info.BackorderLimit, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)

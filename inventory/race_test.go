@@ -118,7 +118,7 @@ func TestRaceForLastUnits(t *testing.T) {
 		return []inventory.Line{{SKU: "HOT", Quantity: 1}}
 	})
 
-	info := f.info(t, "HOT", "")
+	info := f.shop.Info(t, "HOT", "")
 	if sold := 10 - info.OnHand; sold != out.committed.Load() || sold > 10 {
 		t.Errorf("on hand fell by %d, committed %d; want equal and at most 10", sold, out.committed.Load())
 	}
@@ -156,7 +156,7 @@ func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
 	}
 
 	for _, sku := range skus {
-		info := f.info(t, sku, "")
+		info := f.shop.Info(t, sku, "")
 		if info.Reserved != 0 || info.OnHand < 0 || info.OnHand > 10 {
 			t.Errorf("%s after the race: on hand %d, reserved %d", sku, info.OnHand, info.Reserved)
 		}

@@ -44,7 +44,7 @@ func TestReadCostIgnoresLapsedHoldsElsewhere(t *testing.T) {
 	clean := readBuffers(t, f, skus[0])
 
 	seedLapsedHolds(t, f, skus[1:], 5_000)
-	if got := f.info(t, skus[1], ""); got.Reserved != 0 || got.Available != got.OnHand {
+	if got := f.shop.Info(t, skus[1], ""); got.Reserved != 0 || got.Available != got.OnHand {
 		t.Fatalf("a line whose holds all lapsed reads reserved %d, available %d; want 0 and %d", got.Reserved, got.Available, got.OnHand)
 	}
 	// Some slack for the inner pages of the index as it grows.
