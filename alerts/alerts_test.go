@@ -159,7 +159,7 @@ func TestLowStockAlertDebounced(t *testing.T) {
 
 	// Back up, and down again, twice.
 	for range 2 {
-		f.release(t, h)
+		f.shop.Release(t, h.ID)
 		h = f.reserve(t, "A", "", 8) // 2 left
 		if ds := f.check(t, a); len(ds) != 0 {
 			t.Errorf("a crossing within the interval asked for %d deliveries, want none", len(ds))

@@ -16,6 +16,7 @@ import (
 	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // The package's tests share one database, and CheckStock takes the
@@ -38,20 +39,15 @@ type fixture struct {
 	pool   *pgxpool.Pool
 	ledger *inventory.Ledger
 	shopID string
+	shop   *inventorytest.Shop
 }
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
 	pool := testdb.Pool(tb)
-	f := &fixture{
-		pool:   pool,
-		ledger: inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: threshold, Logger: discard}),
-		shopID: testdb.ShopID(tb),
-	}
-	if err := f.ledger.CreateShop(context.Background(), f.shopID, "alerts test shop"); err != nil {
-		tb.Fatalf("create shop: %v", err)
-	}
-	return f
+	ledger := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: threshold, Logger: discard})
+	shop := inventorytest.NewShop(tb, ledger, &inventorytest.ShopOpts{Name: "alerts test shop"})
+	return &fixture{pool: pool, ledger: ledger, shopID: shop.ID, shop: shop}
 }
 
 // alerter returns an Alerter over the fixture's ledger, with a budget no
@@ -67,33 +63,14 @@ func (f *fixture) alerterWithBudget(ch alerts.Channels, b alerts.Budget) *alerts
 // stock sets on_hand of a line at the default location.
 func (f *fixture) stock(tb testing.TB, sku, variantKey string, onHand int64) {
 	tb.Helper()
-	_, err := f.ledger.Adjust(context.Background(), f.shopID, inventory.AdjustRequest{
-		Reference: "fixture",
-		Changes:   []inventory.StockChange{{SKU: sku, VariantKey: variantKey, Op: inventory.OpSet, Quantity: onHand}},
-	})
-	if err != nil {
-		tb.Fatalf("stock %s[%s]: %v", sku, variantKey, err)
-	}
+	f.shop.StockLine(tb, sku, variantKey, "", onHand)
 }
 
 // reserve holds qty of a line for an hour: a change that lowers available
 // stock.
 func (f *fixture) reserve(tb testing.TB, sku, variantKey string, qty int64) *inventory.Hold {
 	tb.Helper()
-	h, _, err := f.ledger.Reserve(context.Background(), f.shopID, inventory.ReserveRequest{
-		Items: []inventory.Line{{SKU: sku, VariantKey: variantKey, Quantity: qty}}, TTL: time.Hour,
-	})
-	if err != nil {
-		tb.Fatalf("reserve %d of %s[%s]: %v", qty, sku, variantKey, err)
-	}
-	return h
-}
-
-func (f *fixture) release(tb testing.TB, h *inventory.Hold) {
-	tb.Helper()
-	if _, err := f.ledger.Release(context.Background(), f.shopID, h.ID, "test"); err != nil {
-		tb.Fatalf("release %s: %v", h.ID, err)
-	}
+	return f.shop.Reserve(tb, inventorytest.HoldOpts{Lines: []inventory.Line{{SKU: sku, VariantKey: variantKey, Quantity: qty}}})
 }
 
 // check runs CheckStock with a until no check of the fixture's shop is

@@ -72,13 +72,13 @@ func TestConcurrentCheckoutsNeverOversell(t *testing.T) {
 	if len(holds) != len(sessions) {
 		t.Errorf("%d sessions share %d holds", len(sessions), len(holds))
 	}
-	if n := len(f.stripe.newCalls()); n != onHand {
+	if n := len(f.stripe.NewCalls()); n != onHand {
 		t.Errorf("Stripe saw %d New calls, want %d", n, onHand)
 	}
 	if ids := f.holdIDs(t, "active"); len(ids) != onHand {
 		t.Errorf("%d active holds, want %d", len(ids), onHand)
 	}
-	if info := f.info(t, "HOT", ""); info.Reserved != onHand || info.Available != 0 || info.OnHand != onHand {
+	if info := f.shop.Info(t, "HOT", ""); info.Reserved != onHand || info.Available != 0 || info.OnHand != onHand {
 		t.Errorf("stock: on hand %d, reserved %d, available %d; want %d, %d, 0", info.OnHand, info.Reserved, info.Available, onHand, onHand)
 	}
 	list := f.checkouts(t)
@@ -91,5 +91,5 @@ func TestConcurrentCheckoutsNeverOversell(t *testing.T) {
 	if len(list) != onHand || open != onHand {
 		t.Errorf("%d checkout records, %d open; want %d, all open", len(list), open, onHand)
 	}
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }

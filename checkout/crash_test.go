@@ -44,7 +44,7 @@ func (f *fixture) age(t *testing.T, d time.Duration) {
 	t.Helper()
 	f.exec(t, `UPDATE checkouts SET created_at = created_at - make_interval(secs => $2), updated_at = updated_at - make_interval(secs => $2), expires_at = expires_at - make_interval(secs => $2) WHERE shop_id = $1`, f.shopID, d.Seconds())
 	f.exec(t, `UPDATE holds SET created_at = created_at - make_interval(secs => $2), updated_at = updated_at - make_interval(secs => $2), expires_at = expires_at - make_interval(secs => $2) WHERE shop_id = $1`, f.shopID, d.Seconds())
-	f.stripe.age(d)
+	f.stripe.Age(d)
 }
 
 // A process that dies between placing the hold and recording the session
@@ -71,13 +71,13 @@ func TestReplayResumesCheckoutAfterCrash(t *testing.T) {
 			f.stock(t, "A", "", 5)
 			req := f.request("cart-1", item("A", "", 2))
 			if tt.stripeMadeSession {
-				f.stripe.setAfter(func(n int, _ *stripe.CheckoutSession) { crashOnFirst(n) })
+				f.stripe.AfterNew(func(n int, _ *stripe.CheckoutSession) { crashOnFirst(n) })
 			} else {
-				f.stripe.setBefore(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
+				f.stripe.BeforeNew(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
 			}
 			createCrashing(t, f.svc, req)
-			f.stripe.setAfter(nil)
-			f.stripe.setBefore(nil)
+			f.stripe.AfterNew(nil)
+			f.stripe.BeforeNew(nil)
 
 			rec := f.onlyCheckout(t)
 			if rec.Status != "creating" || rec.HoldID == nil || rec.StripeSessionID != nil {
@@ -85,7 +85,7 @@ func TestReplayResumesCheckoutAfterCrash(t *testing.T) {
 			}
 			holdID := *rec.HoldID
 			f.assertReserved(t, "A", "", 2)
-			crashedKey := strPtr(f.stripe.lastCall(t).IdempotencyKey)
+			crashedKey := strPtr(f.stripe.LastCall(t).IdempotencyKey)
 
 			if _, _, err := f.svc.Create(ctx, req); !errors.Is(err, checkout.ErrInProgress) {
 				t.Errorf("replay right after the crash: %v, want checkout.ErrInProgress", err)
@@ -99,10 +99,10 @@ func TestReplayResumesCheckoutAfterCrash(t *testing.T) {
 			if strPtr(sess.ReservationID) != holdID {
 				t.Errorf("resumed checkout's reservation %v, want the crashed request's hold %s", strPtr(sess.ReservationID), holdID)
 			}
-			if n := f.stripe.sessionCount(); n != 1 {
+			if n := f.stripe.SessionCount(); n != 1 {
 				t.Errorf("Stripe made %d sessions, want 1", n)
 			}
-			calls := f.stripe.newCalls()
+			calls := f.stripe.NewCalls()
 			if len(calls) != 2 || strPtr(calls[1].IdempotencyKey) != crashedKey {
 				t.Errorf("Stripe saw %d calls, the resumed one keyed %v; want 2, both keyed %s", len(calls), strPtr(calls[len(calls)-1].IdempotencyKey), crashedKey)
 			}
@@ -119,7 +119,7 @@ func TestReplayResumesCheckoutAfterCrash(t *testing.T) {
 			if created || again.ID != sess.ID {
 				t.Errorf("replay after the resume: %+v, created %v; want %s, not created", again, created, sess.ID)
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }
@@ -144,26 +144,26 @@ func TestReplayResumesCheckoutMinutesAfterCrash(t *testing.T) {
 			f := newFixture(t, tt.cfg)
 			f.stock(t, "A", "", 5)
 			req := f.request("cart-1", item("A", "", 2))
-			f.stripe.setAfter(func(n int, _ *stripe.CheckoutSession) { crashOnFirst(n) })
+			f.stripe.AfterNew(func(n int, _ *stripe.CheckoutSession) { crashOnFirst(n) })
 			createCrashing(t, f.svc, req)
-			f.stripe.setAfter(nil)
-			made := f.stripe.lastCall(t)
+			f.stripe.AfterNew(nil)
+			made := f.stripe.LastCall(t)
 
 			f.age(t, 2*time.Minute)
 			sess, _, err := f.svc.Create(context.Background(), req)
 			if err != nil {
-				resent := f.stripe.lastCall(t)
+				resent := f.stripe.LastCall(t)
 				t.Fatalf("replay 2 minutes after the crash: %v\n\tcrashed request's expires_at %d, resumed request's %d (same Stripe idempotency key %v)",
 					err, deref(made.ExpiresAt)-120, deref(resent.ExpiresAt), strPtr(resent.IdempotencyKey))
 			}
-			if n := f.stripe.sessionCount(); n != 1 {
+			if n := f.stripe.SessionCount(); n != 1 {
 				t.Errorf("Stripe made %d sessions, want 1", n)
 			}
 			if tt.cfg.InventoryMode == checkoutd.ModeReserveTTL {
 				f.assertReserved(t, "A", "", 2)
 			}
 			assertSessionRecorded(t, f.onlyCheckout(t), sess, "sale", string(tt.cfg.InventoryMode))
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }
@@ -177,9 +177,9 @@ func TestReplayAfterCrashDoesNotUseLapsedHold(t *testing.T) {
 	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute})
 	f.stock(t, "A", "", 2)
 	req := f.request("cart-1", item("A", "", 2))
-	f.stripe.setBefore(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
+	f.stripe.BeforeNew(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
 	createCrashing(t, f.svc, req)
-	f.stripe.setBefore(nil)
+	f.stripe.BeforeNew(nil)
 	lapsedHold := *f.onlyCheckout(t).HoldID
 
 	// 25 minutes later: the hold has lapsed, and another customer took the
@@ -190,7 +190,7 @@ func TestReplayAfterCrashDoesNotUseLapsedHold(t *testing.T) {
 
 	sess, _, err := f.svc.Create(ctx, req)
 	if err == nil {
-		hold, herr := f.ledger.GetHold(ctx, f.shopID, derefString(sess.ReservationID))
+		hold, herr := f.ledger.GetHold(ctx, f.shopID, deref(sess.ReservationID))
 		t.Errorf("replay after the hold lapsed created session %s on hold %v (status %v, %v): the customer can pay for stock held for %s",
 			sess.ID, strPtr(sess.ReservationID), holdStatus(hold), herr, other.ID)
 	} else {
@@ -199,14 +199,14 @@ func TestReplayAfterCrashDoesNotUseLapsedHold(t *testing.T) {
 			t.Errorf("replay after the hold lapsed: %v, want *inventory.InsufficientStockError (the stock is gone)", err)
 		}
 	}
-	if n := f.stripe.sessionCount(); n != 1 {
+	if n := f.stripe.SessionCount(); n != 1 {
 		t.Errorf("Stripe made %d sessions, want only the other customer's", n)
 	}
 	if h := f.hold(t, lapsedHold); h.Status == "active" && h.ExpiresAt.After(time.Now()) {
 		t.Errorf("lapsed hold %s is active again", lapsedHold)
 	}
 	f.assertReserved(t, "A", "", 2)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 func holdStatus(h *inventory.Hold) any {
@@ -224,9 +224,9 @@ func TestReplayAfterCrashBeforeHoldRecorded(t *testing.T) {
 	t.Parallel()
 	// crash leaves the state of a death between Reserve and SetCheckoutHold.
 	crash := func(t *testing.T, f *fixture, req checkout.Request) string {
-		f.stripe.setBefore(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
+		f.stripe.BeforeNew(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
 		createCrashing(t, f.svc, req)
-		f.stripe.setBefore(nil)
+		f.stripe.BeforeNew(nil)
 		holdID := *f.onlyCheckout(t).HoldID
 		f.exec(t, "UPDATE checkouts SET hold_id = NULL WHERE shop_id = $1", f.shopID)
 		return holdID
@@ -248,7 +248,7 @@ func TestReplayAfterCrashBeforeHoldRecorded(t *testing.T) {
 			t.Errorf("holds %v, want only %s", ids, holdID)
 		}
 		f.assertReserved(t, "A", "", 2)
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	t.Run("hold lapsed", func(t *testing.T) {
@@ -262,14 +262,14 @@ func TestReplayAfterCrashBeforeHoldRecorded(t *testing.T) {
 		other, _ := f.create(t, f.request("cart-2", item("A", "", 2)))
 
 		sess, _, err := f.svc.Create(ctx, req)
-		for _, p := range f.stripe.newCalls() {
-			if p.Metadata["inventory_reservation_id"] == lapsedHold && p != f.stripe.newCalls()[0] {
+		for _, p := range f.stripe.NewCalls() {
+			if p.Metadata["inventory_reservation_id"] == lapsedHold && p != f.stripe.NewCalls()[0] {
 				t.Errorf("the replay asked Stripe for a session on the lapsed hold %s (expires_at in %v)",
 					lapsedHold, time.Until(time.Unix(deref(p.ExpiresAt), 0)).Round(time.Second))
 			}
 		}
 		if err == nil {
-			hold, herr := f.ledger.GetHold(ctx, f.shopID, derefString(sess.ReservationID))
+			hold, herr := f.ledger.GetHold(ctx, f.shopID, deref(sess.ReservationID))
 			t.Errorf("replay after the hold lapsed created session %s on hold %v (status %v, %v; the lapsed hold is %s): the customer can pay for stock held for %s",
 				sess.ID, strPtr(sess.ReservationID), holdStatus(hold), herr, lapsedHold, other.ID)
 		} else {
@@ -278,11 +278,11 @@ func TestReplayAfterCrashBeforeHoldRecorded(t *testing.T) {
 				t.Errorf("replay after the hold lapsed: %v, want *inventory.InsufficientStockError (the stock is gone)", err)
 			}
 		}
-		if n := f.stripe.sessionCount(); n != 1 {
+		if n := f.stripe.SessionCount(); n != 1 {
 			t.Errorf("Stripe made %d sessions, want only the other customer's", n)
 		}
 		f.assertReserved(t, "A", "", 2)
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 }
 
@@ -305,24 +305,24 @@ func TestReplayLongAfterCrashBeforeStripe(t *testing.T) {
 			f := newFixture(t, tt.cfg)
 			f.stock(t, "A", "", 5)
 			req := f.request("cart-1", item("A", "", 2))
-			f.stripe.setBefore(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
+			f.stripe.BeforeNew(func(n int, _ *stripe.CheckoutSessionParams) error { crashOnFirst(n); return nil })
 			createCrashing(t, f.svc, req)
-			f.stripe.setBefore(nil)
+			f.stripe.BeforeNew(nil)
 
 			f.age(t, 10*time.Minute)
 			sess, _, err := f.svc.Create(context.Background(), req)
 			if err != nil {
 				t.Fatalf("replay 10 minutes after a crash before Stripe: %v (sent expires_at %v)",
-					err, time.Until(time.Unix(deref(f.stripe.lastCall(t).ExpiresAt), 0)).Round(time.Second))
+					err, time.Until(time.Unix(deref(f.stripe.LastCall(t).ExpiresAt), 0)).Round(time.Second))
 			}
 			if tt.cfg.InventoryMode == checkoutd.ModeReserveTTL {
-				if hold, err := f.ledger.GetHold(context.Background(), f.shopID, derefString(sess.ReservationID)); err != nil || hold.Status != inventory.HoldActive {
+				if hold, err := f.ledger.GetHold(context.Background(), f.shopID, deref(sess.ReservationID)); err != nil || hold.Status != inventory.HoldActive {
 					t.Errorf("replay's hold: %+v, %v; want an active hold", hold, err)
 				}
 				f.assertReserved(t, "A", "", 2)
 			}
 			assertSessionRecorded(t, f.onlyCheckout(t), sess, "sale", string(tt.cfg.InventoryMode))
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }

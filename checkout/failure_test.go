@@ -13,6 +13,7 @@ import (
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -40,7 +41,7 @@ func assertStripeFailureUndone(t *testing.T, f *fixture, err error, mode checkou
 	if !errors.Is(err, checkout.ErrPaymentProvider) {
 		t.Errorf("create with Stripe failing: %v, want checkout.ErrPaymentProvider", err)
 	}
-	calls := f.stripe.newCalls()
+	calls := f.stripe.NewCalls()
 	if len(calls) != 1 {
 		t.Fatalf("Stripe saw %d New calls, want 1", len(calls))
 	}
@@ -64,7 +65,7 @@ func assertStripeFailureUndone(t *testing.T, f *fixture, err error, mode checkou
 	if list := f.checkouts(t); len(list) != 0 {
 		t.Errorf("checkout records after the Stripe failure: %+v", list)
 	}
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 	return failed
 }
 
@@ -77,7 +78,7 @@ func assertRetrySucceeds(t *testing.T, f *fixture, req checkout.Request, failed 
 	if !created {
 		t.Error("retry after the Stripe failure: not created")
 	}
-	p := f.stripe.lastCall(t)
+	p := f.stripe.LastCall(t)
 	if strPtr(p.IdempotencyKey) == strPtr(failed.IdempotencyKey) {
 		t.Errorf("retry reused the failed request's Stripe idempotency key %v", strPtr(p.IdempotencyKey))
 	}
@@ -91,7 +92,7 @@ func assertRetrySucceeds(t *testing.T, f *fixture, req checkout.Request, failed 
 		f.assertReserved(t, "A", "", 2)
 	}
 	assertSessionRecorded(t, f.onlyCheckout(t), sess, "sale", string(mode))
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // When Stripe fails, the hold is released at once, the checkout is
@@ -103,7 +104,7 @@ func TestStripeFailureReleasesHold(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, checkout.Config{InventoryMode: mode})
 			f.stock(t, "A", "", 5)
-			f.stripe.setBefore(failFirst(stripe500()))
+			f.stripe.BeforeNew(failFirst(stripe500()))
 			req := f.request("cart-1", item("A", "", 2))
 
 			sess, _, err := f.svc.Create(context.Background(), req)
@@ -129,7 +130,7 @@ func TestStripeTimeout(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
 		f.stock(t, "A", "", 5)
-		f.stripe.setBefore(failFirst(stripeTimeout()))
+		f.stripe.BeforeNew(failFirst(testkit.StripeTimeout()))
 		req := f.request("cart-1", item("A", "", 2))
 		_, _, err := f.svc.Create(context.Background(), req)
 		failed := assertStripeFailureUndone(t, f, err, checkoutd.ModeReserveTTL)
@@ -149,7 +150,7 @@ func TestStripeTimeout(t *testing.T) {
 			gotContext bool
 			returnedAt time.Time
 		)
-		f.stripe.setBefore(func(n int, p *stripe.CheckoutSessionParams) error {
+		f.stripe.BeforeNew(func(n int, p *stripe.CheckoutSessionParams) error {
 			if n != 1 {
 				return nil
 			}
@@ -171,7 +172,7 @@ func TestStripeTimeout(t *testing.T) {
 				mu.Lock()
 				returnedAt = time.Now()
 				mu.Unlock()
-				return stripeTimeout()
+				return testkit.StripeTimeout()
 			}
 		})
 		req := f.request("cart-1", item("A", "", 2))
@@ -216,7 +217,7 @@ func TestReplayReturnsSameSession(t *testing.T) {
 					t.Errorf("replay returned %+v, first %+v", again, first)
 				}
 			}
-			if n := len(f.stripe.newCalls()); n != 1 {
+			if n := len(f.stripe.NewCalls()); n != 1 {
 				t.Errorf("Stripe saw %d New calls, want 1", n)
 			}
 			wantHolds, wantReserved := 0, int64(0)
@@ -228,7 +229,7 @@ func TestReplayReturnsSameSession(t *testing.T) {
 			}
 			f.assertReserved(t, "A", "", wantReserved)
 			f.onlyCheckout(t)
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }
@@ -254,14 +255,14 @@ func TestIdempotencyConflict(t *testing.T) {
 			t.Errorf("same key, other %s: session %+v, error %v; want inventory.ErrIdempotencyConflict", name, sess, err)
 		}
 	}
-	if n := len(f.stripe.newCalls()); n != 1 {
+	if n := len(f.stripe.NewCalls()); n != 1 {
 		t.Errorf("Stripe saw %d New calls, want 1", n)
 	}
 	if ids := f.holdIDs(t, ""); len(ids) != 1 || ids[0] != *first.ReservationID {
 		t.Errorf("holds %v, want only %s", ids, *first.ReservationID)
 	}
 	f.assertReserved(t, "A", "", 2)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // reserve_ttl beyond the stock: *inventory.InsufficientStockError, nothing
@@ -287,7 +288,7 @@ func TestReserveInsufficientStock(t *testing.T) {
 	}
 	f.assertReserved(t, "A", "", 0)
 	f.assertReserved(t, "B", "", 0)
-	if n := len(f.stripe.newCalls()); n != 0 {
+	if n := len(f.stripe.NewCalls()); n != 0 {
 		t.Errorf("Stripe was called %d times", n)
 	}
 	if list := f.checkouts(t); len(list) != 0 {
@@ -299,7 +300,7 @@ func TestReserveInsufficientStock(t *testing.T) {
 		t.Errorf("same key once stocked: %+v, created %v", sess, created)
 	}
 	f.assertReserved(t, "A", "", 2)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // Stock rows locked past the lock budget: *inventory.BusyError, no Stripe
@@ -329,7 +330,7 @@ func TestBusy(t *testing.T) {
 	if _, _, err := svc.Create(ctx, req); !errors.As(err, &busy) || busy.RetryAfter <= 0 {
 		t.Errorf("create with the stock locked: %v, want *inventory.BusyError with a retry delay", err)
 	}
-	if n := len(f.stripe.newCalls()); n != 0 {
+	if n := len(f.stripe.NewCalls()); n != 0 {
 		t.Errorf("Stripe was called %d times", n)
 	}
 	if list := f.checkouts(t); len(list) != 0 {
@@ -342,5 +343,5 @@ func TestBusy(t *testing.T) {
 		t.Errorf("retry once unlocked: created %v, %v", created, err)
 	}
 	f.assertReserved(t, "A", "", 2)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
-var _ stripeclient.Sessions = (*fakeStripe)(nil)
+var _ stripeclient.Sessions = (*testkit.FakeStripe)(nil)
 
 // assertMetadata checks the metadata of the session and of its payment
 // intent: exactly want, on both.
@@ -93,10 +94,10 @@ func TestValidateOnly(t *testing.T) {
 	if rec.HoldID != nil {
 		t.Errorf("checkout record has hold %s", *rec.HoldID)
 	}
-	p := f.stripe.lastCall(t)
+	p := f.stripe.LastCall(t)
 	assertMetadata(t, p, map[string]string{"shop_id": f.shopID, "checkout_id": rec.ID, "checkout_mode": "sale"})
 	assertIdempotencyKey(t, p, "checkoutd-session-"+rec.ID)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // validate_only refuses a checkout the stock cannot cover, without calling
@@ -120,7 +121,7 @@ func TestValidateOnlyInsufficientStock(t *testing.T) {
 	if len(short.Lines) != len(want) || short.Lines[0] != want[0] || short.Lines[1] != want[1] {
 		t.Errorf("shortfall = %+v, want %+v", short.Lines, want)
 	}
-	if n := len(f.stripe.newCalls()); n != 0 {
+	if n := len(f.stripe.NewCalls()); n != 0 {
 		t.Errorf("Stripe was called %d times for a checkout the stock cannot cover", n)
 	}
 	if list := f.checkouts(t); len(list) != 0 {
@@ -164,7 +165,7 @@ func TestReserveTTL(t *testing.T) {
 	if strPtr(rec.HoldID) != holdID {
 		t.Errorf("checkout record's hold = %v, want %s", strPtr(rec.HoldID), holdID)
 	}
-	p := f.stripe.lastCall(t)
+	p := f.stripe.LastCall(t)
 	assertMetadata(t, p, map[string]string{
 		"shop_id": f.shopID, "checkout_id": rec.ID, "checkout_mode": "sale", "inventory_reservation_id": holdID,
 	})
@@ -180,7 +181,7 @@ func TestReserveTTL(t *testing.T) {
 	if h.CheckoutSessionExpiresAt == nil || !h.CheckoutSessionExpiresAt.Equal(sess.ExpiresAt) {
 		t.Errorf("holds.checkout_session_expires_at = %v, want the session's expiry %v", h.CheckoutSessionExpiresAt, sess.ExpiresAt)
 	}
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // A rental says so in the metadata, and its hold records the mode.
@@ -197,7 +198,7 @@ func TestRentalMode(t *testing.T) {
 
 			rec := f.onlyCheckout(t)
 			assertSessionRecorded(t, rec, sess, "rental", string(mode))
-			p := f.stripe.lastCall(t)
+			p := f.stripe.LastCall(t)
 			if p.Metadata["checkout_mode"] != "rental" || p.PaymentIntentData.Metadata["checkout_mode"] != "rental" {
 				t.Errorf("checkout_mode metadata: session %q, payment intent %q; want rental",
 					p.Metadata["checkout_mode"], p.PaymentIntentData.Metadata["checkout_mode"])
@@ -236,13 +237,13 @@ func TestSkipInventoryValidation(t *testing.T) {
 			f.assertReserved(t, "A", "", 0)
 			rec := f.onlyCheckout(t)
 			assertSessionRecorded(t, rec, sess, "sale", "bypass")
-			p := f.stripe.lastCall(t)
+			p := f.stripe.LastCall(t)
 			assertMetadata(t, p, map[string]string{"shop_id": f.shopID, "checkout_id": rec.ID, "checkout_mode": "sale"})
 			assertIdempotencyKey(t, p, "checkoutd-session-"+rec.ID)
 			if logs := f.logs.String(); !strings.Contains(logs, `"level":"WARN"`) || !strings.Contains(logs, "SKIP_INVENTORY_VALIDATION") {
 				t.Errorf("no warning naming SKIP_INVENTORY_VALIDATION in the logs:\n%s", logs)
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }
@@ -261,7 +262,7 @@ func TestSessionParams(t *testing.T) {
 	holdID := *sess.ReservationID
 	rec := f.onlyCheckout(t)
 
-	p := f.stripe.lastCall(t)
+	p := f.stripe.LastCall(t)
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -302,7 +303,7 @@ func TestSessionParams(t *testing.T) {
 	assertIdempotencyKey(t, p, "checkoutd-session-"+holdID)
 
 	// The form stripe-go sends carries all of it, the amount as an integer.
-	form, err := url.ParseQuery(encodeParams(p))
+	form, err := url.ParseQuery(testkit.FormBody(p))
 	if err != nil {
 		t.Fatalf("parse encoded params: %v", err)
 	}
@@ -326,7 +327,7 @@ func TestSessionParams(t *testing.T) {
 	req = f.request("cart-43", pricedItem("B", "", 1, "price_1AbcDEF"))
 	req.CustomerEmail, req.ClientReferenceID = "", ""
 	f.create(t, req)
-	if p := f.stripe.lastCall(t); p.CustomerEmail != nil || p.ClientReferenceID != nil {
+	if p := f.stripe.LastCall(t); p.CustomerEmail != nil || p.ClientReferenceID != nil {
 		t.Errorf("customer_email %v, client_reference_id %v sent though not given", strPtr(p.CustomerEmail), strPtr(p.ClientReferenceID))
 	}
 }
@@ -355,7 +356,7 @@ func TestSessionExpiry(t *testing.T) {
 			sess, _ := f.create(t, f.request("cart-1", item("A", "", 1)))
 			after := time.Now()
 
-			p := f.stripe.lastCall(t)
+			p := f.stripe.LastCall(t)
 			if p.ExpiresAt == nil {
 				t.Fatal("no expires_at sent to Stripe")
 			}
@@ -410,7 +411,7 @@ func TestCreateRejectsInvalidRequest(t *testing.T) {
 			t.Errorf("%s: %v, want *checkoutd.ValidationError", name, err)
 		}
 	}
-	if n := len(f.stripe.newCalls()); n != 0 {
+	if n := len(f.stripe.NewCalls()); n != 0 {
 		t.Errorf("Stripe was called %d times for invalid requests", n)
 	}
 	if list := f.checkouts(t); len(list) != 0 {
@@ -430,7 +431,7 @@ func TestCreateUnknownShop(t *testing.T) {
 			if _, _, err := f.svc.Create(context.Background(), req); !errors.Is(err, checkoutd.ErrShopNotFound) {
 				t.Errorf("create for an unknown shop: %v, want checkoutd.ErrShopNotFound", err)
 			}
-			if n := len(f.stripe.newCalls()); n != 0 {
+			if n := len(f.stripe.NewCalls()); n != 0 {
 				t.Errorf("Stripe was called %d times for an unknown shop", n)
 			}
 		})

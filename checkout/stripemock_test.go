@@ -88,7 +88,7 @@ func TestStripeMock(t *testing.T) {
 			for _, prefix := range []string{"metadata", "payment_intent_data[metadata]"} {
 				for k, v := range map[string]string{
 					"shop_id": f.shopID, "checkout_id": checkoutID, "checkout_mode": req.Mode,
-					"inventory_reservation_id": derefString(sess.ReservationID),
+					"inventory_reservation_id": deref(sess.ReservationID),
 				} {
 					if got := sent.form.Get(prefix + "[" + k + "]"); got != v {
 						t.Errorf("sent %s[%s] = %q, want %q", prefix, k, got, v)
@@ -116,7 +116,7 @@ func TestStripeMock(t *testing.T) {
 			if err != nil || created || again.ID != sess.ID {
 				t.Errorf("replay: %+v, created %v, %v; want %s", again, created, err, sess.ID)
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 
@@ -149,7 +149,7 @@ func TestStripeMock(t *testing.T) {
 		if list := f.checkouts(t); len(list) != 0 {
 			t.Errorf("checkout records after the refusal: %+v", list)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 
 		// The same request through a correctly keyed client succeeds.
 		if _, created, err := f.serviceWith(sessions).Create(context.Background(), req); err != nil || !created {

@@ -13,6 +13,7 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -27,10 +28,10 @@ var unavailableModes = []struct {
 
 // openProxiedPool opens a pool on the package's database through a proxy
 // the test kills to make the database go away, and checks it works first.
-func openProxiedPool(t *testing.T) (*pgxpool.Pool, *tcpProxy) {
+func openProxiedPool(t *testing.T) (*pgxpool.Pool, *testkit.Proxy) {
 	t.Helper()
 	ctx := context.Background()
-	dbURL, proxy := proxiedURL(t)
+	dbURL, proxy := testkit.ProxiedURL(t)
 	pool, err := database.Open(ctx, dbURL, database.PoolConfig{MaxConns: 4})
 	if err != nil {
 		t.Fatalf("open pool through proxy: %v", err)
@@ -54,14 +55,14 @@ func assertFailedClosed(t *testing.T, f *fixture, what string, err error) {
 
 func assertNothingHappened(t *testing.T, f *fixture) {
 	t.Helper()
-	if n := len(f.stripe.newCalls()); n != 0 {
+	if n := len(f.stripe.NewCalls()); n != 0 {
 		t.Errorf("Stripe was called %d times with the database gone", n)
 	}
 	if list := f.checkouts(t); len(list) != 0 {
 		t.Errorf("checkout records after the failures: %+v", list)
 	}
 	f.assertReserved(t, "A", "", 0)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // A database that does not answer fails the checkout closed, in every mode:
@@ -77,7 +78,7 @@ func TestCreateFailsClosedWhenDatabaseIsGone(t *testing.T) {
 			pool, proxy := openProxiedPool(t)
 			svc := f.serviceOn(pool)
 
-			proxy.kill()
+			proxy.Kill()
 			pool.Reset() // no connection from before survives: every query must connect
 			for attempt := range 2 {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -103,7 +104,7 @@ func TestCreateFailsClosedOnPooledConnectionTheDatabaseDropped(t *testing.T) {
 			pool, proxy := openProxiedPool(t)
 			svc := f.serviceOn(pool)
 
-			proxy.kill()
+			proxy.Kill()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_, _, err := svc.Create(ctx, f.request("cart-1", item("A", "", 1)))

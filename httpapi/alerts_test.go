@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 )
 
 // alertsEnv serves the API with the alerts route mounted, as
@@ -178,7 +178,7 @@ func TestAlertErrorsShowOnlyTheClass(t *testing.T) {
 		{"http 500", "http_500", alerts.Channels{WebhookURL: failing.URL + "/hooks/failing", WebhookSecret: "s"}},
 		{"dns", "dns", alerts.Channels{SlackWebhookURL: "http://alerts.receiver.example/hooks/dns", HTTPClient: dnsClient}},
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	want := map[string]string{}
 	for i, c := range cases {
 		alerter := alerts.New(h.ledger, alerts.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Channels: c.channels})
@@ -219,7 +219,7 @@ func TestAlertErrorsShowOnlyTheClass(t *testing.T) {
 	}
 	// Ops still read what happened, with the alert, shop and channel.
 	for id, class := range want {
-		line := logs.lineWith(id)
+		line := logs.LineWith(id)
 		for _, part := range []string{`"shop_id":"` + shop + `"`, `"channel":`, `"error_class":"` + class + `"`} {
 			if !strings.Contains(line, part) {
 				t.Errorf("log of alert %s %q lacks %s", id, line, part)
@@ -229,33 +229,4 @@ func TestAlertErrorsShowOnlyTheClass(t *testing.T) {
 	if !strings.Contains(logs.String(), secret) || !strings.Contains(logs.String(), resolverAddr) {
 		t.Errorf("the log lacks the details: %s", logs.String())
 	}
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lineWith returns the last log line containing s.
-func (b *syncBuffer) lineWith(s string) string {
-	lines := strings.Split(b.String(), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.Contains(lines[i], s) {
-			return lines[i]
-		}
-	}
-	return ""
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // TestBusy provokes lock contention for real: a transaction holds the stock
@@ -85,5 +86,5 @@ func TestBusy(t *testing.T) {
 	r = busy.svc(t, http.MethodPost, shopPath(shop, "/holds"), body)
 	expect(t, r, http.StatusCreated, "")
 	expect(t, busy.svc(t, http.MethodPost, placedPath+"/commit", nil), http.StatusOK, "")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }

@@ -7,7 +7,6 @@ package httpapi_test
 // fail for a shop.
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -32,6 +31,8 @@ import (
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 const checkoutPath = "/api/checkout/sessions"
@@ -449,7 +450,7 @@ func TestCheckoutReserveTTL(t *testing.T) {
 		assertSession(t, r, checkoutd.ModeReserveTTL, true)
 		h.assertReserved(t, shop, "SKU-123", "size:M", 5)
 	})
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutStripePrice: a Stripe price id replaces name, unitAmount and
@@ -553,7 +554,7 @@ func TestCheckoutValidateOnly(t *testing.T) {
 func TestCheckoutBypass(t *testing.T) {
 	t.Parallel()
 	h := env(t)
-	logs := &lockedBuffer{}
+	logs := &testkit.SyncBuffer{}
 	srv := startCheckoutServer(t, h.pool, checkout.Config{
 		InventoryMode:           checkoutd.ModeReserveTTL,
 		SkipInventoryValidation: true,
@@ -590,24 +591,6 @@ func TestCheckoutBypass(t *testing.T) {
 	r = srv.createCheckout(t, checkoutBody(missing, checkoutItem("SKU-NONE", "", 1)))
 	expect(t, r, http.StatusNotFound, "not_found")
 	srv.sessions.assertCalls(t, missing, 0)
-}
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestCheckoutInsufficient: the 409 is the holds route's, and nothing is held.
@@ -661,7 +644,7 @@ func TestCheckoutInsufficient(t *testing.T) {
 	expect(t, r, http.StatusCreated, "")
 	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 4)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutBusy: a transaction holds the stock row locked while a server
@@ -720,7 +703,7 @@ func TestCheckoutBusy(t *testing.T) {
 	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	busy.sessions.assertCalls(t, shop, 1)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 1)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutPaymentProviderError: when Stripe fails the hold is released at
@@ -761,7 +744,7 @@ func TestCheckoutPaymentProviderError(t *testing.T) {
 	assertSession(t, r, checkoutd.ModeReserveTTL, true)
 	h.sessions.assertCalls(t, shop, 2)
 	h.assertReserved(t, shop, "SKU-1", "size:M", 2)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestCheckoutDatabaseUnavailable: with no database to check stock against,

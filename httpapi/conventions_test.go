@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // items returns n distinct request lines of 1 unit each.
@@ -34,7 +36,7 @@ func TestBadInput(t *testing.T) {
 	before := h.snapshot(t, shop)
 	t.Cleanup(func() {
 		h.assertUnchanged(t, shop, before)
-		h.assertLedgerClean(t, shop)
+		inventorytest.RequireLedgerClean(t, h.ledger, shop)
 	})
 
 	holds := shopPath(shop, "/holds")
@@ -241,5 +243,5 @@ func TestLimitsAccepted(t *testing.T) {
 	r = h.do(t, req{Method: http.MethodPost, Path: validatePath, Token: serviceToken, Body: body})
 	// The unknown field is rejected, which shows the body was read whole.
 	expectInvalid(t, r, "pad")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // TestFlashSale sends 500 concurrent requests for one unit each at a line with
@@ -98,7 +100,7 @@ func TestFlashSale(t *testing.T) {
 		t.Errorf("%d created and %d insufficient, want %d and %d", created, insufficient, onHand, buyers-onHand)
 	}
 
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 	r := h.svc(t, http.MethodGet, shopPath(shop, "/stock/DROP-1?variantKey=size:M"), nil)
 	expect(t, r, http.StatusOK, "")
 	m := r.Obj(t)

@@ -208,18 +208,6 @@ func (h *harness) shopKey(t testing.TB, shop string) (token, keyID string) {
 	return token, key.ID
 }
 
-// assertLedgerClean fails the test unless every stock row of the shop adds up.
-func (h *harness) assertLedgerClean(t testing.TB, shop string) {
-	t.Helper()
-	report, err := h.ledger.CheckLedger(context.Background(), shop)
-	if err != nil {
-		t.Fatalf("check ledger: %v", err)
-	}
-	for _, d := range report.Discrepancies {
-		t.Errorf("ledger discrepancy: %s", d)
-	}
-}
-
 // snapshot captures everything a request could have changed in a shop: its
 // stock lines and its whole movement ledger (every hold, commit, release and
 // stock change writes movements).

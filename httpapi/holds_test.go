@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 func TestHoldCreate(t *testing.T) {
@@ -87,7 +89,7 @@ func TestHoldCreate(t *testing.T) {
 	if a["id"] == b["id"] {
 		t.Errorf("two holds with one id")
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestHoldReplayAfterStockIsGone(t *testing.T) {
@@ -174,7 +176,7 @@ func TestHoldAllocations(t *testing.T) {
 	got := h.svc(t, http.MethodGet, shopPath(shop, "/holds/"+str(t, hold, "id")), nil)
 	expect(t, got, http.StatusOK, "")
 	assertJSON(t, got, hold)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestHoldTTL(t *testing.T) {
@@ -279,7 +281,7 @@ func TestHoldCommit(t *testing.T) {
 	// Commit without a body works too.
 	other := h.hold(t, shop, map[string]any{"items": []any{item("SKU-1", "", 1)}})
 	expect(t, h.svc(t, http.MethodPost, shopPath(shop, "/holds/"+str(t, other, "id")+"/commit"), nil), http.StatusOK, "")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestHoldRelease(t *testing.T) {
@@ -323,7 +325,7 @@ func TestHoldRelease(t *testing.T) {
 	// Release without a body works too.
 	other := h.hold(t, shop, map[string]any{"items": []any{item("SKU-1", "", 1)}})
 	expect(t, h.svc(t, http.MethodPost, shopPath(shop, "/holds/"+str(t, other, "id")+"/release"), nil), http.StatusOK, "")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // A change a stock row's CHECK refuses is a conflict, never a 500: here the
@@ -348,7 +350,7 @@ func TestHoldCommitRefusedByStockCheck(t *testing.T) {
 	if got := h.svc(t, http.MethodGet, shopPath(shop, "/holds/"+id), nil); got.Obj(t)["status"] != "active" {
 		t.Errorf("a refused commit changed the hold: %s", got.Raw)
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestHoldExtend(t *testing.T) {
@@ -434,7 +436,7 @@ func TestHoldLapsed(t *testing.T) {
 	expect(t, e, http.StatusConflict, "hold_not_active")
 	// Its units can be held again.
 	h.hold(t, shop, map[string]any{"items": []any{item("SKU-1", "", 5)}})
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // TestHoldIdempotencyConcurrent sends one request many times at once, as a
@@ -473,5 +475,5 @@ func TestHoldIdempotencyConcurrent(t *testing.T) {
 	if info := h.stockInfo(t, shop, "SKU-1", ""); info.Reserved != 1 {
 		t.Errorf("reserved %d, want 1", info.Reserved)
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }

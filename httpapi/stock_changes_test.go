@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // change is one line of an adjustment.
@@ -101,7 +103,7 @@ func TestAdjustments(t *testing.T) {
 	}
 	expectInvalid(t, h.svc(t, http.MethodPost, shopPath(shop, "/adjustments"), map[string]any{"changes": []any{}}), "changes")
 	h.assertUnchanged(t, shop, before)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestAdjustmentStockConflict(t *testing.T) {
@@ -126,7 +128,7 @@ func TestAdjustmentStockConflict(t *testing.T) {
 	// Down to what is reserved is fine.
 	r := h.svc(t, http.MethodPost, shopPath(shop, "/adjustments"), map[string]any{"changes": []any{change("SKU-1", "", "set", 3)}})
 	expect(t, r, http.StatusOK, "")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestAdjustmentIdempotency(t *testing.T) {
@@ -169,7 +171,7 @@ func TestAdjustmentIdempotency(t *testing.T) {
 	fail := map[string]any{"idempotencyKey": "adj-2", "changes": []any{change("SKU-1", "", "decrement", 1)}}
 	expect(t, h.svc(t, http.MethodPost, shopPath(shop, "/adjustments"), fail), http.StatusConflict, "stock_conflict")
 	expect(t, h.svc(t, http.MethodPost, shopPath(shop, "/adjustments"), map[string]any{"idempotencyKey": "adj-2", "changes": []any{change("SKU-1", "", "increment", 1)}}), http.StatusOK, "")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestReceipts(t *testing.T) {
@@ -215,7 +217,7 @@ func TestReceipts(t *testing.T) {
 		item("SKU-1", "", 1), map[string]any{"sku": "SKU-1", "locationId": "nowhere", "quantity": 1},
 	}}), "items[1].locationId")
 	h.assertUnchanged(t, shop, before)
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestTransfers(t *testing.T) {
@@ -285,7 +287,7 @@ func TestTransfers(t *testing.T) {
 		"fromLocationId": "store-2", "toLocationId": "default", "items": []any{item("SKU-1", "size:M", 6)},
 	})
 	expect(t, r, http.StatusOK, "")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 func TestMovements(t *testing.T) {
@@ -450,5 +452,5 @@ func TestAdjustmentIdempotencyConcurrent(t *testing.T) {
 	if info := h.stockInfo(t, shop, "SKU-1", ""); info.OnHand != 15 {
 		t.Errorf("on hand %d, want 15", info.OnHand)
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // Transient database failures answer the same everywhere: the connection
@@ -104,7 +105,7 @@ func TestWebhookLockTimeout(t *testing.T) {
 			expectWebhook(t, srv.postWebhook(t, payload, stripeSignature(payload, "whsec_new", time.Time{}), false), "committed")
 		})
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // The server process of the webhook's connection is terminated while the
@@ -134,7 +135,7 @@ func TestWebhookConnectionTerminated(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectWebhook(t, srv.postWebhook(t, payload, stripeSignature(payload, "whsec_new", time.Time{}), false), "committed")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // terminateWaiting waits until a session of application app waits for a
@@ -213,7 +214,7 @@ func TestConnClosed(t *testing.T) {
 
 	broken.Store(false)
 	expectWebhook(t, srv.postWebhook(t, payload, stripeSignature(payload, "whsec_new", time.Time{}), false), "committed")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // A checkout whose idempotency key another request is still claiming waits

@@ -20,6 +20,7 @@ import (
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 const webhookPath = "/webhooks/stripe"
@@ -200,7 +201,7 @@ func TestWebhookBadSignatures(t *testing.T) {
 	// A signature within the tolerance passes, either way (clocks differ).
 	expectWebhook(t, h.postWebhook(t, payload, stripeSignature(payload, "whsec_new", now.Add(-240*time.Second)), false), "committed")
 	expectWebhook(t, h.postWebhook(t, payload, stripeSignature(payload, "whsec_new", now.Add(240*time.Second)), false), "duplicate")
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // During a rotation the server has the old and the new secret: a body
@@ -230,7 +231,7 @@ func TestWebhookRotatedSecret(t *testing.T) {
 	if info := h.stockInfo(t, shop, "SKU-1", ""); info.OnHand != 4 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 4 and 0", info.OnHand, info.Reserved)
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // An event rendered in another API version than stripe-go's is processed:
@@ -287,7 +288,7 @@ func TestWebhookOutcomes(t *testing.T) {
 	if info := h.stockInfo(t, shop, "SKU-1", ""); info.OnHand != 7 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 7 and 0", info.OnHand, info.Reserved)
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }
 
 // A body over the limit is refused with 413 before anything else, even
@@ -442,5 +443,5 @@ func TestWebhookDatabaseUnavailable(t *testing.T) {
 	if got := h.checkoutStatus(t, shop, c.session); got != "completed" {
 		t.Errorf("checkout %q after the retry, want completed", got)
 	}
-	h.assertLedgerClean(t, shop)
+	inventorytest.RequireLedgerClean(t, h.ledger, shop)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // assertConflict fails tb unless err is a *StockConflictError on the given
@@ -101,7 +102,7 @@ func TestAdjust(t *testing.T) {
 				t.Errorf("newest movement in the ledger differs from the one returned:\n\t%+v\n\t%+v", listed, m)
 			}
 
-			info := f.info(t, "A", ch.VariantKey)
+			info := f.shop.Info(t, "A", ch.VariantKey)
 			var got int64 = -1
 			for _, l := range info.Locations {
 				if l.LocationID == wantLoc {
@@ -111,7 +112,7 @@ func TestAdjust(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("on hand at %s = %d, want %d (locations %+v)", wantLoc, got, tt.want, info.Locations)
 			}
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -141,13 +142,13 @@ func TestAdjustBatch(t *testing.T) {
 		mv{Type: inventory.MovementAdjustment, SKU: "A", LocationID: "north", Quantity: 5, Reference: "batch-1"},
 		mv{Type: inventory.MovementAdjustment, SKU: "A", LocationID: "default", Quantity: -2, Reference: "batch-1"},
 	)
-	if a := f.info(t, "A", ""); a.OnHand != 23 || a.Locations[0].OnHand != 18 || a.Locations[1].OnHand != 5 {
+	if a := f.shop.Info(t, "A", ""); a.OnHand != 23 || a.Locations[0].OnHand != 18 || a.Locations[1].OnHand != 5 {
 		t.Errorf("A: on hand %d, locations %+v; want 23 = 18 at default + 5 at north", a.OnHand, a.Locations)
 	}
-	if b := f.info(t, "B", ""); b.OnHand != 3 {
+	if b := f.shop.Info(t, "B", ""); b.OnHand != 3 {
 		t.Errorf("B: on hand %d, want 3", b.OnHand)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestAdjustAllOrNothing(t *testing.T) {
@@ -250,7 +251,7 @@ func TestAdjustAllOrNothing(t *testing.T) {
 				t.Errorf("Adjust returned %+v", res)
 			}
 			f.assertUnchanged(t, before)
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 			if tt.conflict != nil {
 				assertConflict(t, err, tt.conflict.sku, "", tt.conflict.location)
 			} else {
@@ -297,11 +298,11 @@ func TestAdjustBackorderedRow(t *testing.T) {
 		if err := change(step.op, step.qty); err != nil {
 			t.Fatalf("%s %d: %v", step.op, step.qty, err)
 		}
-		if got := f.info(t, "PRE", "").OnHand; got != step.onHand {
+		if got := f.shop.Info(t, "PRE", "").OnHand; got != step.onHand {
 			t.Errorf("after %s %d: on hand %d, want %d", step.op, step.qty, got, step.onHand)
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	before := f.snapshot(t)
 	err := change(inventory.OpDecrement, 1)
@@ -316,7 +317,7 @@ func TestAdjustOverLapsedHold(t *testing.T) {
 	f.stock(t, "A", "", "default", 5)
 	hold := f.reserve(t, item("A", 5))
 	f.lapse(t, hold.ID)
-	if got := f.info(t, "A", ""); got.Reserved != 0 || got.Available != 5 {
+	if got := f.shop.Info(t, "A", ""); got.Reserved != 0 || got.Available != 5 {
 		t.Fatalf("after the hold lapsed: reserved %d, available %d; want 0, 5", got.Reserved, got.Available)
 	}
 
@@ -331,10 +332,10 @@ func TestAdjustOverLapsedHold(t *testing.T) {
 	if len(res.Movements) != 1 || res.Movements[0].Quantity != -5 {
 		t.Errorf("movements = %+v, want one of -5", res.Movements)
 	}
-	if got := f.info(t, "A", ""); got.OnHand != 0 || got.Reserved != 0 {
+	if got := f.shop.Info(t, "A", ""); got.OnHand != 0 || got.Reserved != 0 {
 		t.Errorf("after the adjustment: on hand %d, reserved %d; want 0, 0", got.OnHand, got.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestAdjustIdempotency(t *testing.T) {
@@ -371,7 +372,7 @@ func TestAdjustIdempotency(t *testing.T) {
 			t.Errorf("replay returned\n\t%s\nwant the first result\n\t%s", asJSON(again), asJSON(first))
 		}
 		f.assertUnchanged(t, before)
-		if got := f.info(t, "A", "").OnHand; got != 15 {
+		if got := f.shop.Info(t, "A", "").OnHand; got != 15 {
 			t.Errorf("A on hand %d after the replay, want 15 (incremented once)", got)
 		}
 	})
@@ -421,13 +422,13 @@ func TestAdjustIdempotency(t *testing.T) {
 				t.Errorf("request %d returned\n\t%s\nrequest 0\n\t%s", i, results[i], results[0])
 			}
 		}
-		if got := f.info(t, "A", "").OnHand; got != 15 {
+		if got := f.shop.Info(t, "A", "").OnHand; got != 15 {
 			t.Errorf("A on hand %d, want 15: the increment applied once", got)
 		}
 		if got := f.movementsAfter(t, before); len(got) != 2 {
 			t.Errorf("%d movements written, want 2 (one request's worth)", len(got))
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 }
 
@@ -465,10 +466,10 @@ func TestReceive(t *testing.T) {
 			t.Errorf("movement createdBy %q, want warehouse", m.CreatedBy)
 		}
 	}
-	if a := f.info(t, "A", ""); a.OnHand != 9 {
+	if a := f.shop.Info(t, "A", ""); a.OnHand != 9 {
 		t.Errorf("A on hand %d, want 1 + 5 + 3", a.OnHand)
 	}
-	if b := f.info(t, "B", "size:M"); b.OnHand != 2 {
+	if b := f.shop.Info(t, "B", "size:M"); b.OnHand != 2 {
 		t.Errorf("B[size:M] on hand %d, want 2", b.OnHand)
 	}
 
@@ -483,10 +484,10 @@ func TestReceive(t *testing.T) {
 			t.Fatalf("receive PO-8: %v", err)
 		}
 	}
-	if a := f.info(t, "A", ""); a.OnHand != 14 {
+	if a := f.shop.Info(t, "A", ""); a.OnHand != 14 {
 		t.Errorf("A on hand %d, want 9 + 1 + 4", a.OnHand)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	snap := f.snapshot(t)
 	for _, tt := range []struct {
@@ -537,15 +538,15 @@ func TestTransfer(t *testing.T) {
 	assertMovements(t, "Transfer result", res.Movements, want...)
 	assertMovements(t, "Transfer", f.movementsAfter(t, before), want...)
 
-	a := f.info(t, "A", "")
+	a := f.shop.Info(t, "A", "")
 	wantA := []inventory.LocationStock{{LocationID: "default", OnHand: 4, Reserved: 4}, {LocationID: "north", OnHand: 6, Available: 6}}
 	if a.OnHand != 10 || a.Reserved != 4 || !slices.Equal(a.Locations, wantA) {
 		t.Errorf("A: on hand %d, reserved %d, locations %+v; want 10, 4, %+v", a.OnHand, a.Reserved, a.Locations, wantA)
 	}
-	if b := f.info(t, "B", "size:M"); b.OnHand != 3 || b.Locations[0].OnHand != 0 || b.Locations[1].OnHand != 3 {
+	if b := f.shop.Info(t, "B", "size:M"); b.OnHand != 3 || b.Locations[0].OnHand != 0 || b.Locations[1].OnHand != 3 {
 		t.Errorf("B[size:M]: on hand %d, locations %+v; want 3, all at north", b.OnHand, b.Locations)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestTransferRefused(t *testing.T) {

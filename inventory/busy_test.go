@@ -9,6 +9,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // A row locked past the lock budget makes operations give up with a
@@ -58,8 +59,8 @@ func TestBusyWhenRowsStayLocked(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 1 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 1 {
 		t.Errorf("after the busy attempts: on hand %d, reserved %d; want 5 and 1", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // Helpers shared by the test files of this package.
@@ -457,7 +458,7 @@ func TestReserve(t *testing.T) {
 			}
 
 			for sku, want := range tt.wantReserved {
-				if got := f.info(t, sku, "").Reserved; got != want {
+				if got := f.shop.Info(t, sku, "").Reserved; got != want {
 					t.Errorf("%s reserved = %d, want %d", sku, got, want)
 				}
 			}
@@ -469,7 +470,7 @@ func TestReserve(t *testing.T) {
 				}
 			}
 			assertMovements(t, "Reserve", f.movementsAfter(t, before), wantMoves...)
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -490,7 +491,7 @@ func TestReserveVariantKeysAreExact(t *testing.T) {
 	if !slices.EqualFunc(hold.Items, want, equalItem) {
 		t.Errorf("items = %+v, want %+v", hold.Items, want)
 	}
-	if got := f.info(t, "TEE", "size:m").Reserved; got != 0 {
+	if got := f.shop.Info(t, "TEE", "size:m").Reserved; got != 0 {
 		t.Errorf("size:m reserved = %d, want 0: variant keys are compared byte for byte", got)
 	}
 	// Neither the other variant nor the product itself stand in for size:M.
@@ -639,13 +640,13 @@ func TestReserveInsufficient(t *testing.T) {
 			assertInsufficient(t, err, tt.want...)
 
 			for key, was := range infos {
-				if now := f.info(t, key.SKU, key.VariantKey); now.OnHand != was.OnHand || now.Reserved != was.Reserved || now.Available != was.Available {
+				if now := f.shop.Info(t, key.SKU, key.VariantKey); now.OnHand != was.OnHand || now.Reserved != was.Reserved || now.Available != was.Available {
 					t.Errorf("%s[%s] changed: on hand %d, reserved %d, available %d; was %d, %d, %d",
 						key.SKU, key.VariantKey, now.OnHand, now.Reserved, now.Available, was.OnHand, was.Reserved, was.Available)
 				}
 			}
 			f.assertUnchanged(t, before)
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -696,7 +697,7 @@ func TestReserveIdempotency(t *testing.T) {
 			}
 		}
 		f.assertUnchanged(t, before)
-		if got := f.info(t, "A", "").Reserved; got != 2 {
+		if got := f.shop.Info(t, "A", "").Reserved; got != 2 {
 			t.Errorf("A reserved = %d after replays, want 2", got)
 		}
 	})
@@ -913,7 +914,7 @@ func TestCommit(t *testing.T) {
 		t.Errorf("Commit items %+v differ from GetHold's", committed.Items)
 	}
 
-	a := f.info(t, "A", "")
+	a := f.shop.Info(t, "A", "")
 	if a.OnHand != 2 || a.Reserved != 0 || a.Available != 2 {
 		t.Errorf("A after commit: on hand %d, reserved %d, available %d; want 2, 0, 2", a.OnHand, a.Reserved, a.Available)
 	}
@@ -921,7 +922,7 @@ func TestCommit(t *testing.T) {
 	if !slices.Equal(a.Locations, wantLocs) {
 		t.Errorf("A locations = %+v, want %+v", a.Locations, wantLocs)
 	}
-	if b := f.info(t, "B", "size:M"); b.OnHand != 3 || b.Reserved != 0 {
+	if b := f.shop.Info(t, "B", "size:M"); b.OnHand != 3 || b.Reserved != 0 {
 		t.Errorf("B[size:M] after commit: on hand %d, reserved %d; want 3, 0", b.OnHand, b.Reserved)
 	}
 	assertMovements(t, "Commit", f.movementsAfter(t, before),
@@ -929,7 +930,7 @@ func TestCommit(t *testing.T) {
 		mv{Type: inventory.MovementSale, SKU: "A", LocationID: "north", Quantity: -1, Reference: "order-123", HoldID: hold.ID},
 		mv{Type: inventory.MovementSale, SKU: "B", VariantKey: "size:M", LocationID: "default", Quantity: -1, Reference: "order-123", HoldID: hold.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	// Committing again changes nothing and returns the hold as it is.
 	snap := f.snapshot(t)
@@ -958,7 +959,7 @@ func TestCommitBackorderedHold(t *testing.T) {
 		t.Fatalf("Commit: %v", err)
 	}
 	// Two units are sold that the shop does not have yet.
-	info := f.info(t, "A", "")
+	info := f.shop.Info(t, "A", "")
 	if info.OnHand != -2 || info.Reserved != 0 || info.Available != 0 {
 		t.Errorf("after committing a backordered hold: on hand %d, reserved %d, available %d; want -2, 0, 0", info.OnHand, info.Reserved, info.Available)
 	}
@@ -967,7 +968,7 @@ func TestCommitBackorderedHold(t *testing.T) {
 	if err != nil || v.OK || !slices.Equal(v.Insufficient, []inventory.Shortfall{{SKU: "A", Requested: 4, Available: 3}}) {
 		t.Errorf("Validate after the sale = %+v, %v; want 3 available", v, err)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestCommitNotActive(t *testing.T) {
@@ -1014,7 +1015,7 @@ func TestCommitNotActive(t *testing.T) {
 			}
 			assertNotActive(t, err, hold.ID, tt.want)
 
-			if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 || info.Available != 5 {
+			if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 || info.Available != 5 {
 				t.Errorf("after the refused commit: on hand %d, reserved %d, available %d; want 5, 0, 5", info.OnHand, info.Reserved, info.Available)
 			}
 			for _, m := range f.movementsAfter(t, before) {
@@ -1025,7 +1026,7 @@ func TestCommitNotActive(t *testing.T) {
 			if got := f.hold(t, hold.ID).Status; got != tt.want {
 				t.Errorf("hold status after the refused commit = %s, want %s", got, tt.want)
 			}
-			f.assertLedgerClean(t)
+			inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		})
 	}
 }
@@ -1050,7 +1051,7 @@ func TestHoldExpiresInRealTime(t *testing.T) {
 	}
 	// Not counted as reserved any more, though nothing has closed it (unless
 	// another test's reaper happened by).
-	if info := f.info(t, "A", ""); info.Reserved != 0 || info.Available != 5 || info.Locations[0].Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.Reserved != 0 || info.Available != 5 || info.Locations[0].Reserved != 0 {
 		t.Errorf("StockInfo after the TTL: reserved %d, available %d, default reserved %d; want 0, 5, 0",
 			info.Reserved, info.Available, info.Locations[0].Reserved)
 	}
@@ -1063,12 +1064,12 @@ func TestHoldExpiresInRealTime(t *testing.T) {
 
 	// The refused commit closed the hold for good: its stock is back in the
 	// rows themselves, not only in the view.
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 || info.Available != 5 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 || info.Available != 5 {
 		t.Errorf("after the refused commit: on hand %d, reserved %d, available %d; want 5, 0, 5", info.OnHand, info.Reserved, info.Available)
 	}
 	assertMovements(t, "closing the lapsed hold", f.movementsAfter(t, before),
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -3, Reference: "expired", HoldID: hold.ID})
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	if _, err := f.ledger.Extend(ctx, f.shopID, hold.ID, time.Hour); err == nil {
 		t.Error("Extend revived an expired hold")
 	}
@@ -1091,14 +1092,14 @@ func TestRelease(t *testing.T) {
 	if released.ID != hold.ID || released.Status != inventory.HoldReleased {
 		t.Errorf("Release returned %s in status %s, want %s released", released.ID, released.Status, hold.ID)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 || info.Available != 5 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 || info.Available != 5 {
 		t.Errorf("after release: on hand %d, reserved %d, available %d; want 5, 0, 5", info.OnHand, info.Reserved, info.Available)
 	}
 	assertMovements(t, "Release", f.movementsAfter(t, before),
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -2, Reference: "cart_abandoned", HoldID: hold.ID},
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "north", Quantity: -2, Reference: "cart_abandoned", HoldID: hold.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	// Releasing again is a no-op that returns the hold.
 	snap := f.snapshot(t)
@@ -1144,10 +1145,10 @@ func TestReleaseNotActive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Release of an expired hold: %v", err)
 		}
-		if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
+		if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
 			t.Errorf("after release: on hand %d, reserved %d; want 5, 0", info.OnHand, info.Reserved)
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 		if got.Status != inventory.HoldExpired {
 			t.Fatalf("Release of a hold GetHold called expired returned status %s", got.Status)
 		}
@@ -1243,7 +1244,7 @@ func TestExtendCapsAtMaxTTL(t *testing.T) {
 			t.Errorf("expires at %s, want the cap, about %s", extended.ExpiresAt, limit)
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // TestReserveClosesLapsedHolds shows that a hold request that needs the stock
@@ -1272,10 +1273,10 @@ func TestReserveClosesLapsedHolds(t *testing.T) {
 	if got := f.hold(t, stale.ID).Status; got != inventory.HoldExpired {
 		t.Errorf("lapsed hold is %s, want expired", got)
 	}
-	if got := f.info(t, "A", ""); got.Reserved != 3 || got.Available != 0 {
+	if got := f.shop.Info(t, "A", ""); got.Reserved != 3 || got.Available != 0 {
 		t.Errorf("A: reserved %d, available %d; want 3 (the new hold), 0", got.Reserved, got.Available)
 	}
-	if got := f.info(t, "B", ""); got.Reserved != 0 || got.Available != 5 {
+	if got := f.shop.Info(t, "B", ""); got.Reserved != 0 || got.Available != 5 {
 		t.Errorf("B: reserved %d, available %d; want 0, 5", got.Reserved, got.Available)
 	}
 	assertMovements(t, "Reserve over a lapsed hold", f.movementsAfter(t, before),
@@ -1285,7 +1286,7 @@ func TestReserveClosesLapsedHolds(t *testing.T) {
 		mv{Type: inventory.MovementReservation, SKU: "A", LocationID: "default", Quantity: 2, Reference: "cart-2", HoldID: fresh.ID},
 		mv{Type: inventory.MovementReservation, SKU: "A", LocationID: "north", Quantity: 1, Reference: "cart-2", HoldID: fresh.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // TestReserveWhileReaperHoldsLapsedHold places a hold while the lapsed hold in
@@ -1331,7 +1332,7 @@ func TestReserveWhileReaperHoldsLapsedHold(t *testing.T) {
 	}
 	_ = reaper.Rollback(ctx)
 	if _, ok := errors.AsType[*inventory.InsufficientStockError](res.err); ok {
-		t.Fatalf("Reserve of 3 with StockInfo available %d: %v", f.info(t, "A", "").Available, res.err)
+		t.Fatalf("Reserve of 3 with StockInfo available %d: %v", f.shop.Info(t, "A", "").Available, res.err)
 	}
 	if res.err != nil {
 		t.Fatalf("Reserve: %v", res.err)
@@ -1339,7 +1340,7 @@ func TestReserveWhileReaperHoldsLapsedHold(t *testing.T) {
 	if got := f.hold(t, stale.ID).Status; got != inventory.HoldExpired {
 		t.Errorf("lapsed hold is %s, want expired", got)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // Not parallel: ExpireDue acts on every shop, and would close other tests'
@@ -1433,7 +1434,7 @@ func TestExpireDue(t *testing.T) {
 			t.Errorf("hold %s is %s, want %s", tt.hold.ID, got, tt.want)
 		}
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 16 || info.Reserved != 1 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 16 || info.Reserved != 1 {
 		t.Errorf("after expiry: on hand %d, reserved %d; want 16, 1 (the hold not due)", info.OnHand, info.Reserved)
 	}
 	assertMovements(t, "ExpireDue", f.movementsAfter(t, before),
@@ -1441,7 +1442,7 @@ func TestExpireDue(t *testing.T) {
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -2, Reference: "expired", HoldID: due2.ID},
 		mv{Type: inventory.MovementRelease, SKU: "A", LocationID: "default", Quantity: -3, Reference: "expired", HoldID: due3.ID},
 	)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 
 	// An expired hold stays expired.
 	snap := f.snapshot(t)
@@ -1474,7 +1475,7 @@ func TestSafetyStockWithBackorder(t *testing.T) {
 
 	_, _, err = f.ledger.Reserve(ctx, f.shopID, inventory.ReserveRequest{Items: []inventory.Line{item("A", 1)}, TTL: longTTL})
 	if err == nil {
-		t.Fatalf("a 4th unit was held: reserved now %d with 0 free and a backorder limit of 3", f.info(t, "A", "").Reserved)
+		t.Fatalf("a 4th unit was held: reserved now %d with 0 free and a backorder limit of 3", f.shop.Info(t, "A", "").Reserved)
 	}
 	assertInsufficient(t, err, inventory.Shortfall{SKU: "A", Requested: 1, Available: 0})
 }

@@ -1,19 +1,20 @@
 package inventory_test
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"testing"
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // fixture is a fresh shop on the package's test database.
 type fixture struct {
 	ledger *inventory.Ledger
 	shopID string
+	shop   *inventorytest.Shop
 }
 
 func newFixture(tb testing.TB) *fixture {
@@ -21,49 +22,17 @@ func newFixture(tb testing.TB) *fixture {
 	pool := testdb.Pool(tb)
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	l := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: 10, Logger: logger})
-	f := &fixture{ledger: l, shopID: testdb.ShopID(tb)}
-	if err := l.CreateShop(context.Background(), f.shopID, "Test shop"); err != nil {
-		tb.Fatalf("create shop: %v", err)
-	}
-	return f
+	shop := inventorytest.NewShop(tb, l, &inventorytest.ShopOpts{Name: "Test shop"})
+	return &fixture{ledger: l, shopID: shop.ID, shop: shop}
 }
 
 // stock sets on_hand of a line at a location.
 func (f *fixture) stock(tb testing.TB, sku, variantKey, location string, onHand int64) {
 	tb.Helper()
-	_, err := f.ledger.Adjust(context.Background(), f.shopID, inventory.AdjustRequest{
-		Reference: "fixture",
-		Changes:   []inventory.StockChange{{SKU: sku, VariantKey: variantKey, LocationID: location, Op: inventory.OpSet, Quantity: onHand}},
-	})
-	if err != nil {
-		tb.Fatalf("stock %s[%s]@%s: %v", sku, variantKey, location, err)
-	}
+	f.shop.StockLine(tb, sku, variantKey, location, onHand)
 }
 
 func (f *fixture) location(tb testing.TB, id string, priority int32) {
 	tb.Helper()
-	if err := f.ledger.AddLocation(context.Background(), f.shopID, id, id, priority); err != nil {
-		tb.Fatalf("add location %s: %v", id, err)
-	}
-}
-
-// assertLedgerClean fails the test unless every stock row of the shop adds up.
-func (f *fixture) assertLedgerClean(tb testing.TB) {
-	tb.Helper()
-	report, err := f.ledger.CheckLedger(context.Background(), f.shopID)
-	if err != nil {
-		tb.Fatalf("check ledger: %v", err)
-	}
-	for _, d := range report.Discrepancies {
-		tb.Errorf("ledger discrepancy: %s", d)
-	}
-}
-
-func (f *fixture) info(tb testing.TB, sku, variantKey string) *inventory.StockInfo {
-	tb.Helper()
-	info, err := f.ledger.StockInfo(context.Background(), f.shopID, sku, variantKey)
-	if err != nil {
-		tb.Fatalf("stock info %s[%s]: %v", sku, variantKey, err)
-	}
-	return info
+	f.shop.Location(tb, id, priority)
 }

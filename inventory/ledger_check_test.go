@@ -10,6 +10,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // busyShop runs a mix of every kind of operation on f's shop.
@@ -83,7 +84,7 @@ func TestCheckLedgerReportsCorruption(t *testing.T) {
 	f, neighbour := newFixture(t), newFixture(t)
 	busyShop(t, f)
 	neighbour.stock(t, "A", "", "default", 10)
-	a, b := f.info(t, "A", ""), f.info(t, "B", "size:M")
+	a, b := f.shop.Info(t, "A", ""), f.shop.Info(t, "B", "size:M")
 	aDefault, bDefault := a.Locations[0], b.Locations[0]
 	if aDefault.LocationID != "default" || bDefault.LocationID != "default" {
 		t.Fatalf("unexpected location order: %+v, %+v", a.Locations, b.Locations)
@@ -104,7 +105,7 @@ func TestCheckLedgerReportsCorruption(t *testing.T) {
 		// Leave the shared database consistent for a check of every shop.
 		corrupt("UPDATE stock_levels SET on_hand = on_hand - 1 WHERE shop_id = $1 AND sku = 'A' AND variant_key = '' AND location_id = 'default'", f.shopID)
 		corrupt("UPDATE stock_levels SET reserved = reserved - 2 WHERE shop_id = $1 AND sku = 'B' AND variant_key = 'size:M' AND location_id = 'default'", f.shopID)
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 
 	report, err := f.ledger.CheckLedger(ctx, f.shopID)
@@ -159,7 +160,7 @@ func TestCheckLedgerReportsStaleExpiryCopies(t *testing.T) {
 	set("UPDATE hold_allocations SET open_until = open_until + interval '1 hour' WHERE shop_id = $1 AND hold_id = $2")
 	t.Cleanup(func() {
 		set("UPDATE hold_allocations SET open_until = open_until - interval '1 hour' WHERE shop_id = $1 AND hold_id = $2")
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 
 	report, err := f.ledger.CheckLedger(ctx, f.shopID)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // lockHolder is a transaction that changed stock and keeps the rows it
@@ -102,10 +103,10 @@ func TestReserveWaitingForRestock(t *testing.T) {
 	if hold.Items[0].Quantity != 34 {
 		t.Errorf("hold took %d, want 34", hold.Items[0].Quantity)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 34 || info.Reserved != 34 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 34 || info.Reserved != 34 {
 		t.Errorf("on hand %d, reserved %d; want 34 and 34", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 // Each statement that changes a stock row locks it and then updates it in
@@ -133,10 +134,10 @@ func TestCommitWaitingForBackorders(t *testing.T) {
 	if err != nil {
 		t.Fatalf("commit after the limit was raised and more backordered: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != -5 || info.Reserved != 3 || info.BackorderLimit != 8 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != -5 || info.Reserved != 3 || info.BackorderLimit != 8 {
 		t.Errorf("on hand %d, reserved %d, limit %d; want -5, 3 and 8", info.OnHand, info.Reserved, info.BackorderLimit)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestReleaseWaitingForRestockAndHold(t *testing.T) {
@@ -156,10 +157,10 @@ func TestReleaseWaitingForRestockAndHold(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release after a restock and a hold: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
 		t.Errorf("on hand %d, reserved %d; want 15 and 14", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestExpiryWaitingForRestockAndHold(t *testing.T) {
@@ -184,10 +185,10 @@ func TestExpiryWaitingForRestockAndHold(t *testing.T) {
 	if got, err := f.ledger.GetHold(ctx, f.shopID, first.ID); err != nil || got.Status != inventory.HoldExpired {
 		t.Errorf("hold after expiry: %+v, %v; want expired", got, err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 15 || info.Reserved != 14 {
 		t.Errorf("on hand %d, reserved %d; want 15 and 14", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestAdjustWaitingForRelease(t *testing.T) {
@@ -208,10 +209,10 @@ func TestAdjustWaitingForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decrement after the release: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 5 and 0", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestTransferWaitingForRelease(t *testing.T) {
@@ -235,7 +236,7 @@ func TestTransferWaitingForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("transfer after the release: %v", err)
 	}
-	info := f.info(t, "A", "")
+	info := f.shop.Info(t, "A", "")
 	if info.OnHand != 10 || info.Reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 10 and 0", info.OnHand, info.Reserved)
 	}
@@ -244,7 +245,7 @@ func TestTransferWaitingForRelease(t *testing.T) {
 			t.Errorf("%s has %d on hand, want 5", loc.LocationID, loc.OnHand)
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestBackorderLimitWaitingForRelease(t *testing.T) {
@@ -266,10 +267,10 @@ func TestBackorderLimitWaitingForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lower the backorder limit after the release: %v", err)
 	}
-	if info := f.info(t, "A", ""); info.BackorderLimit != 0 || info.Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.BackorderLimit != 0 || info.Reserved != 0 {
 		t.Errorf("limit %d, reserved %d; want 0 and 0", info.BackorderLimit, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func (h *lockHolder) backorderLimit(t *testing.T, f *fixture, sku string, limit int64) {

@@ -67,7 +67,7 @@ func TestStockChangesAreNotifiedAfterCommit(t *testing.T) {
 	if got == nil || got["sku"] != "A" || got["variantKey"] != "size:M" {
 		t.Fatalf("notification after the committed hold: %v, want A size:M", got)
 	}
-	if info := f.info(t, "A", "size:M"); info.Reserved != 2 {
+	if info := f.shop.Info(t, "A", "size:M"); info.Reserved != 2 {
 		t.Fatalf("reserved %d, want 2: the rolled-back hold must not count", info.Reserved)
 	}
 	if extra := next(300 * time.Millisecond); extra != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // raceOutcome counts what happened to the holds of a race.
@@ -117,7 +118,7 @@ func TestRaceForLastUnits(t *testing.T) {
 		return []inventory.Line{{SKU: "HOT", Quantity: 1}}
 	})
 
-	info := f.info(t, "HOT", "")
+	info := f.shop.Info(t, "HOT", "")
 	if sold := 10 - info.OnHand; sold != out.committed.Load() || sold > 10 {
 		t.Errorf("on hand fell by %d, committed %d; want equal and at most 10", sold, out.committed.Load())
 	}
@@ -127,7 +128,7 @@ func TestRaceForLastUnits(t *testing.T) {
 	if out.placed.Load() < 10 {
 		t.Errorf("only %d holds placed; the 10 units should have been held at least once", out.placed.Load())
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }
 
 func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
@@ -155,7 +156,7 @@ func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
 	}
 
 	for _, sku := range skus {
-		info := f.info(t, sku, "")
+		info := f.shop.Info(t, sku, "")
 		if info.Reserved != 0 || info.OnHand < 0 || info.OnHand > 10 {
 			t.Errorf("%s after the race: on hand %d, reserved %d", sku, info.OnHand, info.Reserved)
 		}
@@ -165,5 +166,5 @@ func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
 			}
 		}
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // readBuffers returns how many shared buffers the availability read of one
@@ -43,7 +44,7 @@ func TestReadCostIgnoresLapsedHoldsElsewhere(t *testing.T) {
 	clean := readBuffers(t, f, skus[0])
 
 	seedLapsedHolds(t, f, skus[1:], 5_000)
-	if got := f.info(t, skus[1], ""); got.Reserved != 0 || got.Available != got.OnHand {
+	if got := f.shop.Info(t, skus[1], ""); got.Reserved != 0 || got.Available != got.OnHand {
 		t.Fatalf("a line whose holds all lapsed reads reserved %d, available %d; want 0 and %d", got.Reserved, got.Available, got.OnHand)
 	}
 	// Some slack for the inner pages of the index as it grows.
@@ -52,5 +53,5 @@ func TestReadCostIgnoresLapsedHoldsElsewhere(t *testing.T) {
 		t.Errorf("with 5,000 lapsed holds on other lines, reading a line touched %d buffers; %d without them", busy, clean)
 	}
 	t.Logf("buffers touched reading a line: %d, with 5,000 lapsed holds on other lines %d", clean, busy)
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // When a stock row's CHECK refuses a change, the ledger says so with a
@@ -36,5 +37,5 @@ func TestCheckViolationIsStockConflict(t *testing.T) {
 	if got := f.hold(t, hold.ID); got.Status != inventory.HoldActive {
 		t.Errorf("after the refused commit the hold is %s, want active", got.Status)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

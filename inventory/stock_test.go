@@ -12,6 +12,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 func TestValidate(t *testing.T) {
@@ -102,7 +103,7 @@ func TestStockInfo(t *testing.T) {
 	f.settings(t, "A", "size:M", inventory.StockSettings{SafetyStock: ptr[int64](2), BackorderLimit: ptr[int64](7)})
 	f.reserve(t, variantItem("A", "size:M", 12)) // 10 from default, 2 from zeta
 
-	got := f.info(t, "A", "size:M")
+	got := f.shop.Info(t, "A", "size:M")
 	want := &inventory.StockInfo{
 		SKU: "A", VariantKey: "size:M",
 		OnHand: 19, Reserved: 12, Available: 5, // 19 - 12 - 2
@@ -130,12 +131,12 @@ func TestStockInfo(t *testing.T) {
 		f.stock(t, "BACK", "", "default", 2)
 		f.settings(t, "BACK", "", inventory.StockSettings{BackorderLimit: ptr[int64](4)})
 		f.reserve(t, item("BACK", 4)) // two of them backordered
-		if got := f.info(t, "BACK", ""); got.OnHand != 2 || got.Reserved != 4 || got.Available != 0 || got.Locations[0].Available != 0 {
+		if got := f.shop.Info(t, "BACK", ""); got.OnHand != 2 || got.Reserved != 4 || got.Available != 0 || got.Locations[0].Available != 0 {
 			t.Errorf("backordered line: %+v; want on hand 2, reserved 4, available 0 (also at default)", got)
 		}
 		f.stock(t, "SAFE", "", "default", 2)
 		f.settings(t, "SAFE", "", inventory.StockSettings{SafetyStock: ptr[int64](5)})
-		if got := f.info(t, "SAFE", ""); got.OnHand != 2 || got.Available != 0 || got.Locations[0].Available != 2 {
+		if got := f.shop.Info(t, "SAFE", ""); got.OnHand != 2 || got.Available != 0 || got.Locations[0].Available != 2 {
 			t.Errorf("safety stock above on hand: %+v; want on hand 2, available 0 (2 at default, which ignores safety stock)", got)
 		}
 	})
@@ -144,7 +145,7 @@ func TestStockInfo(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.settings(t, "PRE", "", inventory.StockSettings{LowStockThreshold: ptr[int64](0)})
-		got := f.info(t, "PRE", "")
+		got := f.shop.Info(t, "PRE", "")
 		want := &inventory.StockInfo{SKU: "PRE", LowStockThreshold: 0, LowStock: true,
 			Locations: []inventory.LocationStock{{LocationID: "default"}}}
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
@@ -216,7 +217,7 @@ func TestStockInfoLowStock(t *testing.T) {
 			if tt.threshold != nil {
 				wantThreshold = *tt.threshold
 			}
-			got := f.info(t, "A", "")
+			got := f.shop.Info(t, "A", "")
 			if got.Available != tt.wantAvail || got.LowStock != tt.wantLow || got.LowStockThreshold != wantThreshold {
 				t.Errorf("available %d, lowStock %v, threshold %d; want %d, %v, %d",
 					got.Available, got.LowStock, got.LowStockThreshold, tt.wantAvail, tt.wantLow, wantThreshold)
@@ -364,7 +365,7 @@ func TestUpdateSettings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("step %d: UpdateSettings: %v", i, err)
 			}
-			read := f.info(t, "A", "")
+			read := f.shop.Info(t, "A", "")
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", read) {
 				t.Errorf("step %d: UpdateSettings returned %+v, StockInfo reads %+v", i, got, read)
 			}
@@ -391,13 +392,13 @@ func TestUpdateSettings(t *testing.T) {
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 			t.Errorf("UpdateSettings = %+v, want %+v", got, want)
 		}
-		if fmt.Sprintf("%+v", f.info(t, "PRE", "color:red")) != fmt.Sprintf("%+v", want) {
+		if fmt.Sprintf("%+v", f.shop.Info(t, "PRE", "color:red")) != fmt.Sprintf("%+v", want) {
 			t.Errorf("StockInfo disagrees with UpdateSettings")
 		}
 		if ms := f.movements(t); len(ms) != 0 {
 			t.Errorf("configuring a line wrote movements: %+v", ms)
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 
 	t.Run("backorder limit below what is backordered", func(t *testing.T) {
@@ -435,7 +436,7 @@ func TestUpdateSettings(t *testing.T) {
 		f.settings(t, "PRE", "", inventory.StockSettings{BackorderLimit: ptr[int64](5)})
 		hold := f.reserve(t, item("PRE", 5))
 		f.lapse(t, hold.ID)
-		if got := f.info(t, "PRE", ""); got.Reserved != 0 {
+		if got := f.shop.Info(t, "PRE", ""); got.Reserved != 0 {
 			t.Fatalf("StockInfo reserved %d after the hold lapsed, want 0", got.Reserved)
 		}
 		_, err := f.ledger.UpdateSettings(ctx, f.shopID, "PRE", "", inventory.StockSettings{BackorderLimit: ptr[int64](0)})
@@ -445,7 +446,7 @@ func TestUpdateSettings(t *testing.T) {
 		if err != nil {
 			t.Fatalf("UpdateSettings: %v", err)
 		}
-		f.assertLedgerClean(t)
+		inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 	})
 
 	t.Run("bad requests", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // Operations on a Ledger bound to a transaction commit or roll back with it.
@@ -43,12 +44,12 @@ func TestWithTx(t *testing.T) {
 	}
 
 	sell(false)
-	if info := f.info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 5 || info.Reserved != 0 {
 		t.Errorf("after rollback: on hand %d, reserved %d; want 5 and 0", info.OnHand, info.Reserved)
 	}
 	sell(true)
-	if info := f.info(t, "A", ""); info.OnHand != 4 || info.Reserved != 0 {
+	if info := f.shop.Info(t, "A", ""); info.OnHand != 4 || info.Reserved != 0 {
 		t.Errorf("after commit: on hand %d, reserved %d; want 4 and 0", info.OnHand, info.Reserved)
 	}
-	f.assertLedgerClean(t)
+	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
 )
@@ -25,7 +26,7 @@ func TestAlertBudgetPerShop(t *testing.T) {
 	ctx := context.Background()
 	slack, webhook := newAlertReceiver(t), newAlertReceiver(t)
 	cfg := jobs.Config{
-		Workers: 10, ReaperInterval: time.Hour, Sessions: newFakeSessions(), Refunds: &fakeRefunds{}, Logger: discard,
+		Workers: 10, ReaperInterval: time.Hour, Sessions: newSessions(), Refunds: &testkit.FakeRefunds{}, Logger: discard,
 		LowStockCheckInterval: 100 * time.Millisecond, AlertChannels: alertChannels(slack, webhook),
 	}
 	startClient(t, f, cfg, nil)

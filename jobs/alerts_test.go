@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/checkoutd/checkoutd/alerts"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/jobs"
 )
@@ -136,11 +137,11 @@ func TestLowStockAlertsEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	slack, webhook := newAlertReceiver(t), newAlertReceiver(t)
 	client := startClient(t, f, jobs.Config{
-		Workers: 4, ReaperInterval: time.Hour, Sessions: newFakeSessions(), Refunds: &fakeRefunds{}, Logger: discard,
+		Workers: 4, ReaperInterval: time.Hour, Sessions: newSessions(), Refunds: &testkit.FakeRefunds{}, Logger: discard,
 		LowStockCheckInterval: 100 * time.Millisecond, LowStockAlertInterval: time.Hour,
 		AlertChannels: alertChannels(slack, webhook),
 	}, nil)
-	f.stock(t, "A", 10)
+	f.shop.Stock(t, "A", 10)
 	threshold := int64(5)
 	if _, err := f.ledger.UpdateSettings(ctx, f.shopID, "A", "", inventory.StockSettings{LowStockThreshold: &threshold}); err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestLowStockAlertsEndToEnd(t *testing.T) {
 	}
 
 	start := time.Now()
-	h := f.reserve(t, time.Hour, 6, "A") // 4 left
+	h := f.shop.Hold(t, time.Hour, 6, "A") // 4 left
 	// River starts its periodic jobs a second or two after the client.
 	waitFor(t, 5*time.Second, "low-stock alert on both channels", received(1))
 	t.Logf("alert delivered %s after the hold", time.Since(start).Round(time.Millisecond))
@@ -169,7 +170,7 @@ func TestLowStockAlertsEndToEnd(t *testing.T) {
 	if _, err := f.ledger.Release(ctx, f.shopID, h.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
-	f.reserve(t, time.Hour, 8, "A") // 2 left
+	f.shop.Hold(t, time.Hour, 8, "A") // 2 left
 	waitFor(t, 3*time.Second, "the second crossing checked", func() bool {
 		return f.count(t, `SELECT count(*) FROM stock_checks WHERE shop_id = $1`) == 0
 	})
@@ -182,7 +183,7 @@ func TestLowStockAlertsEndToEnd(t *testing.T) {
 	if _, err := f.pool.Exec(ctx, `UPDATE stock_lines SET low_stock_alerted_at = now() - interval '61 minutes' WHERE shop_id = $1`, f.shopID); err != nil {
 		t.Fatal(err)
 	}
-	f.reserve(t, time.Hour, 1, "A") // 1 left
+	f.shop.Hold(t, time.Hour, 1, "A") // 1 left
 	waitFor(t, 5*time.Second, "second low-stock alert after the interval", received(2))
 	if p := webhook.payloads(t)[1]; *p.Available != 1 {
 		t.Errorf("second alert %+v, want 1 available", p)
@@ -218,7 +219,7 @@ func TestTwoWorkerClientsAlertOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := jobs.Config{
-		Workers: 10, ReaperInterval: time.Hour, Sessions: newFakeSessions(), Refunds: &fakeRefunds{}, Logger: discard,
+		Workers: 10, ReaperInterval: time.Hour, Sessions: newSessions(), Refunds: &testkit.FakeRefunds{}, Logger: discard,
 		LowStockCheckInterval: 100 * time.Millisecond, AlertChannels: alertChannels(slack, webhook),
 		// Past the shop's 80 alerts: TestAlertBudgetPerShop tests the budget.
 		AlertBudget: alerts.Budget{PerShop: 1000},

@@ -155,7 +155,7 @@ func benchReap(b *testing.B, withSessions bool) {
 			b.Fatal(err)
 		}
 	}
-	f.stock(b, "HOT", 1_000_000)
+	f.shop.Stock(b, "HOT", 1_000_000)
 
 	var reapTime time.Duration
 	var during, baseline []time.Duration
@@ -198,7 +198,7 @@ func benchReap(b *testing.B, withSessions bool) {
 			b.Fatalf("%d session expiry jobs, want %d (%v)", sessionJobs, wantJobs, err)
 		}
 	}
-	f.requireLedgerClean(b)
+	f.shop.RequireLedgerClean(b)
 	slices.Sort(during)
 	slices.Sort(baseline)
 	b.ReportMetric(float64(benchHolds*b.N)/reapTime.Seconds(), "holds/s")

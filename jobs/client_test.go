@@ -17,7 +17,9 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/jobs"
 )
 
@@ -82,8 +84,8 @@ func jobCounter(t *testing.T, reg *prometheus.Registry, kind, outcome string) fl
 func TestWorkerClientEndToEnd(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
-	sessions, refunds := newFakeSessions(), &fakeRefunds{}
-	logs := &syncBuffer{}
+	sessions, refunds := newSessions(), &testkit.FakeRefunds{}
+	logs := &testkit.SyncBuffer{}
 	reg := prometheus.NewRegistry()
 	client := startClient(t, f, jobs.Config{
 		Workers: 4, ReaperInterval: 200 * time.Millisecond,
@@ -92,8 +94,8 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	}, reg)
 	ctx := context.Background()
 
-	f.stock(t, "A", 10)
-	f.stock(t, "B", 10)
+	f.shop.Stock(t, "A", 10)
+	f.shop.Stock(t, "B", 10)
 	svc := checkout.NewService(f.pool, f.ledger, sessions, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Second, Logger: discard})
 	amount := int64(1500)
 	var created []*checkout.Session
@@ -114,7 +116,7 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	// The last customer pays just as the hold lapses: Stripe will refuse to
 	// expire that session.
 	paid := created[3]
-	sessions.setStatus(paid.ID, stripe.CheckoutSessionStatusComplete)
+	sessions.SetStatus(paid.ID, stripe.CheckoutSessionStatusComplete)
 	var lapse time.Time
 	for _, s := range created {
 		h, err := f.ledger.GetHold(ctx, f.shopID, *s.ReservationID)
@@ -127,7 +129,7 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	}
 
 	waitFor(t, 8*time.Second, "holds reaped and sessions expired", func() bool {
-		st := f.statuses(t)
+		st := inventorytest.HoldStatuses(t, f.pool, f.shopID)
 		for _, s := range created {
 			if st[*s.ReservationID] != "expired" {
 				return false
@@ -155,12 +157,12 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 		}
 	}
 	for _, s := range created[:3] {
-		if e, _ := sessions.counts(s.ID); e != 1 || sessions.statusOf(s.ID) != stripe.CheckoutSessionStatusExpired {
-			t.Errorf("session %s: expired %d times, now %s; want once, expired", s.ID, e, sessions.statusOf(s.ID))
+		if e, _ := sessions.Counts(s.ID); e != 1 || sessions.Status(s.ID) != stripe.CheckoutSessionStatusExpired {
+			t.Errorf("session %s: expired %d times, now %s; want once, expired", s.ID, e, sessions.Status(s.ID))
 		}
 	}
-	if e, g := sessions.counts(paid.ID); e != 1 || g != 1 || sessions.statusOf(paid.ID) != stripe.CheckoutSessionStatusComplete {
-		t.Errorf("paid session: Expire %d, Get %d, now %s; want 1, 1, complete", e, g, sessions.statusOf(paid.ID))
+	if e, g := sessions.Counts(paid.ID); e != 1 || g != 1 || sessions.Status(paid.ID) != stripe.CheckoutSessionStatusComplete {
+		t.Errorf("paid session: Expire %d, Get %d, now %s; want 1, 1, complete", e, g, sessions.Status(paid.ID))
 	}
 	jobsDone := f.sessionJobs(t)
 	if len(jobsDone) != len(created) {
@@ -182,10 +184,10 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	if n, want := f.movementCount(t), 2+2*2*len(created); n != want {
 		t.Errorf("%d movements, want %d: two stock sets, and a reservation and a release per allocation", n, want)
 	}
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 
 	// The oversold jobs run on the same client.
-	sessions.pay("cs_e2e", "pi_e2e")
+	sessions.Pay("cs_e2e", "pi_e2e")
 	if _, err := client.Insert(ctx, jobs.OversoldAlertArgs{ShopID: f.shopID, OversoldID: "ovs_e2e", CheckoutID: "chk_e2e"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -193,20 +195,20 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A session Stripe cannot be reached about is retried.
-	sessions.add("cs_unreachable")
-	sessions.failExpire("cs_unreachable", errStripeDown)
-	sessions.failGet("cs_unreachable", errStripeDown)
+	sessions.Add("cs_unreachable")
+	sessions.FailExpire("cs_unreachable", errStripeDown)
+	sessions.FailGet("cs_unreachable", errStripeDown)
 	if _, err := client.Insert(ctx, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: "hold_gone", SessionID: "cs_unreachable"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "oversold jobs and a failed session expiry", func() bool {
-		e, _ := sessions.counts("cs_unreachable")
-		return len(refunds.made()) == 1 && strings.Contains(logs.String(), "ovs_e2e") && e >= 1 &&
+		e, _ := sessions.Counts("cs_unreachable")
+		return len(refunds.Made()) == 1 && strings.Contains(logs.String(), "ovs_e2e") && e >= 1 &&
 			jobCounter(t, reg, "refund_oversold", "completed") == 1 &&
 			jobCounter(t, reg, "oversold_alert", "completed") == 1 &&
 			jobCounter(t, reg, "expire_checkout_session", "retried") >= 1
 	})
-	if p := refunds.made()[0]; *p.PaymentIntent != "pi_e2e" || *p.IdempotencyKey != "checkoutd-refund-evt_e2e" {
+	if p := refunds.Made()[0]; *p.PaymentIntent != "pi_e2e" || *p.IdempotencyKey != "checkoutd-refund-evt_e2e" {
 		t.Errorf("refund of %s under key %s, want pi_e2e under checkoutd-refund-evt_e2e", *p.PaymentIntent, *p.IdempotencyKey)
 	}
 
@@ -226,7 +228,7 @@ func TestTwoWorkerClients(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
 	ctx := context.Background()
-	sessions := newFakeSessions()
+	sessions := newSessions()
 	if err := f.ledger.AddLocation(ctx, f.shopID, "wh2", "Second warehouse", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -250,16 +252,16 @@ func TestTwoWorkerClients(t *testing.T) {
 	sessionIDs := make([]string, n)
 	for i := range sessionIDs {
 		sessionIDs[i] = fmt.Sprintf("cs_two_%d", i)
-		sessions.add(sessionIDs[i])
+		sessions.Add(sessionIDs[i])
 	}
 	f.setSession(t, ids, sessionIDs)
 
-	cfg := jobs.Config{Workers: 4, ReaperInterval: 200 * time.Millisecond, Sessions: sessions, Refunds: &fakeRefunds{}, Logger: discard}
+	cfg := jobs.Config{Workers: 4, ReaperInterval: 200 * time.Millisecond, Sessions: sessions, Refunds: &testkit.FakeRefunds{}, Logger: discard}
 	startClient(t, f, cfg, nil)
 	startClient(t, f, cfg, nil)
 
 	// Everything lapses at once, and two more reapers join the clients'.
-	f.makeDue(t, ids...)
+	inventorytest.MakeDue(t, f.pool, f.shopID, ids...)
 	start = time.Now()
 	var wg sync.WaitGroup
 	extra := make(chan error, 2)
@@ -290,7 +292,7 @@ func TestTwoWorkerClients(t *testing.T) {
 		}
 	}
 
-	status, releases, allocations := f.statuses(t), f.releaseMovements(t), f.allocations(t)
+	status, releases, allocations := inventorytest.HoldStatuses(t, f.pool, f.shopID), f.releaseMovements(t), f.allocations(t)
 	multi := 0
 	for _, id := range ids {
 		if status[id] != "expired" || releases[id] != allocations[id] {
@@ -314,7 +316,7 @@ func TestTwoWorkerClients(t *testing.T) {
 		if perHold[id] != 1 {
 			t.Errorf("hold %s: %d session jobs, want 1", id, perHold[id])
 		}
-		if e, _ := sessions.counts(sessionIDs[i]); e != 1 {
+		if e, _ := sessions.Counts(sessionIDs[i]); e != 1 {
 			t.Errorf("session %s expired %d times on Stripe, want 1", sessionIDs[i], e)
 		}
 	}
@@ -328,7 +330,7 @@ func TestTwoWorkerClients(t *testing.T) {
 			t.Errorf("%s reserved %d, want 0", sku, reserved)
 		}
 	}
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // A reap job that failed a few times waits out River's backoff (attempt⁴
@@ -340,11 +342,11 @@ func TestReaperNotStalledByRetryableReap(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
 	ctx := context.Background()
-	f.stock(t, "S", 5)
-	h := f.reserve(t, time.Hour, 1, "S")
+	f.shop.Stock(t, "S", 5)
+	h := f.shop.Hold(t, time.Hour, 1, "S")
 	f.setSession(t, []string{h.ID}, []string{"cs_stall"})
-	sessions := newFakeSessions()
-	sessions.add("cs_stall")
+	sessions := newSessions()
+	sessions.Add("cs_stall")
 
 	// The reap job as River leaves it after its fourth failure (say, a
 	// database failover).
@@ -366,10 +368,10 @@ func TestReaperNotStalledByRetryableReap(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	startClient(t, f, jobs.Config{Workers: 2, ReaperInterval: 200 * time.Millisecond, Sessions: sessions, Refunds: &fakeRefunds{}, Logger: discard}, nil)
-	f.makeDue(t, h.ID)
+	startClient(t, f, jobs.Config{Workers: 2, ReaperInterval: 200 * time.Millisecond, Sessions: sessions, Refunds: &testkit.FakeRefunds{}, Logger: discard}, nil)
+	inventorytest.MakeDue(t, f.pool, f.shopID, h.ID)
 	deadline := time.Now().Add(4 * time.Second)
-	for f.statuses(t)[h.ID] != "expired" {
+	for inventorytest.HoldStatuses(t, f.pool, f.shopID)[h.ID] != "expired" {
 		if time.Now().After(deadline) {
 			t.Fatalf("hold not reaped within 4s with REAPER_INTERVAL 200ms: the periodic reap is skipped "+
 				"as a duplicate of reap job %d, retryable for 256s more. Fix: drop rivertype.JobStateRetryable "+
@@ -378,7 +380,7 @@ func TestReaperNotStalledByRetryableReap(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	waitFor(t, 4*time.Second, "session of the reaped hold expired", func() bool {
-		e, _ := sessions.counts("cs_stall")
+		e, _ := sessions.Counts("cs_stall")
 		return e == 1
 	})
 }
@@ -391,9 +393,9 @@ func TestWorkerClientWithoutLogger(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
 	ctx := context.Background()
-	sessions := newFakeSessions()
-	sessions.add("cs_nolog")
-	client, err := jobs.NewWorkerClient(f.pool, f.ledger, jobs.Config{Workers: 2, ReaperInterval: time.Hour, Sessions: sessions, Refunds: &fakeRefunds{}})
+	sessions := newSessions()
+	sessions.Add("cs_nolog")
+	client, err := jobs.NewWorkerClient(f.pool, f.ledger, jobs.Config{Workers: 2, ReaperInterval: time.Hour, Sessions: sessions, Refunds: &testkit.FakeRefunds{}})
 	if err != nil {
 		t.Fatal(err)
 	}

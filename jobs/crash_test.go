@@ -7,7 +7,9 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/jobs"
 )
 
@@ -79,10 +81,10 @@ func TestReapingResumesAfterCrash(t *testing.T) {
 	f.deleteJobsAtCleanup(t)
 	ctx := context.Background()
 	clearSingletons(t, f)
-	f.stock(t, "S", 5)
-	h := f.reserve(t, time.Hour, 1, "S")
-	sessions := newFakeSessions()
-	sessions.add("cs_crash")
+	f.shop.Stock(t, "S", 5)
+	h := f.shop.Hold(t, time.Hour, 1, "S")
+	sessions := newSessions()
+	sessions.Add("cs_crash")
 	f.setSession(t, []string{h.ID}, []string{"cs_crash"})
 
 	orphan(t, f, jobs.ReapArgs{}, 5*time.Second)
@@ -98,17 +100,17 @@ func TestReapingResumesAfterCrash(t *testing.T) {
 
 	const interval = time.Second
 	start := time.Now()
-	startClient(t, f, jobs.Config{Workers: 2, ReaperInterval: interval, Sessions: sessions, Refunds: &fakeRefunds{}, Logger: discard}, nil)
-	f.makeDue(t, h.ID)
+	startClient(t, f, jobs.Config{Workers: 2, ReaperInterval: interval, Sessions: sessions, Refunds: &testkit.FakeRefunds{}, Logger: discard}, nil)
+	inventorytest.MakeDue(t, f.pool, f.shopID, h.ID)
 	waitFor(t, interval+30*time.Second, "lapsed hold reaped after the crash", func() bool {
-		return f.statuses(t)[h.ID] == "expired"
+		return inventorytest.HoldStatuses(t, f.pool, f.shopID)[h.ID] == "expired"
 	})
 	t.Logf("reaped %s after the healthy process started", time.Since(start).Round(time.Millisecond))
 	waitFor(t, 10*time.Second, "session of the reaped hold expired", func() bool {
-		e, _ := sessions.counts("cs_crash")
+		e, _ := sessions.Counts("cs_crash")
 		return e == 1
 	})
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // A process killed while it checked stock leaves check_low_stock running; a
@@ -123,16 +125,16 @@ func TestLowStockChecksResumeAfterCrash(t *testing.T) {
 
 	const interval = 500 * time.Millisecond
 	startClient(t, f, jobs.Config{
-		Workers: 2, ReaperInterval: time.Hour, Sessions: newFakeSessions(), Refunds: &fakeRefunds{}, Logger: discard,
+		Workers: 2, ReaperInterval: time.Hour, Sessions: newSessions(), Refunds: &testkit.FakeRefunds{}, Logger: discard,
 		LowStockCheckInterval: interval, LowStockAlertInterval: time.Hour,
 	}, nil)
-	f.stock(t, "L", 10)
+	f.shop.Stock(t, "L", 10)
 	threshold := int64(5)
 	if _, err := f.ledger.UpdateSettings(ctx, f.shopID, "L", "", inventory.StockSettings{LowStockThreshold: &threshold}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	f.reserve(t, time.Hour, 6, "L")
+	f.shop.Hold(t, time.Hour, 6, "L")
 	waitFor(t, interval+30*time.Second, "low-stock alert raised after the crash", func() bool {
 		return f.count(t, `SELECT count(*) FROM alerts WHERE shop_id = $1`) == 1
 	})
@@ -145,9 +147,9 @@ func TestLowStockChecksResumeAfterCrash(t *testing.T) {
 func TestOrphanedJobsRetried(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
-	sessions, refunds := newFakeSessions(), &fakeRefunds{}
-	sessions.add("cs_orphan")
-	sessions.pay("cs_orphan_paid", "pi_orphan")
+	sessions, refunds := newSessions(), &testkit.FakeRefunds{}
+	sessions.Add("cs_orphan")
+	sessions.Pay("cs_orphan_paid", "pi_orphan")
 	stale := orphan(t, f, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: "hold_orphan", SessionID: "cs_orphan"}, 2*time.Minute)
 	fresh := orphan(t, f, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_orphan", PaymentIntentID: "pi_orphan", SessionID: "cs_orphan_paid", EventID: "evt_orphan"}, 0)
 
@@ -157,11 +159,11 @@ func TestOrphanedJobsRetried(t *testing.T) {
 		return jobState(t, f, stale) == "completed"
 	})
 	t.Logf("orphan of 2 minutes retried %s after the healthy process started", time.Since(start).Round(time.Millisecond))
-	if e, _ := sessions.counts("cs_orphan"); e != 1 || sessions.statusOf("cs_orphan") != "expired" {
-		t.Errorf("orphaned session expiry: Expire called %d times, session %s; want once, expired", e, sessions.statusOf("cs_orphan"))
+	if e, _ := sessions.Counts("cs_orphan"); e != 1 || sessions.Status("cs_orphan") != "expired" {
+		t.Errorf("orphaned session expiry: Expire called %d times, session %s; want once, expired", e, sessions.Status("cs_orphan"))
 	}
-	if st := jobState(t, f, fresh); st != "running" || len(refunds.made()) != 0 {
-		t.Errorf("orphan that started a moment ago: %s, %d refunds; want running, none yet", st, len(refunds.made()))
+	if st := jobState(t, f, fresh); st != "running" || len(refunds.Made()) != 0 {
+		t.Errorf("orphan that started a moment ago: %s, %d refunds; want running, none yet", st, len(refunds.Made()))
 	}
 }
 
@@ -170,15 +172,15 @@ func TestOrphanedJobsRetried(t *testing.T) {
 func TestOrphanRetriedAfterConfiguredRescue(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
-	refunds, sessions := &fakeRefunds{}, newFakeSessions()
-	sessions.pay("cs_short", "pi_short")
+	refunds, sessions := &testkit.FakeRefunds{}, newSessions()
+	sessions.Pay("cs_short", "pi_short")
 	id := orphan(t, f, jobs.RefundOversoldArgs{ShopID: f.shopID, OversoldID: "ovs_short", PaymentIntentID: "pi_short", SessionID: "cs_short", EventID: "evt_short"}, 3*time.Second)
 	startClient(t, f, jobs.Config{
 		Workers: 2, ReaperInterval: time.Hour, Sessions: sessions, Refunds: refunds, Logger: discard,
 		JobTimeout: time.Second, RescueAfter: 2 * time.Second,
 	}, nil)
 	waitFor(t, 20*time.Second, "orphan retried", func() bool { return jobState(t, f, id) == "completed" })
-	if n := len(refunds.made()); n != 1 {
+	if n := len(refunds.Made()); n != 1 {
 		t.Errorf("%d refunds, want 1", n)
 	}
 }

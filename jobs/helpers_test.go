@@ -1,22 +1,21 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/rivertype"
-	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // The package's tests share one database, and the reaper (ExpireDue) closes
@@ -37,89 +36,26 @@ type fixture struct {
 	pool   *pgxpool.Pool
 	ledger *inventory.Ledger
 	shopID string
+	shop   *inventorytest.Shop
 }
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
 	pool := testdb.Pool(tb)
-	f := &fixture{pool: pool, ledger: inventory.NewLedger(pool, inventory.Config{Logger: discard}), shopID: testdb.ShopID(tb)}
-	if err := f.ledger.CreateShop(context.Background(), f.shopID, "jobs test shop"); err != nil {
-		tb.Fatalf("create shop: %v", err)
-	}
-	return f
-}
-
-// stock sets on_hand of sku at the default location.
-func (f *fixture) stock(tb testing.TB, sku string, onHand int64) {
-	tb.Helper()
-	_, err := f.ledger.Adjust(context.Background(), f.shopID, inventory.AdjustRequest{
-		Reference: "fixture",
-		Changes:   []inventory.StockChange{{SKU: sku, Op: inventory.OpSet, Quantity: onHand}},
-	})
-	if err != nil {
-		tb.Fatalf("stock %s: %v", sku, err)
-	}
-}
-
-// reserve places a hold of qty on each sku for ttl.
-func (f *fixture) reserve(tb testing.TB, ttl time.Duration, qty int64, skus ...string) *inventory.Hold {
-	tb.Helper()
-	var lines []inventory.Line
-	for _, s := range skus {
-		lines = append(lines, inventory.Line{SKU: s, Quantity: qty})
-	}
-	h, _, err := f.ledger.Reserve(context.Background(), f.shopID, inventory.ReserveRequest{Items: lines, TTL: ttl})
-	if err != nil {
-		tb.Fatalf("reserve %v: %v", skus, err)
-	}
-	return h
+	ledger := inventory.NewLedger(pool, inventory.Config{Logger: discard})
+	shop := inventorytest.NewShop(tb, ledger, &inventorytest.ShopOpts{Name: "jobs test shop"})
+	return &fixture{pool: pool, ledger: ledger, shopID: shop.ID, shop: shop}
 }
 
 // setSession gives holds a Stripe checkout session each (sessions[i] for
 // holds[i]), as checkout.Service does.
 func (f *fixture) setSession(tb testing.TB, holdIDs, sessionIDs []string) {
 	tb.Helper()
-	_, err := f.pool.Exec(context.Background(), `
-		UPDATE holds h SET checkout_session_id = k.session_id
-		FROM (SELECT unnest($2::text[]) AS id, unnest($3::text[]) AS session_id) k
-		WHERE h.shop_id = $1 AND h.id = k.id`, f.shopID, holdIDs, sessionIDs)
-	if err != nil {
-		tb.Fatalf("set sessions: %v", err)
-	}
-}
-
-// makeDue makes open holds lapse a second ago.
-func (f *fixture) makeDue(tb testing.TB, holdIDs ...string) {
-	tb.Helper()
-	tag, err := f.pool.Exec(context.Background(),
-		`UPDATE holds SET expires_at = now() - interval '1 second' WHERE shop_id = $1 AND id = ANY($2)`, f.shopID, holdIDs)
-	if err != nil {
-		tb.Fatalf("make holds due: %v", err)
-	}
-	if int(tag.RowsAffected()) != len(holdIDs) {
-		tb.Fatalf("make holds due: %d rows, want %d", tag.RowsAffected(), len(holdIDs))
-	}
-}
-
-// statuses returns the raw status of each of the shop's holds.
-func (f *fixture) statuses(tb testing.TB) map[string]string {
-	tb.Helper()
-	rows, err := f.pool.Query(context.Background(), `SELECT id, status FROM holds WHERE shop_id = $1`, f.shopID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := map[string]string{}
-	for rows.Next() {
-		var id, st string
-		if err := rows.Scan(&id, &st); err != nil {
-			tb.Fatal(err)
+	for i, id := range holdIDs {
+		if err := f.ledger.AttachSession(context.Background(), f.shopID, id, sessionIDs[i], time.Now().Add(time.Hour)); err != nil {
+			tb.Fatalf("attach session %s to %s: %v", sessionIDs[i], id, err)
 		}
-		out[id] = st
 	}
-	if err := rows.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
 }
 
 // rawReserved is stock_levels.reserved summed over the sku's locations: what
@@ -134,18 +70,6 @@ func (f *fixture) rawReserved(tb testing.TB, sku string) (onHand, reserved int64
 		tb.Fatal(err)
 	}
 	return onHand, reserved
-}
-
-// requireLedgerClean fails unless every stock row of the shop adds up.
-func (f *fixture) requireLedgerClean(tb testing.TB) {
-	tb.Helper()
-	rep, err := f.ledger.CheckLedger(context.Background(), f.shopID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, d := range rep.Discrepancies {
-		tb.Errorf("ledger: %s", d)
-	}
 }
 
 // releaseMovements counts RELEASE movements per hold, and allocations the
@@ -252,173 +176,13 @@ func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool)
 	}
 }
 
-// fakeSessions is an in-memory Stripe Checkout Sessions API. Sessions it does
-// not know (other tests' holds reaped by this test's reaper) are treated as
+// newSessions is the fake Stripe of the package's tests. Sessions it does
+// not know (other tests' holds reaped by this test's reaper) are expired as
 // open ones, so expiring them succeeds and leaves no retries behind.
-type fakeSessions struct {
-	mu        sync.Mutex
-	n         int
-	status    map[string]stripe.CheckoutSessionStatus
-	expireErr map[string]error
-	getErr    map[string]error
-	expires   map[string]int
-	gets      map[string]int
-	// payments are the PaymentIntents of paid sessions.
-	payments map[string]string
-}
-
-func newFakeSessions() *fakeSessions {
-	return &fakeSessions{
-		status:    map[string]stripe.CheckoutSessionStatus{},
-		expireErr: map[string]error{},
-		getErr:    map[string]error{},
-		expires:   map[string]int{},
-		gets:      map[string]int{},
-		payments:  map[string]string{},
-	}
-}
-
-// pay completes a session with the PaymentIntent pi, as a customer paying.
-func (s *fakeSessions) pay(id, pi string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status[id] = stripe.CheckoutSessionStatusComplete
-	s.payments[id] = pi
-}
-
-// add registers an open session.
-func (s *fakeSessions) add(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status[id] = stripe.CheckoutSessionStatusOpen
-}
-
-// setStatus sets a session's status (a customer paying makes it complete).
-func (s *fakeSessions) setStatus(id string, st stripe.CheckoutSessionStatus) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status[id] = st
-}
-
-// failExpire makes Expire of the session fail with err, whatever its status.
-func (s *fakeSessions) failExpire(id string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expireErr[id] = err
-}
-
-func (s *fakeSessions) failGet(id string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.getErr[id] = err
-}
-
-func (s *fakeSessions) counts(id string) (expires, gets int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.expires[id], s.gets[id]
-}
-
-func (s *fakeSessions) statusOf(id string) stripe.CheckoutSessionStatus {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status[id]
-}
-
-func (s *fakeSessions) New(params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	id := fmt.Sprintf("cs_test_fake%06d", s.n)
-	s.status[id] = stripe.CheckoutSessionStatusOpen
-	sess := &stripe.CheckoutSession{ID: id, URL: "https://checkout.stripe.test/" + id, Status: stripe.CheckoutSessionStatusOpen}
-	if params.ExpiresAt != nil {
-		sess.ExpiresAt = *params.ExpiresAt
-	}
-	return sess, nil
-}
-
-func (s *fakeSessions) Get(id string, _ *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gets[id]++
-	if err := s.getErr[id]; err != nil {
-		return nil, err
-	}
-	st, ok := s.status[id]
-	if !ok {
-		return nil, &stripe.Error{HTTPStatusCode: 404, Type: stripe.ErrorTypeInvalidRequest, Code: stripe.ErrorCodeResourceMissing, Msg: "No such checkout.session: " + id}
-	}
-	sess := &stripe.CheckoutSession{ID: id, Status: st}
-	if pi, ok := s.payments[id]; ok {
-		sess.PaymentIntent = &stripe.PaymentIntent{ID: pi}
-	}
-	return sess, nil
-}
-
-func (s *fakeSessions) Expire(id string, _ *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expires[id]++
-	if err := s.expireErr[id]; err != nil {
-		return nil, err
-	}
-	st, ok := s.status[id]
-	if ok && st != stripe.CheckoutSessionStatusOpen {
-		// What Stripe answers for a session that is no longer open.
-		return nil, &stripe.Error{HTTPStatusCode: 400, Type: stripe.ErrorTypeInvalidRequest,
-			Msg: "Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"" + string(st) + "\"."}
-	}
-	s.status[id] = stripe.CheckoutSessionStatusExpired
-	return &stripe.CheckoutSession{ID: id, Status: stripe.CheckoutSessionStatusExpired}, nil
-}
-
-// fakeRefunds records refund requests.
-type fakeRefunds struct {
-	mu     sync.Mutex
-	calls  []*stripe.RefundParams
-	err    error
-	nextID atomic.Int64
-}
-
-func (r *fakeRefunds) New(params *stripe.RefundParams) (*stripe.Refund, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, params)
-	if r.err != nil {
-		return nil, r.err
-	}
-	return &stripe.Refund{ID: fmt.Sprintf("re_test_%d", r.nextID.Add(1)), Status: stripe.RefundStatusSucceeded}, nil
-}
-
-func (r *fakeRefunds) fail(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.err = err
-}
-
-func (r *fakeRefunds) made() []*stripe.RefundParams {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*stripe.RefundParams(nil), r.calls...)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func newSessions() *testkit.FakeStripe {
+	s := testkit.NewFakeStripe()
+	s.ExpireUnknown()
+	return s
 }
 
 var errStripeDown = errors.New("stripe: 503 service unavailable")

@@ -13,7 +13,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/jobs"
 )
 
@@ -39,7 +41,7 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 	)
 	sku := func(i int) string { return fmt.Sprintf("R-%02d", i%skus) }
 	for i := range skus {
-		f.stock(t, sku(i), perSKU)
+		f.shop.Stock(t, sku(i), perSKU)
 	}
 	holds := f.reserveMany(t, due+notDue+committedN, skus, time.Hour, 1, func(i int) []string { return []string{sku(i)} })
 	dueHolds, notDueHolds, committed := holds[:due], holds[due:due+notDue], holds[due+notDue:]
@@ -61,7 +63,7 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 	}
 	// Committed holds keep the expiry they had; make it past, so only their
 	// status keeps the reaper off them.
-	f.makeDue(t, append(holdIDs(dueHolds), holdIDs(committed)...)...)
+	inventorytest.MakeDue(t, f.pool, f.shopID, append(holdIDs(dueHolds), holdIDs(committed)...)...)
 	var committedUpdated time.Time
 	if err := f.pool.QueryRow(context.Background(), `SELECT max(updated_at) FROM holds WHERE shop_id = $1 AND status = 'committed'`, f.shopID).Scan(&committedUpdated); err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 		t.Fatalf("reap job %+v, want completed", o)
 	}
 
-	status := f.statuses(t)
+	status := inventorytest.HoldStatuses(t, f.pool, f.shopID)
 	releases := f.releaseMovements(t)
 	for _, h := range dueHolds {
 		if status[h.ID] != "expired" || releases[h.ID] != 1 {
@@ -137,7 +139,7 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 			t.Errorf("%s: on hand %d, reserved %d; want %d and %d", sku(i), onHand, reserved, wantOnHand, wantReserved)
 		}
 	}
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // The session expiries are enqueued in the reaper's transaction: when
@@ -147,10 +149,10 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 func TestReapWorkerEnqueuesInItsTransaction(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
-	f.stock(t, "T", 10)
+	f.shop.Stock(t, "T", 10)
 	holds := f.reserveMany(t, 5, 1, time.Hour, 1, func(int) []string { return []string{"T"} })
 	f.setSession(t, holdIDs(holds[:3]), []string{"cs_tx_0", "cs_tx_1", "cs_tx_2"})
-	f.makeDue(t, holdIDs(holds)...)
+	inventorytest.MakeDue(t, f.pool, f.shopID, holdIDs(holds)...)
 	movements := f.movementCount(t)
 
 	errRefused := errors.New("enqueue refused by the test")
@@ -166,7 +168,7 @@ func TestReapWorkerEnqueuesInItsTransaction(t *testing.T) {
 	if !o.Retried || !strings.Contains(o.Err, errRefused.Error()) {
 		t.Fatalf("reap job %+v, want failed with the enqueue error, to be retried", o)
 	}
-	for id, st := range f.statuses(t) {
+	for id, st := range inventorytest.HoldStatuses(t, f.pool, f.shopID) {
 		if st != "active" {
 			t.Errorf("hold %s %s after the failed reap, want still active", id, st)
 		}
@@ -180,13 +182,13 @@ func TestReapWorkerEnqueuesInItsTransaction(t *testing.T) {
 	if jobs := f.sessionJobs(t); len(jobs) != 0 {
 		t.Errorf("session jobs after the failed reap: %+v", jobs)
 	}
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 
 	// The retry expires them all, with their jobs.
 	if o := runWorker(t, f.pool, reapWorker(f), jobs.ReapArgs{}); !o.Completed {
 		t.Fatalf("second reap %+v, want completed", o)
 	}
-	for id, st := range f.statuses(t) {
+	for id, st := range inventorytest.HoldStatuses(t, f.pool, f.shopID) {
 		if st != "expired" {
 			t.Errorf("hold %s %s after the second reap, want expired", id, st)
 		}
@@ -197,7 +199,7 @@ func TestReapWorkerEnqueuesInItsTransaction(t *testing.T) {
 	if _, reserved := f.rawReserved(t, "T"); reserved != 0 {
 		t.Errorf("reserved %d after the second reap, want 0", reserved)
 	}
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // A reap whose transaction rolls back expired nothing, and must not say it
@@ -208,15 +210,15 @@ func TestFailedReapReportsNoExpiry(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
 	reg := prometheus.NewRegistry()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	ledger := inventory.NewLedger(f.pool, inventory.Config{
 		Metrics: inventory.NewMetrics(reg),
 		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
 	})
-	f.stock(t, "M", 10)
+	f.shop.Stock(t, "M", 10)
 	holds := f.reserveMany(t, 3, 1, time.Hour, 1, func(int) []string { return []string{"M"} })
 	f.setSession(t, holdIDs(holds), []string{"cs_m_0", "cs_m_1", "cs_m_2"})
-	f.makeDue(t, holdIDs(holds)...)
+	inventorytest.MakeDue(t, f.pool, f.shopID, holdIDs(holds)...)
 
 	refuse := river.JobInsertMiddlewareFunc(func(ctx context.Context, params []*rivertype.JobInsertParams, next func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
 		if params[0].Kind == (jobs.ExpireSessionArgs{}).Kind() {
@@ -227,7 +229,7 @@ func TestFailedReapReportsNoExpiry(t *testing.T) {
 	if o := runWorker(t, f.pool, river.Worker[jobs.ReapArgs](jobs.NewReapWorker(f.pool, ledger)), jobs.ReapArgs{}, refuse); o.Completed {
 		t.Fatal("reap completed despite the refused enqueue")
 	}
-	for id, st := range f.statuses(t) {
+	for id, st := range inventorytest.HoldStatuses(t, f.pool, f.shopID) {
 		if st != "active" {
 			t.Fatalf("hold %s %s after the failed reap, want active", id, st)
 		}
@@ -276,10 +278,10 @@ func TestReapJobContinuesPastItsBudget(t *testing.T) {
 	f.deleteJobsAtCleanup(t)
 	const due = 2500
 	for i := range 8 {
-		f.stock(t, fmt.Sprintf("B-%d", i), due)
+		f.shop.Stock(t, fmt.Sprintf("B-%d", i), due)
 	}
 	holds := f.reserveMany(t, due, 8, time.Hour, 1, func(i int) []string { return []string{fmt.Sprintf("B-%d", i%8)} })
-	f.makeDue(t, holdIDs(holds)...)
+	inventorytest.MakeDue(t, f.pool, f.shopID, holdIDs(holds)...)
 
 	w := jobs.NewReapWorker(f.pool, f.ledger)
 	jobs.SetReapBudget(w, 0)
@@ -288,7 +290,7 @@ func TestReapJobContinuesPastItsBudget(t *testing.T) {
 		t.Fatalf("reap run past its budget: %+v, want snoozed (available again at once)", o)
 	}
 	expired := 0
-	for _, st := range f.statuses(t) {
+	for _, st := range inventorytest.HoldStatuses(t, f.pool, f.shopID) {
 		if st == "expired" {
 			expired++
 		}
@@ -299,10 +301,10 @@ func TestReapJobContinuesPastItsBudget(t *testing.T) {
 	if o := runWorker(t, f.pool, reapWorker(f), jobs.ReapArgs{}); !o.Completed {
 		t.Fatalf("next run %+v, want completed", o)
 	}
-	for id, st := range f.statuses(t) {
+	for id, st := range inventorytest.HoldStatuses(t, f.pool, f.shopID) {
 		if st != "expired" {
 			t.Fatalf("hold %s %s after the next run, want expired", id, st)
 		}
 	}
-	f.requireLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }

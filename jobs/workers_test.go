@@ -14,25 +14,27 @@ import (
 
 	"github.com/checkoutd/checkoutd/alerts"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/jobs"
 )
 
 // expiredHoldWithSession returns a hold of 2 units of SKU "A" (stock 5) that
 // lapsed and was closed as expired, its stock given back, with an open
 // session on the fake. Only the hold's own shop is touched: no reaper runs.
-func expiredHoldWithSession(t *testing.T, f *fixture, sessions *fakeSessions, sessionID string) *inventory.Hold {
+func expiredHoldWithSession(t *testing.T, f *fixture, sessions *testkit.FakeStripe, sessionID string) *inventory.Hold {
 	t.Helper()
-	f.stock(t, "A", 5)
-	h := f.reserve(t, time.Hour, 2, "A")
+	f.shop.Stock(t, "A", 5)
+	h := f.shop.Hold(t, time.Hour, 2, "A")
 	f.setSession(t, []string{h.ID}, []string{sessionID})
-	sessions.add(sessionID)
-	f.makeDue(t, h.ID)
+	sessions.Add(sessionID)
+	inventorytest.MakeDue(t, f.pool, f.shopID, h.ID)
 	// Releasing a lapsed hold closes it as expired, as the reaper would.
 	if _, err := f.ledger.Release(context.Background(), f.shopID, h.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if st := f.statuses(t)[h.ID]; st != "expired" {
+	if st := inventorytest.HoldStatuses(t, f.pool, f.shopID)[h.ID]; st != "expired" {
 		t.Fatalf("hold %s, want expired", st)
 	}
 	return h
@@ -49,7 +51,7 @@ type shopSnapshot struct {
 
 func snapshot(t *testing.T, f *fixture, holdID string) shopSnapshot {
 	t.Helper()
-	s := shopSnapshot{movements: f.movementCount(t), holds: f.statuses(t)}
+	s := shopSnapshot{movements: f.movementCount(t), holds: inventorytest.HoldStatuses(t, f.pool, f.shopID)}
 	s.onHand, s.resvd = f.rawReserved(t, "A")
 	if err := f.pool.QueryRow(context.Background(), `SELECT updated_at FROM holds WHERE shop_id = $1 AND id = $2`, f.shopID, holdID).Scan(&s.updatedAt); err != nil {
 		t.Fatal(err)
@@ -69,7 +71,7 @@ func (s shopSnapshot) equal(o shopSnapshot) bool {
 	return true
 }
 
-func workExpireSession(t *testing.T, f *fixture, sessions *fakeSessions, args jobs.ExpireSessionArgs) outcome {
+func workExpireSession(t *testing.T, f *fixture, sessions *testkit.FakeStripe, args jobs.ExpireSessionArgs) outcome {
 	t.Helper()
 	return runWorker(t, f.pool, river.Worker[jobs.ExpireSessionArgs](jobs.NewExpireSessionWorker(f.ledger, sessions, discard)), args)
 }
@@ -79,7 +81,7 @@ func TestExpireSessionWorker(t *testing.T) {
 
 	t.Run("expired on Stripe", func(t *testing.T) {
 		t.Parallel()
-		f, sessions := newFixture(t), newFakeSessions()
+		f, sessions := newFixture(t), newSessions()
 		h := expiredHoldWithSession(t, f, sessions, "cs_ok")
 		before := snapshot(t, f, h.ID)
 
@@ -87,16 +89,16 @@ func TestExpireSessionWorker(t *testing.T) {
 		if !o.Completed {
 			t.Errorf("job %+v, want completed", o)
 		}
-		if e, g := sessions.counts("cs_ok"); e != 1 || g != 0 {
+		if e, g := sessions.Counts("cs_ok"); e != 1 || g != 0 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 0", e, g)
 		}
-		if st := sessions.statusOf("cs_ok"); st != stripe.CheckoutSessionStatusExpired {
+		if st := sessions.Status("cs_ok"); st != stripe.CheckoutSessionStatusExpired {
 			t.Errorf("session %s, want expired", st)
 		}
 		if after := snapshot(t, f, h.ID); !before.equal(after) {
 			t.Errorf("the worker changed the shop: %+v, then %+v", before, after)
 		}
-		f.requireLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	// The customer paid while the hold lapsed: Stripe refuses to expire a
@@ -104,9 +106,9 @@ func TestExpireSessionWorker(t *testing.T) {
 	// was given back once, at expiry; the job must not touch it again.
 	t.Run("paid meanwhile", func(t *testing.T) {
 		t.Parallel()
-		f, sessions := newFixture(t), newFakeSessions()
+		f, sessions := newFixture(t), newSessions()
 		h := expiredHoldWithSession(t, f, sessions, "cs_paid")
-		sessions.setStatus("cs_paid", stripe.CheckoutSessionStatusComplete)
+		sessions.SetStatus("cs_paid", stripe.CheckoutSessionStatusComplete)
 		before := snapshot(t, f, h.ID)
 		if before.resvd != 0 || before.onHand != 5 {
 			t.Fatalf("after expiry: on hand %d, reserved %d; want 5 and 0", before.onHand, before.resvd)
@@ -116,7 +118,7 @@ func TestExpireSessionWorker(t *testing.T) {
 		if !o.Completed {
 			t.Errorf("job %+v, want completed (nil error)", o)
 		}
-		if e, g := sessions.counts("cs_paid"); e != 1 || g != 1 {
+		if e, g := sessions.Counts("cs_paid"); e != 1 || g != 1 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
 		}
 		if after := snapshot(t, f, h.ID); !before.equal(after) {
@@ -125,19 +127,19 @@ func TestExpireSessionWorker(t *testing.T) {
 		if n := f.releaseMovements(t)[h.ID]; n != 1 {
 			t.Errorf("%d RELEASE movements for the hold, want the expiry's 1", n)
 		}
-		f.requireLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	t.Run("already expired on Stripe", func(t *testing.T) {
 		t.Parallel()
-		f, sessions := newFixture(t), newFakeSessions()
+		f, sessions := newFixture(t), newSessions()
 		h := expiredHoldWithSession(t, f, sessions, "cs_gone")
-		sessions.setStatus("cs_gone", stripe.CheckoutSessionStatusExpired)
+		sessions.SetStatus("cs_gone", stripe.CheckoutSessionStatusExpired)
 		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_gone"})
 		if !o.Completed {
 			t.Errorf("job %+v, want completed", o)
 		}
-		if e, g := sessions.counts("cs_gone"); e != 1 || g != 1 {
+		if e, g := sessions.Counts("cs_gone"); e != 1 || g != 1 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
 		}
 	})
@@ -146,9 +148,9 @@ func TestExpireSessionWorker(t *testing.T) {
 	// could still pay for released stock, so the job must be retried.
 	t.Run("still open is retried", func(t *testing.T) {
 		t.Parallel()
-		f, sessions := newFixture(t), newFakeSessions()
+		f, sessions := newFixture(t), newSessions()
 		h := expiredHoldWithSession(t, f, sessions, "cs_open")
-		sessions.failExpire("cs_open", errStripeDown)
+		sessions.FailExpire("cs_open", errStripeDown)
 		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_open"})
 		if !o.Retried {
 			t.Errorf("job %+v, want failed, to be retried", o)
@@ -156,17 +158,17 @@ func TestExpireSessionWorker(t *testing.T) {
 		if !strings.Contains(o.Err, "cs_open") || !strings.Contains(o.Err, errStripeDown.Error()) {
 			t.Errorf("job error %q, want one naming the session and Stripe's error", o.Err)
 		}
-		if e, g := sessions.counts("cs_open"); e != 1 || g != 1 {
+		if e, g := sessions.Counts("cs_open"); e != 1 || g != 1 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
 		}
 	})
 
 	t.Run("Stripe unreachable is retried", func(t *testing.T) {
 		t.Parallel()
-		f, sessions := newFixture(t), newFakeSessions()
+		f, sessions := newFixture(t), newSessions()
 		h := expiredHoldWithSession(t, f, sessions, "cs_down")
-		sessions.failExpire("cs_down", errStripeDown)
-		sessions.failGet("cs_down", errStripeDown)
+		sessions.FailExpire("cs_down", errStripeDown)
+		sessions.FailGet("cs_down", errStripeDown)
 		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_down"})
 		if !o.Retried || !strings.Contains(o.Err, errStripeDown.Error()) {
 			t.Errorf("job %+v, want failed with Stripe's error, to be retried", o)
@@ -177,11 +179,11 @@ func TestExpireSessionWorker(t *testing.T) {
 	// never expired.
 	t.Run("committed hold", func(t *testing.T) {
 		t.Parallel()
-		f, sessions := newFixture(t), newFakeSessions()
-		f.stock(t, "A", 5)
-		h := f.reserve(t, time.Hour, 2, "A")
+		f, sessions := newFixture(t), newSessions()
+		f.shop.Stock(t, "A", 5)
+		h := f.shop.Hold(t, time.Hour, 2, "A")
 		f.setSession(t, []string{h.ID}, []string{"cs_sold"})
-		sessions.add("cs_sold")
+		sessions.Add("cs_sold")
 		if _, err := f.ledger.Commit(context.Background(), f.shopID, h.ID, "order-1"); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +192,7 @@ func TestExpireSessionWorker(t *testing.T) {
 		if !o.Completed {
 			t.Errorf("job %+v, want completed", o)
 		}
-		if e, g := sessions.counts("cs_sold"); e != 0 || g != 0 {
+		if e, g := sessions.Counts("cs_sold"); e != 0 || g != 0 {
 			t.Errorf("Expire called %d times and Get %d, want never", e, g)
 		}
 		if after := snapshot(t, f, h.ID); !before.equal(after) {
@@ -202,20 +204,20 @@ func TestExpireSessionWorker(t *testing.T) {
 func TestRefundOversoldWorker(t *testing.T) {
 	t.Parallel()
 	args := jobs.RefundOversoldArgs{ShopID: "shop-1", OversoldID: "ovs_1", PaymentIntentID: "pi_123", SessionID: "cs_paid", EventID: "evt_abc"}
-	paid := func() *fakeSessions {
-		s := newFakeSessions()
-		s.pay("cs_paid", "pi_123")
+	paid := func() *testkit.FakeStripe {
+		s := newSessions()
+		s.Pay("cs_paid", "pi_123")
 		return s
 	}
 
 	t.Run("refunds with the event's idempotency key", func(t *testing.T) {
 		t.Parallel()
-		refunds := &fakeRefunds{}
+		refunds := &testkit.FakeRefunds{}
 		o := runWorker(t, testdb.Pool(t), river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(paid(), refunds, discard)), args)
 		if !o.Completed {
 			t.Fatalf("job %+v, want completed", o)
 		}
-		calls := refunds.made()
+		calls := refunds.Made()
 		if len(calls) != 1 {
 			t.Fatalf("%d refunds, want 1", len(calls))
 		}
@@ -239,17 +241,18 @@ func TestRefundOversoldWorker(t *testing.T) {
 	t.Run("failure is retried with the same key", func(t *testing.T) {
 		t.Parallel()
 		pool := testdb.Pool(t)
-		refunds := &fakeRefunds{err: errStripeDown}
+		refunds := &testkit.FakeRefunds{}
+		refunds.Fail(errStripeDown)
 		w := river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(paid(), refunds, discard))
 		o := runWorker(t, pool, w, args)
 		if !o.Retried || !strings.Contains(o.Err, errStripeDown.Error()) || !strings.Contains(o.Err, "ovs_1") {
 			t.Errorf("job %+v, want failed with Stripe's error naming the order, to be retried", o)
 		}
-		refunds.fail(nil)
+		refunds.Fail(nil)
 		if o := runWorker(t, pool, w, args); !o.Completed {
 			t.Errorf("second run %+v, want completed", o)
 		}
-		calls := refunds.made()
+		calls := refunds.Made()
 		if len(calls) != 2 || *calls[0].IdempotencyKey != *calls[1].IdempotencyKey {
 			t.Errorf("%d refund attempts; their idempotency keys must match", len(calls))
 		}
@@ -260,19 +263,19 @@ func TestRefundOversoldWorker(t *testing.T) {
 	t.Run("a payment the session does not carry is not refunded", func(t *testing.T) {
 		t.Parallel()
 		pool := testdb.Pool(t)
-		for name, sessions := range map[string]*fakeSessions{"another payment": func() *fakeSessions {
-			s := newFakeSessions()
-			s.pay("cs_paid", "pi_someone_else")
+		for name, sessions := range map[string]*testkit.FakeStripe{"another payment": func() *testkit.FakeStripe {
+			s := newSessions()
+			s.Pay("cs_paid", "pi_someone_else")
 			return s
-		}(), "unpaid": func() *fakeSessions {
-			s := newFakeSessions()
-			s.add("cs_paid")
+		}(), "unpaid": func() *testkit.FakeStripe {
+			s := newSessions()
+			s.Add("cs_paid")
 			return s
 		}()} {
-			refunds := &fakeRefunds{}
+			refunds := &testkit.FakeRefunds{}
 			o := runWorker(t, pool, river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(sessions, refunds, discard)), args)
-			if o.State != rivertype.JobStateCancelled || len(refunds.made()) != 0 {
-				t.Errorf("%s: job %+v with %d refunds, want cancelled with none", name, o, len(refunds.made()))
+			if o.State != rivertype.JobStateCancelled || len(refunds.Made()) != 0 {
+				t.Errorf("%s: job %+v with %d refunds, want cancelled with none", name, o, len(refunds.Made()))
 			}
 		}
 	})
@@ -280,11 +283,11 @@ func TestRefundOversoldWorker(t *testing.T) {
 	t.Run("a session Stripe cannot be asked about is retried", func(t *testing.T) {
 		t.Parallel()
 		sessions := paid()
-		sessions.failGet("cs_paid", errStripeDown)
-		refunds := &fakeRefunds{}
+		sessions.FailGet("cs_paid", errStripeDown)
+		refunds := &testkit.FakeRefunds{}
 		o := runWorker(t, testdb.Pool(t), river.Worker[jobs.RefundOversoldArgs](jobs.NewRefundOversoldWorker(sessions, refunds, discard)), args)
-		if !o.Retried || len(refunds.made()) != 0 {
-			t.Errorf("job %+v with %d refunds, want retried with none", o, len(refunds.made()))
+		if !o.Retried || len(refunds.Made()) != 0 {
+			t.Errorf("job %+v with %d refunds, want retried with none", o, len(refunds.Made()))
 		}
 	})
 }
@@ -292,7 +295,7 @@ func TestRefundOversoldWorker(t *testing.T) {
 func TestOversoldAlertWorker(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	alerter := alerts.New(f.ledger, alerts.Config{Logger: discard})
 	w := river.Worker[jobs.OversoldAlertArgs](jobs.NewOversoldAlertWorker(f.pool, alerter, logger))

@@ -33,7 +33,7 @@ func BenchmarkCompletedEvents(b *testing.B) {
 			ctx := context.Background()
 			f := newFixture(b, checkoutd.ModeReserveTTL)
 			for i := range benchSKUs {
-				f.setStock(b, fmt.Sprintf("SKU-%d", i), 1_000_000)
+				f.shop.Stock(b, fmt.Sprintf("SKU-%d", i), 1_000_000)
 			}
 			payloads := make([][]byte, b.N)
 			var next atomic.Int64

@@ -100,7 +100,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 	t.Run("late payment and late payment", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkoutd.ModeReserveTTL)
-		f.setStock(t, "A", 1)
+		f.shop.Stock(t, "A", 1)
 		a := f.checkout(t, 1)
 		if _, err := f.ledger.Release(ctx, f.shopID, *a.ReservationID, "test"); err != nil {
 			t.Fatal(err)
@@ -151,7 +151,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		if onHand, reserved := f.stock(t); onHand != 0 || reserved != 0 {
 			t.Errorf("on hand %d, reserved %d; want 0 and 0", onHand, reserved)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	// A late payment and a new checkout meet on the last unit, held by a
@@ -160,7 +160,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 	t.Run("late payment and new checkout", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, checkoutd.ModeReserveTTL)
-		f.setStock(t, "A", 1)
+		f.shop.Stock(t, "A", 1)
 		a := f.checkout(t, 1)
 		if _, err := f.ledger.Release(ctx, f.shopID, *a.ReservationID, "test"); err != nil {
 			t.Fatal(err)
@@ -216,6 +216,6 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		if _, reserved := f.stock(t); reserved > 1 {
 			t.Errorf("reserved %d", reserved)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 }

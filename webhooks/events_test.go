@@ -65,7 +65,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		if apiVersion != stripe.APIVersion || typ != "checkout.session.completed" || session == nil || *session != s.ID {
 			t.Errorf("inbox row: api_version %q, type %q, session %v", apiVersion, typ, session)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	t.Run("completed/no_payment_required commits", func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		if onHand, reserved := f.stock(t); onHand != 4 || reserved != 0 {
 			t.Errorf("on hand %d, reserved %d; want 4 and 0", onHand, reserved)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	t.Run("expanded payment_intent and none", func(t *testing.T) {
@@ -100,7 +100,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		if c := f.checkoutOf(t, none); c.Status != "completed" || c.PaymentIntentID != nil {
 			t.Errorf("checkout without a payment intent: status %q, payment_intent_id %v", c.Status, c.PaymentIntentID)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	for _, tc := range []struct {
@@ -165,7 +165,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 					t.Errorf("SALE movements after a failed payment: %v", sales)
 				}
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 
@@ -201,7 +201,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 			}
 		}
 		f.assertUnchanged(t, before)
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	t.Run("validate_only: unpaid then succeeded sells", func(t *testing.T) {
@@ -227,7 +227,7 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 		if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
 			t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 		}
-		f.assertLedgerClean(t)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	t.Run("unknown types and payment statuses are ignored", func(t *testing.T) {
@@ -334,8 +334,8 @@ func TestEventsForOtherSessionsAreIgnored(t *testing.T) {
 	if out := other.deliver(t, "evt_real", stripe.EventTypeCheckoutSessionExpired, theirs, "unpaid"); out != checkout.Released {
 		t.Errorf("the real event for the other shop's session: %s, want released", out)
 	}
-	f.assertLedgerClean(t)
-	other.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
+	other.shop.RequireLedgerClean(t)
 }
 
 // The events Stripe sends for one session, in every order they can arrive,
@@ -380,7 +380,7 @@ func TestEventOrderDoesNotMatter(t *testing.T) {
 			if onHand, reserved := f.stock(t); onHand != tc.onHand || reserved != 0 {
 				t.Errorf("on hand %d, reserved %d; want %d and 0", onHand, reserved, tc.onHand)
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }

@@ -51,7 +51,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 		{name: "paid after lapse, stock gone", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Oversold,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
 				lapse(t, f, *s.ReservationID)
-				f.setStock(t, "A", 1)
+				f.shop.Stock(t, "A", 1)
 			}},
 		{name: "ignored", typ: "payment_intent.created", paymentStatus: "paid", want: checkout.Ignored},
 	} {
@@ -119,7 +119,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 					t.Errorf("oversold orders %d (%v), want 1", n, err)
 				}
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }
@@ -197,5 +197,5 @@ func TestConnectionLostBeforeCommit(t *testing.T) {
 		t.Fatalf("retry: %s, %v; want committed", out, err)
 	}
 	assertSold(t, f, s, "pi_"+e.ID, 2)
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }

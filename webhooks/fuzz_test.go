@@ -25,7 +25,7 @@ import (
 //	go test -run '^$' -fuzz FuzzVerifyAndProcess -fuzztime 10s ./webhooks/
 func FuzzVerifyAndProcess(f *testing.F) {
 	fx := newFixture(f, checkoutd.ModeReserveTTL)
-	fx.setStock(f, "A", 1_000_000)
+	fx.shop.Stock(f, "A", 1_000_000)
 	paid, async, failed, expired := fx.checkout(f, 1), fx.checkout(f, 2), fx.checkout(f, 1), fx.checkout(f, 3)
 	validateOnly := newFixture(f, checkoutd.ModeValidateOnly)
 	unheld := validateOnly.checkout(f, 1)

@@ -92,7 +92,7 @@ func TestPaidAfterHoldClosedSellsAgain(t *testing.T) {
 				t.Errorf("another paid event: %s, want unchanged", out)
 			}
 			f.assertUnchanged(t, before)
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }
@@ -119,7 +119,7 @@ func TestAsyncPaymentAfterPendingHoldLapsed(t *testing.T) {
 	if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 	}
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }
 
 // A payment that arrives after the hold was released or lapsed and its stock
@@ -132,7 +132,7 @@ func TestPaidAfterStockGoneIsOversold(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			f := newFixture(t, checkoutd.ModeReserveTTL)
-			f.setStock(t, "B", 1)
+			f.shop.Stock(t, "B", 1)
 			late := f.checkoutFor(t, inventory.Line{SKU: "A", Quantity: 4}, inventory.Line{SKU: "B", Quantity: 1})
 			original := *late.ReservationID
 			how.close(t, f, original)
@@ -219,7 +219,7 @@ func TestPaidAfterStockGoneIsOversold(t *testing.T) {
 			if got := f.recorded(t)["evt_late"]; got != (recordedEvent{1, "oversold"}) {
 				t.Errorf("inbox %+v, want one row, oversold", got)
 			}
-			f.assertLedgerClean(t)
+			f.shop.RequireLedgerClean(t)
 		})
 	}
 }

@@ -35,8 +35,8 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 	)
 	ctx := context.Background()
 	f := newFixture(t, checkoutd.ModeReserveTTL)
-	f.setStock(t, "A", initial)
-	f.setStock(t, "B", initial)
+	f.shop.Stock(t, "A", initial)
+	f.shop.Stock(t, "B", initial)
 
 	type planned struct {
 		payload []byte
@@ -218,5 +218,5 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM holds WHERE shop_id = $1 AND status IN ('active', 'pending_payment')", f.shopID).Scan(&open); err != nil || open != 0 {
 		t.Errorf("open holds at the end: %d (%v)", open, err)
 	}
-	f.assertLedgerClean(t)
+	f.shop.RequireLedgerClean(t)
 }

@@ -1,12 +1,10 @@
 package webhooks_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,27 +12,10 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
-
-// lockedBuffer is a bytes.Buffer a logger and a test may share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // holdCounters reads the ledger's hold counters from reg.
 func holdCounters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
@@ -83,7 +64,7 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 		{name: "oversold after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
 				lapse(t, f, *s.ReservationID)
-				f.setStock(t, "A", 1)
+				f.shop.Stock(t, "A", 1)
 			},
 			want:     map[string]float64{"insufficient_stock_rejections_total": 1},
 			wantLogs: []string{"paid order oversold"}},
@@ -102,7 +83,7 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 				tc.prepare(t, f, s)
 			}
 			reg := prometheus.NewRegistry()
-			logs := &lockedBuffer{}
+			logs := &testkit.SyncBuffer{}
 			log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ledger := inventory.NewLedger(f.pool, inventory.Config{Metrics: inventory.NewMetrics(reg), Logger: log})
 			p := webhooks.NewProcessor(f.pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log})

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,36 +15,19 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 const secret = "whsec_test_secret"
 
-// fakeSessions hands out session ids; it is all checkout needs of Stripe here.
-// It keeps each session's metadata, which Stripe sends back in the session's
-// events.
-type fakeSessions struct {
-	n        atomic.Int64
-	metadata sync.Map // session id -> map[string]string
-}
-
-func (f *fakeSessions) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	id := fmt.Sprintf("cs_test_%d_%d", time.Now().UnixNano(), f.n.Add(1))
-	f.metadata.Store(id, maps.Clone(p.Metadata))
-	return &stripe.CheckoutSession{ID: id, URL: "https://checkout.stripe.com/pay/" + id, ExpiresAt: *p.ExpiresAt}, nil
-}
-func (f *fakeSessions) Get(string, *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	return nil, fmt.Errorf("not faked")
-}
-func (f *fakeSessions) Expire(string, *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error) {
-	return nil, fmt.Errorf("not faked")
-}
-
 type fixture struct {
 	pool      *pgxpool.Pool
 	ledger    *inventory.Ledger
-	sessions  *fakeSessions
+	sessions  *testkit.FakeStripe
+	shop      *inventorytest.Shop
 	checkouts *checkout.Service
 	processor *webhooks.Processor
 	verifier  *webhooks.Verifier
@@ -61,7 +41,7 @@ func newFixture(t testing.TB, mode checkoutd.InventoryMode) *fixture {
 	pool := testdb.Pool(t)
 	log := slog.New(slog.DiscardHandler)
 	ledger := inventory.NewLedger(pool, inventory.Config{Logger: log})
-	sessions := &fakeSessions{}
+	sessions := testkit.NewFakeStripe()
 	f := &fixture{
 		pool:      pool,
 		ledger:    ledger,
@@ -71,20 +51,9 @@ func newFixture(t testing.TB, mode checkoutd.InventoryMode) *fixture {
 		verifier:  webhooks.NewVerifier(secret, webhooks.DefaultTolerance),
 		shopID:    testdb.ShopID(t),
 	}
-	ctx := context.Background()
-	if err := ledger.CreateShop(ctx, f.shopID, ""); err != nil {
-		t.Fatal(err)
-	}
-	f.setStock(t, "A", 5)
+	f.shop = inventorytest.NewShop(t, ledger, &inventorytest.ShopOpts{ID: f.shopID})
+	f.shop.Stock(t, "A", 5)
 	return f
-}
-
-// setStock sets on_hand of sku at the default location.
-func (f *fixture) setStock(t testing.TB, sku string, onHand int64) {
-	t.Helper()
-	if _, err := f.ledger.Adjust(context.Background(), f.shopID, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: sku, Op: inventory.OpSet, Quantity: onHand}}}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkout creates a sale checkout for qty of "A".
@@ -119,8 +88,8 @@ func (f *fixture) createCheckout(lines ...inventory.Line) (*checkout.Session, er
 
 // metadata is the metadata Stripe was given for s, as its events carry it.
 func (f *fixture) metadata(s *checkout.Session) map[string]string {
-	if md, ok := f.sessions.metadata.Load(s.ID); ok {
-		return maps.Clone(md.(map[string]string))
+	if sess, ok := f.sessions.Session(s.ID); ok {
+		return sess.Metadata
 	}
 	md := map[string]string{"shop_id": f.shopID}
 	if s.ReservationID != nil {
@@ -263,36 +232,15 @@ func (f *fixture) checkoutOf(t testing.TB, s *checkout.Session) checkoutRow {
 // holdRow reads a hold as stored (not as GetHold reports a lapsed one).
 func (f *fixture) holdRow(t testing.TB, holdID string) (status string, expiresAt time.Time) {
 	t.Helper()
-	err := f.pool.QueryRow(context.Background(), "SELECT status, expires_at FROM holds WHERE shop_id = $1 AND id = $2",
-		f.shopID, holdID).Scan(&status, &expiresAt)
-	if err != nil {
-		t.Fatalf("read hold %s: %v", holdID, err)
-	}
-	return status, expiresAt
+	h := inventorytest.ReadHold(t, f.pool, f.shopID, holdID)
+	return h.Status, h.ExpiresAt
 }
 
 // sales returns the SALE movements of the shop per hold: how many, and the
 // units they took.
 func (f *fixture) sales(t testing.TB) map[string][2]int64 {
 	t.Helper()
-	rows, err := f.pool.Query(context.Background(),
-		"SELECT coalesce(hold_id, ''), count(*), -sum(quantity) FROM movements WHERE shop_id = $1 AND type = 'SALE' GROUP BY 1", f.shopID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][2]int64{}
-	for rows.Next() {
-		var id string
-		var n, units int64
-		if err := rows.Scan(&id, &n, &units); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = [2]int64{n, units}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return inventorytest.Sales(t, f.pool, f.shopID)
 }
 
 // recordedEvent is an event's row(s) in the inbox.
@@ -360,18 +308,6 @@ func (f *fixture) assertUnchanged(t testing.TB, before string) {
 	}
 }
 
-// assertLedgerClean fails the test unless the shop's stock adds up.
-func (f *fixture) assertLedgerClean(t testing.TB) {
-	t.Helper()
-	report, err := f.ledger.CheckLedger(context.Background(), f.shopID)
-	if err != nil {
-		t.Fatalf("check ledger: %v", err)
-	}
-	for _, d := range report.Discrepancies {
-		t.Errorf("ledger discrepancy: %s", d)
-	}
-}
-
 func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, checkoutd.ModeReserveTTL)
@@ -392,10 +328,7 @@ func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 	if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
 		t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 	}
-	report, err := f.ledger.CheckLedger(context.Background(), f.shopID)
-	if err != nil || len(report.Discrepancies) > 0 {
-		t.Errorf("ledger: %+v %v", report, err)
-	}
+	f.shop.RequireLedgerClean(t)
 }
 
 func TestValidateOnlySaleTakesStockOffOnHand(t *testing.T) {
