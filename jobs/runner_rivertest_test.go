@@ -14,9 +14,9 @@ import (
 // runWorker works one job of args with w through rivertest, in a
 // transaction rolled back when the test ends. Work the worker does in
 // transactions of its own (the reaper's) commits as usual.
-func runWorker[T river.JobArgs](tb testing.TB, pool *pgxpool.Pool, w river.Worker[T], args T, mw ...rivertype.JobInsertMiddleware) outcome {
+func runWorker[T river.JobArgs](tb testing.TB, pool *pgxpool.Pool, w river.Worker[T], args T, mw ...rivertype.Middleware) outcome {
 	tb.Helper()
-	cfg := &river.Config{Logger: discard, JobInsertMiddleware: mw, SkipUnknownJobCheck: true}
+	cfg := &river.Config{Logger: discard, Middleware: mw, SkipUnknownJobCheck: true}
 	tw := rivertest.NewWorker(tb, riverpgxv5.New(pool), cfg, w)
 	tx, err := pool.Begin(context.Background())
 	if err != nil {

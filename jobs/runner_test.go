@@ -29,7 +29,7 @@ func outcomeOf(ev *river.Event) outcome {
 // it once with w on a River client that works only that queue, so it never
 // touches other tests' jobs; jobs the worker enqueues go to their usual
 // queue. It returns the job's completion or failure event.
-func runOnPrivateClient[T river.JobArgs](ctx context.Context, pool *pgxpool.Pool, w river.Worker[T], args T, mw ...rivertype.JobInsertMiddleware) (*river.Event, error) {
+func runOnPrivateClient[T river.JobArgs](ctx context.Context, pool *pgxpool.Pool, w river.Worker[T], args T, mw ...rivertype.Middleware) (*river.Event, error) {
 	queue := "t_" + randomHex(8)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
@@ -38,7 +38,7 @@ func runOnPrivateClient[T river.JobArgs](ctx context.Context, pool *pgxpool.Pool
 		Queues:              map[string]river.QueueConfig{queue: {MaxWorkers: 1}},
 		Workers:             workers,
 		SkipUnknownJobCheck: true,
-		JobInsertMiddleware: mw,
+		Middleware:          mw,
 		FetchCooldown:       20 * time.Millisecond,
 		FetchPollInterval:   100 * time.Millisecond,
 	})
