@@ -35,14 +35,7 @@ func sessionExpiry(now, holdExpiresAt time.Time) time.Time {
 
 // sessionParams builds the Stripe request for a checkout.
 func sessionParams(req Request, checkoutID, holdID string, expiresAt time.Time) *stripe.CheckoutSessionParams {
-	metadata := map[string]string{
-		"shop_id":       req.ShopID,
-		"checkout_id":   checkoutID,
-		"checkout_mode": req.Mode,
-	}
-	if holdID != "" {
-		metadata["inventory_reservation_id"] = holdID
-	}
+	metadata := SessionMetadata(req.ShopID, checkoutID, req.Mode, holdID)
 	p := &stripe.CheckoutSessionParams{
 		Mode:       stripe.String(string(stripe.CheckoutSessionModePayment)),
 		SuccessURL: stripe.String(req.SuccessURL),

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/webhook"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/config"
 	"github.com/checkoutd/checkoutd/internal/stripeevent"
 )
@@ -191,7 +191,7 @@ func (a *app) sessionMetadata(ctx context.Context, fs *flag.FlagSet, opts sendEv
 		return nil, err
 	}
 	defer pool.Close()
-	found, err := findCheckoutsBySession(ctx, pool, opts.sessionID, opts.shopID)
+	found, err := checkout.Lookup(ctx, pool, opts.sessionID, opts.shopID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,56 +205,14 @@ func (a *app) sessionMetadata(ctx context.Context, fs *flag.FlagSet, opts sendEv
 			where, opts.sessionID, formatMetadata(fallback))
 		return fallback, nil
 	case 1:
-		return found[0].metadata(), nil
+		return found[0].Metadata(), nil
 	default:
 		shops := make([]string, len(found))
 		for i, c := range found {
-			shops[i] = c.shopID
+			shops[i] = c.ShopID
 		}
 		return nil, usageFail(fs, "checkouts of several shops (%s) have session %s: pass --shop", strings.Join(shops, ", "), opts.sessionID)
 	}
-}
-
-// sessionCheckout is the record of the checkout a session was created for.
-type sessionCheckout struct {
-	shopID, id, mode, inventoryMode string
-	holdID                          *string
-}
-
-// metadata is the session metadata checkoutd gave the checkout's session
-// (see checkout.sessionParams).
-func (c sessionCheckout) metadata() map[string]string {
-	m := map[string]string{"shop_id": c.shopID, "checkout_id": c.id, "checkout_mode": c.mode}
-	// Only a reserve_ttl checkout's session names its hold; a hold recorded
-	// for another mode is the sale the webhooks made after payment.
-	if c.holdID != nil && c.inventoryMode == "reserve_ttl" {
-		m["inventory_reservation_id"] = *c.holdID
-	}
-	return m
-}
-
-// findCheckoutsBySession returns the checkouts whose Stripe session is
-// sessionID, in shopID when it is not "".
-func findCheckoutsBySession(ctx context.Context, db *pgxpool.Pool, sessionID, shopID string) ([]sessionCheckout, error) {
-	rows, err := db.Query(ctx, `SELECT shop_id, id, mode, inventory_mode, hold_id FROM checkouts
-		WHERE stripe_session_id = $1 AND ($2 = '' OR shop_id = $2)
-		ORDER BY shop_id LIMIT 10`, sessionID, shopID)
-	if err != nil {
-		return nil, fmt.Errorf("look up the checkout of session %s: %w", sessionID, err)
-	}
-	defer rows.Close()
-	var out []sessionCheckout
-	for rows.Next() {
-		var c sessionCheckout
-		if err := rows.Scan(&c.shopID, &c.id, &c.mode, &c.inventoryMode, &c.holdID); err != nil {
-			return nil, fmt.Errorf("look up the checkout of session %s: %w", sessionID, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look up the checkout of session %s: %w", sessionID, err)
-	}
-	return out, nil
 }
 
 // formatMetadata prints metadata as k=v pairs in key order, or "none".

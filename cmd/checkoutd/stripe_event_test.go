@@ -126,16 +126,22 @@ func TestStripeSendEventCarriesTheCheckoutsMetadata(t *testing.T) {
 	if _, err := ledger.Adjust(ctx, shop, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: "A", Op: inventory.OpSet, Quantity: 5}}}); err != nil {
 		t.Fatal(err)
 	}
-	hold, _, err := ledger.Reserve(ctx, shop, inventory.ReserveRequest{Items: []inventory.Line{{SKU: "A", Quantity: 1}}, TTL: time.Hour, CheckoutMode: "rental"})
+	sessions := &sendEventSessions{}
+	log := slog.New(slog.DiscardHandler)
+	svc := checkout.NewService(pool, ledger, sessions, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: time.Hour, Logger: log})
+	amount := int64(500)
+	sess, _, err := svc.Create(ctx, checkout.Request{
+		ShopID: shop, Mode: "rental",
+		Items:      []checkout.Item{{SKU: "A", Quantity: 1, Name: "A", UnitAmount: &amount, Currency: "eur"}},
+		SuccessURL: "https://shop.example/ok", CancelURL: "https://shop.example/cart",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	session := "cs_test_" + shop
-	_, err = pool.Exec(ctx, `INSERT INTO checkouts (shop_id, id, mode, inventory_mode, request_hash, lines, hold_id, stripe_session_id, status)
-		VALUES ($1, 'chk_send', 'rental', 'reserve_ttl', '\x00', '[{"sku":"A","variantKey":"","quantity":1}]', $2, $3, 'open')`,
-		shop, hold.ID, session)
-	if err != nil {
-		t.Fatal(err)
+	session := sess.ID
+	given := sessions.metadata
+	if given["inventory_reservation_id"] != *sess.ReservationID || given["checkout_mode"] != "rental" || given["shop_id"] != shop || given["checkout_id"] == "" {
+		t.Fatalf("the session was created with metadata %v", given)
 	}
 	setEnv(t, map[string]string{"DATABASE_URL": testdb.URL(t), "STRIPE_WEBHOOK_SECRET": sendEventSecret + ", " + sendEventOldSecret})
 	srv, deliveries := eventReceiver(t, http.StatusOK, `{"received":true,"outcome":"committed"}`)
@@ -146,7 +152,7 @@ func TestStripeSendEventCarriesTheCheckoutsMetadata(t *testing.T) {
 	}
 	checkDelivery(t, deliveries(), stripe.EventTypeCheckoutSessionCompleted, map[string]any{
 		"id": session, "status": "complete", "payment_status": "paid",
-		"metadata": map[string]any{"shop_id": shop, "checkout_id": "chk_send", "checkout_mode": "rental", "inventory_reservation_id": hold.ID},
+		"metadata": map[string]any{"shop_id": shop, "checkout_id": given["checkout_id"], "checkout_mode": "rental", "inventory_reservation_id": given["inventory_reservation_id"]},
 	})
 
 	// --shop narrows the search: another shop has no such checkout.
@@ -253,11 +259,16 @@ func TestStripeSendEventDrivesTheWebhook(t *testing.T) {
 	}
 }
 
-// sendEventSessions hands out Stripe session ids.
-type sendEventSessions struct{ n int }
+// sendEventSessions hands out Stripe session ids and keeps the metadata the
+// last one was created with.
+type sendEventSessions struct {
+	n        int
+	metadata map[string]string
+}
 
 func (f *sendEventSessions) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
 	f.n++
+	f.metadata = p.Metadata
 	id := fmt.Sprintf("cs_test_send_%d_%d", time.Now().UnixNano(), f.n)
 	return &stripe.CheckoutSession{ID: id, URL: "https://checkout.stripe.com/pay/" + id, ExpiresAt: *p.ExpiresAt}, nil
 }

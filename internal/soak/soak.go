@@ -12,6 +12,10 @@
 // the faults stop, the service drains for a reaper interval and a margin,
 // and the invariants in invariants.go are checked against the database and
 // what the service acknowledged. docs/reliability.md says how to read it.
+//
+// It is a test tool, and the one package under internal/ that imports a
+// domain package: it checks the books with inventory.CheckLedger after the
+// run (docs/architecture.md).
 package soak
 
 import (

@@ -177,8 +177,8 @@ func connectMaintenance(ctx context.Context, server string) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testdb: cannot connect to PostgreSQL at %s:%d: %w\n"+
 			"\t`make test` starts a private PostgreSQL automatically (scripts/with-postgres).\n"+
-			"\tTo use a server of your own, point TEST_DATABASE_URL at its maintenance database, e.g.\n"+
-			"\tTEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' go test ./...",
+			"\tTo use a server of your own, point TEST_DATABASE_URL at its maintenance database\n"+
+			"\t(e.g. TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' go test ./...)",
 			cfg.Host, cfg.Port, err)
 	}
 	return conn, nil

@@ -53,3 +53,13 @@ SET status = sqlc.arg(status),
     payment_intent_id = coalesce(sqlc.narg(payment_intent_id), payment_intent_id),
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);
+
+-- name: ListCheckoutsBySession :many
+-- The checkouts a Stripe session was created for, in one shop or in any
+-- (a development tool's look-up: sessions are unique per shop only).
+SELECT shop_id, id, mode, inventory_mode, hold_id
+FROM checkouts
+WHERE stripe_session_id = sqlc.arg(stripe_session_id)
+  AND (sqlc.arg(shop_id)::text = '' OR shop_id = sqlc.arg(shop_id)::text)
+ORDER BY shop_id
+LIMIT sqlc.arg(max);

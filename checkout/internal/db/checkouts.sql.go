@@ -114,6 +114,57 @@ func (q *Queries) InsertCheckout(ctx context.Context, db DBTX, arg InsertCheckou
 	return created_at, err
 }
 
+const listCheckoutsBySession = `-- name: ListCheckoutsBySession :many
+SELECT shop_id, id, mode, inventory_mode, hold_id
+FROM checkouts
+WHERE stripe_session_id = $1
+  AND ($2::text = '' OR shop_id = $2::text)
+ORDER BY shop_id
+LIMIT $3
+`
+
+type ListCheckoutsBySessionParams struct {
+	StripeSessionID *string
+	ShopID          string
+	Max             int32
+}
+
+type ListCheckoutsBySessionRow struct {
+	ShopID        string
+	ID            string
+	Mode          string
+	InventoryMode string
+	HoldID        *string
+}
+
+// The checkouts a Stripe session was created for, in one shop or in any
+// (a development tool's look-up: sessions are unique per shop only).
+func (q *Queries) ListCheckoutsBySession(ctx context.Context, db DBTX, arg ListCheckoutsBySessionParams) ([]ListCheckoutsBySessionRow, error) {
+	rows, err := db.Query(ctx, listCheckoutsBySession, arg.StripeSessionID, arg.ShopID, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListCheckoutsBySessionRow
+	for rows.Next() {
+		var i ListCheckoutsBySessionRow
+		if err := rows.Scan(
+			&i.ShopID,
+			&i.ID,
+			&i.Mode,
+			&i.InventoryMode,
+			&i.HoldID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockCheckoutBySession = `-- name: LockCheckoutBySession :one
 SELECT id, mode, inventory_mode, lines, hold_id, status
 FROM checkouts
