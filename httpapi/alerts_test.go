@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/checkoutd/checkoutd/alerts"
-	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/internal/testkit"
 )
 
@@ -114,30 +113,6 @@ func TestListAlerts(t *testing.T) {
 	r = h.svc(t, http.MethodGet, shopPath(other, "/alerts"), nil)
 	expect(t, r, http.StatusOK, "")
 	assertJSON(t, r, map[string]any{"items": []any{}, "nextCursor": nil})
-}
-
-func TestListAlertsRefuses(t *testing.T) {
-	t.Parallel()
-	h := env(t)
-	shop := h.newShop(t)
-	path := shopPath(shop, "/alerts")
-
-	expect(t, h.do(t, req{Method: http.MethodGet, Path: path}), http.StatusUnauthorized, "unauthorized")
-	expect(t, h.do(t, req{Method: http.MethodGet, Path: path, Token: "wrong"}), http.StatusUnauthorized, "unauthorized")
-	expect(t, h.do(t, req{Method: http.MethodPost, Path: path, Token: serviceToken, Body: map[string]any{}}), http.StatusMethodNotAllowed, "")
-	expect(t, h.svc(t, http.MethodGet, shopPath(testdb.ShopID(t), "/alerts"), nil), http.StatusNotFound, "not_found")
-
-	for query, field := range map[string]string{
-		"limit=0":     "limit",
-		"limit=-3":    "limit",
-		"limit=ten":   "limit",
-		"limit=501":   "limit",
-		"cursor=%21":  "cursor",
-		"cursor=abcd": "cursor",
-	} {
-		expectInvalid(t, h.svc(t, http.MethodGet, path+"?"+query, nil), field)
-	}
-	expectInvalid(t, h.svc(t, http.MethodGet, shopPath("Shop1", "/alerts"), nil), "shopId")
 }
 
 // A failed delivery shows the shop only the class of the failure: never the

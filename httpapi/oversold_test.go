@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"testing"
 	"time"
-
-	"github.com/checkoutd/checkoutd/internal/testdb"
 )
 
 // oversoldEnv serves the API with the oversold route mounted, as
@@ -96,28 +94,4 @@ func TestListOversoldOrders(t *testing.T) {
 	r = h.svc(t, http.MethodGet, shopPath(other, "/oversold"), nil)
 	expect(t, r, http.StatusOK, "")
 	assertJSON(t, r, map[string]any{"items": []any{}, "nextCursor": nil})
-}
-
-func TestListOversoldOrdersRefuses(t *testing.T) {
-	t.Parallel()
-	h := env(t)
-	shop := h.newShop(t)
-	path := shopPath(shop, "/oversold")
-
-	expect(t, h.do(t, req{Method: http.MethodGet, Path: path}), http.StatusUnauthorized, "unauthorized")
-	expect(t, h.do(t, req{Method: http.MethodGet, Path: path, Token: "wrong"}), http.StatusUnauthorized, "unauthorized")
-	expect(t, h.do(t, req{Method: http.MethodPost, Path: path, Token: serviceToken, Body: map[string]any{}}), http.StatusMethodNotAllowed, "")
-	expect(t, h.svc(t, http.MethodGet, shopPath(testdb.ShopID(t), "/oversold"), nil), http.StatusNotFound, "not_found")
-
-	for query, field := range map[string]string{
-		"limit=0":     "limit",
-		"limit=-3":    "limit",
-		"limit=ten":   "limit",
-		"limit=501":   "limit",
-		"cursor=%21":  "cursor",
-		"cursor=abcd": "cursor",
-	} {
-		expectInvalid(t, h.svc(t, http.MethodGet, path+"?"+query, nil), field)
-	}
-	expectInvalid(t, h.svc(t, http.MethodGet, shopPath("Shop1", "/oversold"), nil), "shopId")
 }
