@@ -11,8 +11,6 @@ package httpapi_test
 // fakeSessions.
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,6 +23,7 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 )
 
 const checkoutPath = "/api/checkout/sessions"
@@ -33,76 +32,40 @@ const checkoutPath = "/api/checkout/sessions"
 // it must never reach a response body.
 const stripeSecretInError = "sk_test_fake_secret"
 
-// fakeSessions is an in-process stripeclient.Sessions that records what it
-// is asked per shop and can be told to fail for a shop.
+// fakeSessions is the test kit's fake Stripe, read shop by shop (the
+// shared server's tests each work under a shop of their own) and told to
+// fail for a shop.
 type fakeSessions struct {
+	*testkit.FakeStripe
 	mu       sync.Mutex
-	calls    map[string][]*stripe.CheckoutSessionParams // by metadata.shop_id
-	byID     map[string]*stripe.CheckoutSession
 	failShop map[string]bool
 }
 
 var _ stripeclient.Sessions = (*fakeSessions)(nil)
 
 func newFakeSessions() *fakeSessions {
-	return &fakeSessions{
-		calls:    map[string][]*stripe.CheckoutSessionParams{},
-		byID:     map[string]*stripe.CheckoutSession{},
-		failShop: map[string]bool{},
-	}
-}
-
-func (f *fakeSessions) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	shop := p.Metadata["shop_id"]
-	f.calls[shop] = append(f.calls[shop], p)
-	if f.failShop[shop] {
-		return nil, &stripe.Error{HTTPStatusCode: http.StatusInternalServerError, Type: stripe.ErrorTypeAPI,
-			Msg: "fake Stripe is down (key " + stripeSecretInError + ")"}
-	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	id := "cs_test_" + hex.EncodeToString(b[:])
-	s := &stripe.CheckoutSession{
-		ID:       id,
-		Object:   "checkout.session",
-		URL:      "https://checkout.stripe.test/c/pay/" + id,
-		Metadata: p.Metadata,
-		Mode:     stripe.CheckoutSessionModePayment,
-		Status:   stripe.CheckoutSessionStatusOpen,
-	}
-	if p.ExpiresAt != nil {
-		s.ExpiresAt = *p.ExpiresAt
-	}
-	f.byID[id] = s
-	return s, nil
-}
-
-func (f *fakeSessions) Get(id string, _ *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if s, ok := f.byID[id]; ok {
-		return s, nil
-	}
-	return nil, &stripe.Error{HTTPStatusCode: http.StatusNotFound, Type: stripe.ErrorTypeInvalidRequest, Msg: "no such checkout session"}
-}
-
-func (f *fakeSessions) Expire(id string, _ *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if s, ok := f.byID[id]; ok {
-		s.Status = stripe.CheckoutSessionStatusExpired
-		return s, nil
-	}
-	return nil, &stripe.Error{HTTPStatusCode: http.StatusNotFound, Type: stripe.ErrorTypeInvalidRequest, Msg: "no such checkout session"}
+	f := &fakeSessions{FakeStripe: testkit.NewFakeStripe(), failShop: map[string]bool{}}
+	f.BeforeNew(func(_ int, p *stripe.CheckoutSessionParams) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.failShop[p.Metadata["shop_id"]] {
+			return &stripe.Error{HTTPStatusCode: http.StatusInternalServerError, Type: stripe.ErrorTypeAPI,
+				Msg: "fake Stripe is down (key " + stripeSecretInError + ")"}
+		}
+		return nil
+	})
+	return f
 }
 
 // callsFor returns the session requests made for shop.
 func (f *fakeSessions) callsFor(shop string) []*stripe.CheckoutSessionParams {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*stripe.CheckoutSessionParams(nil), f.calls[shop]...)
+	var out []*stripe.CheckoutSessionParams
+	for _, p := range f.NewCalls() {
+		if p.Metadata["shop_id"] == shop {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // fail makes New fail for shop (or succeed again).
