@@ -50,7 +50,7 @@ func strPtr(p *string) any {
 }
 
 // assertSessionRecorded checks the checkout record of a created session.
-func assertSessionRecorded(t *testing.T, rec checkoutRow, sess *checkout.Session, mode, inventoryMode string) {
+func assertSessionRecorded(t *testing.T, rec checkout.StoredCheckout, sess *checkout.Session, mode, inventoryMode string) {
 	t.Helper()
 	if rec.Status != "open" || rec.Mode != mode || rec.InventoryMode != inventoryMode {
 		t.Errorf("checkout record: status %q, mode %q, inventory_mode %q; want open, %s, %s", rec.Status, rec.Mode, rec.InventoryMode, mode, inventoryMode)

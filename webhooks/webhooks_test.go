@@ -330,15 +330,3 @@ func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 	}
 	f.shop.RequireLedgerClean(t)
 }
-
-func TestValidateOnlySaleTakesStockOffOnHand(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, checkoutd.ModeValidateOnly)
-	s := f.checkout(t, 2)
-	if out := f.deliver(t, "evt_v1", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Committed {
-		t.Errorf("completed/paid: %s, want committed", out)
-	}
-	if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
-		t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
-	}
-}
