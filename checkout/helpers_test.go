@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/checkout/checkouttest"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/internal/testkit"
@@ -126,17 +127,13 @@ func (f *fixture) holdIDs(tb testing.TB, status string) []string {
 }
 
 // checkouts lists the shop's checkout records as stored, oldest first.
-func (f *fixture) checkouts(tb testing.TB) []checkout.StoredCheckout {
+func (f *fixture) checkouts(tb testing.TB) []checkouttest.StoredCheckout {
 	tb.Helper()
-	list, err := checkout.StoredCheckouts(context.Background(), f.pool, f.shopID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return list
+	return checkouttest.Checkouts(tb, f.pool, f.shopID)
 }
 
 // onlyCheckout returns the shop's one checkout record.
-func (f *fixture) onlyCheckout(tb testing.TB) checkout.StoredCheckout {
+func (f *fixture) onlyCheckout(tb testing.TB) checkouttest.StoredCheckout {
 	tb.Helper()
 	list := f.checkouts(tb)
 	if len(list) != 1 {

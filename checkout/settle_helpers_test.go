@@ -11,6 +11,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/checkout/checkouttest"
 	"github.com/checkoutd/checkoutd/internal/aftercommit"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/inventory/inventorytest"
@@ -122,15 +123,9 @@ func (f *settleFixture) level(t testing.TB, sku string) (onHand, reserved int64)
 }
 
 // checkoutOf returns the record of the checkout behind Stripe session s.
-func (f *settleFixture) checkoutOf(t testing.TB, s *checkout.Session) checkout.StoredCheckout {
+func (f *settleFixture) checkoutOf(t testing.TB, s *checkout.Session) checkouttest.StoredCheckout {
 	t.Helper()
-	for _, c := range f.checkouts(t) {
-		if c.StripeSessionID != nil && *c.StripeSessionID == s.ID {
-			return c
-		}
-	}
-	t.Fatalf("no checkout of session %s", s.ID)
-	return checkout.StoredCheckout{}
+	return checkouttest.OfSession(t, f.pool, f.shopID, s.ID)
 }
 
 // holdStatus is the status of a hold as stored.
@@ -149,30 +144,10 @@ func (f *settleFixture) oversold(t testing.TB) []checkout.OversoldOrder {
 	return p.Items
 }
 
-// snapshot is everything an event could change in the shop: stock, holds,
-// movements, checkouts and oversold orders. It reads the tables of two
-// owners in one statement, so that "nothing changed" is one comparison
-// that no API's choice of fields can weaken.
+// snapshot is everything an event could change in the shop.
 func (f *settleFixture) snapshot(t testing.TB) string {
 	t.Helper()
-	var s string
-	err := f.pool.QueryRow(context.Background(), `
-		SELECT json_build_object(
-			'stock', (SELECT json_agg(x ORDER BY x.sku, x.variant_key, x.location_id) FROM
-				(SELECT sku, variant_key, location_id, on_hand, reserved FROM stock_levels WHERE shop_id = $1) x),
-			'holds', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, status, expires_at, closed_at, release_reason FROM holds WHERE shop_id = $1) x),
-			'movements', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, type, quantity, hold_id FROM movements WHERE shop_id = $1) x),
-			'checkouts', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, status, hold_id, payment_intent_id, updated_at FROM checkouts WHERE shop_id = $1) x),
-			'oversold', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, checkout_id FROM oversold_orders WHERE shop_id = $1) x)
-		)::text`, f.shopID).Scan(&s)
-	if err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	return s
+	return checkouttest.Snapshot(t, f.pool, f.shopID)
 }
 
 // assertUnchanged fails the test if the shop changed since before.

@@ -55,10 +55,10 @@ SET status = sqlc.arg(status),
 WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);
 
 -- name: ListShopCheckouts :many
--- The shop's checkouts as stored, oldest first: for the package's tests,
--- which check what Create and Settle recorded.
+-- The shop's checkouts as stored, oldest first: for checkouttest, with
+-- which tests check what Create and Settle recorded.
 SELECT id, mode, inventory_mode, idempotency_key, hold_id, stripe_session_id, stripe_url,
-       expires_at, status, payment_intent_id
+       expires_at, status, payment_intent_id, updated_at
 FROM checkouts
 WHERE shop_id = sqlc.arg(shop_id)
 ORDER BY created_at, id;

@@ -116,7 +116,7 @@ func (q *Queries) InsertCheckout(ctx context.Context, db DBTX, arg InsertCheckou
 
 const listShopCheckouts = `-- name: ListShopCheckouts :many
 SELECT id, mode, inventory_mode, idempotency_key, hold_id, stripe_session_id, stripe_url,
-       expires_at, status, payment_intent_id
+       expires_at, status, payment_intent_id, updated_at
 FROM checkouts
 WHERE shop_id = $1
 ORDER BY created_at, id
@@ -133,10 +133,11 @@ type ListShopCheckoutsRow struct {
 	ExpiresAt       *time.Time
 	Status          string
 	PaymentIntentID *string
+	UpdatedAt       time.Time
 }
 
-// The shop's checkouts as stored, oldest first: for the package's tests,
-// which check what Create and Settle recorded.
+// The shop's checkouts as stored, oldest first: for checkouttest, with
+// which tests check what Create and Settle recorded.
 func (q *Queries) ListShopCheckouts(ctx context.Context, db DBTX, shopID string) ([]ListShopCheckoutsRow, error) {
 	rows, err := db.Query(ctx, listShopCheckouts, shopID)
 	if err != nil {
@@ -157,6 +158,7 @@ func (q *Queries) ListShopCheckouts(ctx context.Context, db DBTX, shopID string)
 			&i.ExpiresAt,
 			&i.Status,
 			&i.PaymentIntentID,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
