@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/checkout/checkouttest"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/internal/testkit"
@@ -126,36 +126,14 @@ func (f *fixture) holdIDs(tb testing.TB, status string) []string {
 	return inventorytest.HoldIDs(tb, f.pool, f.shopID, status)
 }
 
-// checkoutRow is a checkout record as stored.
-type checkoutRow struct {
-	ID              string
-	Mode            string
-	InventoryMode   string
-	IdempotencyKey  *string
-	HoldID          *string
-	StripeSessionID *string
-	StripeURL       *string
-	ExpiresAt       *time.Time
-	Status          string
-}
-
-func (f *fixture) checkouts(tb testing.TB) []checkoutRow {
+// checkouts lists the shop's checkout records as stored, oldest first.
+func (f *fixture) checkouts(tb testing.TB) []checkouttest.StoredCheckout {
 	tb.Helper()
-	rows, err := f.pool.Query(context.Background(), `
-		SELECT id, mode, inventory_mode, idempotency_key, hold_id, stripe_session_id, stripe_url, expires_at, status
-		FROM checkouts WHERE shop_id = $1 ORDER BY created_at, id`, f.shopID)
-	if err != nil {
-		tb.Fatalf("list checkouts: %v", err)
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[checkoutRow])
-	if err != nil {
-		tb.Fatalf("list checkouts: %v", err)
-	}
-	return list
+	return checkouttest.Checkouts(tb, f.pool, f.shopID)
 }
 
 // onlyCheckout returns the shop's one checkout record.
-func (f *fixture) onlyCheckout(tb testing.TB) checkoutRow {
+func (f *fixture) onlyCheckout(tb testing.TB) checkouttest.StoredCheckout {
 	tb.Helper()
 	list := f.checkouts(tb)
 	if len(list) != 1 {

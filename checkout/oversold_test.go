@@ -16,7 +16,6 @@ import (
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
-	"github.com/checkoutd/checkoutd/webhooks"
 )
 
 // ovsShop creates a shop of the test's own and returns its id.
@@ -31,7 +30,8 @@ func ovsShop(t *testing.T) string {
 }
 
 // ovsInsert records an oversold order by SQL, with the checkout it needs,
-// created at the given time.
+// created at the given time: raw SQL on purpose, as the paging rules need
+// orders at chosen instants (ties included) that no API records.
 func ovsInsert(t *testing.T, shop, id string, createdAt time.Time, refund bool) {
 	t.Helper()
 	ctx := context.Background()
@@ -161,60 +161,21 @@ func TestListOversoldRefusesBadInput(t *testing.T) {
 	}
 }
 
-// ovsSessions hands out Stripe session ids.
-type ovsSessions struct{ n int }
-
-func (f *ovsSessions) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	f.n++
-	id := fmt.Sprintf("cs_test_ovs_%d_%d", time.Now().UnixNano(), f.n)
-	return &stripe.CheckoutSession{ID: id, URL: "https://checkout.stripe.com/pay/" + id, ExpiresAt: *p.ExpiresAt}, nil
-}
-func (f *ovsSessions) Get(string, *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error) {
-	return nil, errors.New("not faked")
-}
-func (f *ovsSessions) Expire(string, *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error) {
-	return nil, errors.New("not faked")
-}
-
-// TestListOversoldShowsWhatTheProcessorRecorded pays for a checkout whose
+// TestListOversoldShowsWhatTheSettlerRecorded pays for a checkout whose
 // stock is gone and finds the order in the list.
-func TestListOversoldShowsWhatTheProcessorRecorded(t *testing.T) {
+func TestListOversoldShowsWhatTheSettlerRecorded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testdb.Pool(t)
-	log := slog.New(slog.DiscardHandler)
-	ledger := inventory.NewLedger(pool, inventory.Config{Logger: log})
-	shop := ovsShop(t)
-	set := func(qty int64) {
-		t.Helper()
-		if _, err := ledger.Adjust(ctx, shop, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: "A", VariantKey: "size:M", Op: inventory.OpSet, Quantity: qty}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set(3)
-	amount := int64(1000)
-	svc := checkout.NewService(pool, ledger, &ovsSessions{}, checkout.Config{InventoryMode: checkoutd.ModeValidateOnly, HoldTTL: 20 * time.Minute, Logger: log})
-	sess, _, err := svc.Create(ctx, checkout.Request{
-		ShopID: shop, Mode: "sale",
-		Items:      []checkout.Item{{SKU: "A", VariantKey: "size:M", Quantity: 2, Name: "A", UnitAmount: &amount, Currency: "eur"}},
-		SuccessURL: "https://shop.example/ok", CancelURL: "https://shop.example/cart",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set(1)
+	f := newSettleFixture(t, checkoutd.ModeValidateOnly)
+	f.stock(t, "A", "size:M", 3)
+	sess := f.checkoutFor(t, inventory.Line{SKU: "A", VariantKey: "size:M", Quantity: 2})
+	f.stock(t, "A", "size:M", 1)
 
-	obj, _ := json.Marshal(map[string]any{
-		"id": sess.ID, "object": "checkout.session", "payment_status": "paid", "payment_intent": "pi_ovs",
-		"metadata": map[string]string{"shop_id": shop},
-	})
-	processor := webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log})
-	out, err := processor.Process(ctx, stripe.Event{ID: "evt_ovs", Type: stripe.EventTypeCheckoutSessionCompleted, Data: &stripe.EventData{Raw: obj}})
-	if err != nil || out != checkout.Oversold {
-		t.Fatalf("process = %s, %v; want oversold", out, err)
+	if out := f.deliver(t, "evt_ovs", stripe.EventTypeCheckoutSessionCompleted, sess, "paid"); out != checkout.Oversold {
+		t.Fatalf("settle = %s; want oversold", out)
 	}
 
-	page, err := checkout.ListOversold(ctx, pool, shop, 0, "")
+	page, err := checkout.ListOversold(ctx, f.pool, f.shopID, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +183,7 @@ func TestListOversoldShowsWhatTheProcessorRecorded(t *testing.T) {
 		t.Fatalf("page %+v, want one order", page)
 	}
 	o := page.Items[0]
-	if o.StripeSessionID != sess.ID || o.EventID != "evt_ovs" || o.PaymentIntentID == nil || *o.PaymentIntentID != "pi_ovs" ||
+	if o.StripeSessionID != sess.ID || o.EventID != "evt_ovs" || o.PaymentIntentID == nil || *o.PaymentIntentID != "pi_evt_ovs" ||
 		!reflect.DeepEqual(o.Lines, []inventory.Line{{SKU: "A", VariantKey: "size:M", Quantity: 2}}) ||
 		!reflect.DeepEqual(o.Shortfall, []inventory.Shortfall{{SKU: "A", VariantKey: "size:M", Requested: 2, Available: 1}}) ||
 		o.CheckoutID == "" || time.Since(o.CreatedAt) > time.Minute || o.CreatedAt.Location() != time.UTC {

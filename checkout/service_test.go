@@ -14,6 +14,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/checkout/checkouttest"
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -50,7 +51,7 @@ func strPtr(p *string) any {
 }
 
 // assertSessionRecorded checks the checkout record of a created session.
-func assertSessionRecorded(t *testing.T, rec checkoutRow, sess *checkout.Session, mode, inventoryMode string) {
+func assertSessionRecorded(t *testing.T, rec checkouttest.StoredCheckout, sess *checkout.Session, mode, inventoryMode string) {
 	t.Helper()
 	if rec.Status != "open" || rec.Mode != mode || rec.InventoryMode != inventoryMode {
 		t.Errorf("checkout record: status %q, mode %q, inventory_mode %q; want open, %s, %s", rec.Status, rec.Mode, rec.InventoryMode, mode, inventoryMode)

@@ -20,6 +20,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/webhooks"
 )
 
@@ -50,7 +51,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 			}},
 		{name: "paid after lapse, stock gone", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Oversold,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				lapse(t, f, *s.ReservationID)
+				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
 				f.shop.Stock(t, "A", 1)
 			}},
 		{name: "ignored", typ: "payment_intent.created", paymentStatus: "paid", want: checkout.Ignored},
@@ -114,9 +115,8 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 					t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 				}
 			case checkout.Oversold:
-				var n int
-				if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM oversold_orders WHERE shop_id = $1", f.shopID).Scan(&n); err != nil || n != 1 {
-					t.Errorf("oversold orders %d (%v), want 1", n, err)
+				if p, err := checkout.ListOversold(context.Background(), f.pool, f.shopID, 0, ""); err != nil || len(p.Items) != 1 {
+					t.Errorf("oversold orders %+v (%v), want 1", p, err)
 				}
 			}
 			f.shop.RequireLedgerClean(t)
@@ -124,7 +124,8 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 	}
 }
 
-// countEvent counts the inbox rows of an event id, under any shop.
+// countEvent counts the inbox rows of an event id, under any shop: the
+// inbox is this package's table, read here as stored.
 func countEvent(t *testing.T, f *fixture, id string) int {
 	t.Helper()
 	var n int

@@ -184,7 +184,7 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 	var soldA, soldB int64
 	for _, se := range all {
 		c := f.checkoutOf(t, se.s)
-		if c.Status != se.want {
+		if string(c.Status) != se.want {
 			t.Errorf("checkout %s: status %q, want %q", c.ID, c.Status, se.want)
 		}
 		holdStatus, _ := f.holdRow(t, *se.s.ReservationID)

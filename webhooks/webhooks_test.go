@@ -14,6 +14,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/checkout/checkouttest"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -209,24 +210,10 @@ func (f *fixture) stockOf(t testing.TB, sku string) (onHand, reserved int64) {
 	return info.OnHand, info.Reserved
 }
 
-// checkoutRow is a checkout record as stored.
-type checkoutRow struct {
-	ID, Status      string
-	HoldID          *string
-	PaymentIntentID *string
-}
-
 // checkoutOf reads the record of the checkout behind Stripe session s.
-func (f *fixture) checkoutOf(t testing.TB, s *checkout.Session) checkoutRow {
+func (f *fixture) checkoutOf(t testing.TB, s *checkout.Session) checkouttest.StoredCheckout {
 	t.Helper()
-	var c checkoutRow
-	err := f.pool.QueryRow(context.Background(),
-		"SELECT id, status, hold_id, payment_intent_id FROM checkouts WHERE shop_id = $1 AND stripe_session_id = $2",
-		f.shopID, s.ID).Scan(&c.ID, &c.Status, &c.HoldID, &c.PaymentIntentID)
-	if err != nil {
-		t.Fatalf("read checkout of %s: %v", s.ID, err)
-	}
-	return c
+	return checkouttest.OfSession(t, f.pool, f.shopID, s.ID)
 }
 
 // holdRow reads a hold as stored (not as GetHold reports a lapsed one).
@@ -280,24 +267,7 @@ func recordedIn(t testing.TB, pool *pgxpool.Pool, shopID string) map[string]reco
 // inbox: stock, holds, movements, checkouts and oversold orders.
 func (f *fixture) snapshot(t testing.TB) string {
 	t.Helper()
-	var s string
-	err := f.pool.QueryRow(context.Background(), `
-		SELECT json_build_object(
-			'stock', (SELECT json_agg(x ORDER BY x.sku, x.variant_key, x.location_id) FROM
-				(SELECT sku, variant_key, location_id, on_hand, reserved FROM stock_levels WHERE shop_id = $1) x),
-			'holds', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, status, expires_at, closed_at, release_reason FROM holds WHERE shop_id = $1) x),
-			'movements', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, type, quantity, hold_id FROM movements WHERE shop_id = $1) x),
-			'checkouts', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, status, hold_id, payment_intent_id, updated_at FROM checkouts WHERE shop_id = $1) x),
-			'oversold', (SELECT json_agg(x ORDER BY x.id) FROM
-				(SELECT id, checkout_id FROM oversold_orders WHERE shop_id = $1) x)
-		)::text`, f.shopID).Scan(&s)
-	if err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	return s
+	return checkouttest.Snapshot(t, f.pool, f.shopID)
 }
 
 // assertUnchanged fails the test if the shop changed since before.
@@ -329,16 +299,4 @@ func TestPaidCommitsOnceAndExpiredReleases(t *testing.T) {
 		t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
 	}
 	f.shop.RequireLedgerClean(t)
-}
-
-func TestValidateOnlySaleTakesStockOffOnHand(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, checkoutd.ModeValidateOnly)
-	s := f.checkout(t, 2)
-	if out := f.deliver(t, "evt_v1", stripe.EventTypeCheckoutSessionCompleted, s, "paid"); out != checkout.Committed {
-		t.Errorf("completed/paid: %s, want committed", out)
-	}
-	if onHand, reserved := f.stock(t); onHand != 3 || reserved != 0 {
-		t.Errorf("on hand %d, reserved %d; want 3 and 0", onHand, reserved)
-	}
 }

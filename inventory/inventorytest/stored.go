@@ -109,3 +109,24 @@ func collectMap[V any](tb testing.TB, exec database.Executor, query, shopID stri
 	}
 	return out
 }
+
+// Snapshot is everything a change could touch in the shop's stock, as
+// stored: stock levels, holds and movements, as one JSON text that tests
+// compare to say "nothing changed".
+func Snapshot(tb testing.TB, exec database.Executor, shopID string) string {
+	tb.Helper()
+	var s string
+	err := exec.QueryRow(context.Background(), `
+		SELECT json_build_object(
+			'stock', (SELECT json_agg(x ORDER BY x.sku, x.variant_key, x.location_id) FROM
+				(SELECT sku, variant_key, location_id, on_hand, reserved FROM stock_levels WHERE shop_id = $1) x),
+			'holds', (SELECT json_agg(x ORDER BY x.id) FROM
+				(SELECT id, status, expires_at, closed_at, release_reason FROM holds WHERE shop_id = $1) x),
+			'movements', (SELECT json_agg(x ORDER BY x.id) FROM
+				(SELECT id, type, quantity, hold_id FROM movements WHERE shop_id = $1) x)
+		)::text`, shopID).Scan(&s)
+	if err != nil {
+		tb.Fatalf("snapshot of %s: %v", shopID, err)
+	}
+	return s
+}

@@ -63,3 +63,12 @@ WHERE stripe_session_id = sqlc.arg(stripe_session_id)
   AND (sqlc.arg(shop_id)::text = '' OR shop_id = sqlc.arg(shop_id)::text)
 ORDER BY shop_id
 LIMIT sqlc.arg(max);
+
+-- name: ListShopCheckouts :many
+-- The shop's checkouts as stored, oldest first: for checkouttest, with
+-- which tests check what Create and Settle recorded.
+SELECT id, mode, inventory_mode, idempotency_key, hold_id, stripe_session_id, stripe_url,
+       expires_at, status, payment_intent_id, updated_at
+FROM checkouts
+WHERE shop_id = sqlc.arg(shop_id)
+ORDER BY created_at, id;

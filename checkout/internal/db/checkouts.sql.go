@@ -165,6 +165,62 @@ func (q *Queries) ListCheckoutsBySession(ctx context.Context, db DBTX, arg ListC
 	return items, nil
 }
 
+const listShopCheckouts = `-- name: ListShopCheckouts :many
+SELECT id, mode, inventory_mode, idempotency_key, hold_id, stripe_session_id, stripe_url,
+       expires_at, status, payment_intent_id, updated_at
+FROM checkouts
+WHERE shop_id = $1
+ORDER BY created_at, id
+`
+
+type ListShopCheckoutsRow struct {
+	ID              string
+	Mode            string
+	InventoryMode   string
+	IdempotencyKey  *string
+	HoldID          *string
+	StripeSessionID *string
+	StripeUrl       *string
+	ExpiresAt       *time.Time
+	Status          string
+	PaymentIntentID *string
+	UpdatedAt       time.Time
+}
+
+// The shop's checkouts as stored, oldest first: for checkouttest, with
+// which tests check what Create and Settle recorded.
+func (q *Queries) ListShopCheckouts(ctx context.Context, db DBTX, shopID string) ([]ListShopCheckoutsRow, error) {
+	rows, err := db.Query(ctx, listShopCheckouts, shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListShopCheckoutsRow
+	for rows.Next() {
+		var i ListShopCheckoutsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Mode,
+			&i.InventoryMode,
+			&i.IdempotencyKey,
+			&i.HoldID,
+			&i.StripeSessionID,
+			&i.StripeUrl,
+			&i.ExpiresAt,
+			&i.Status,
+			&i.PaymentIntentID,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockCheckoutBySession = `-- name: LockCheckoutBySession :one
 SELECT id, mode, inventory_mode, lines, hold_id, status
 FROM checkouts

@@ -1,4 +1,4 @@
-package webhooks_test
+package checkout_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/checkoutd/checkoutd/internal/database"
 	"github.com/checkoutd/checkoutd/internal/testdb"
 	"github.com/checkoutd/checkoutd/inventory"
-	"github.com/checkoutd/checkoutd/webhooks"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // named returns a pool of its own, whose connections carry app as their
@@ -34,7 +34,7 @@ func named(t *testing.T, app string) (*pgxpool.Pool, *inventory.Ledger) {
 }
 
 // waitBlocked waits until a connection named app waits for a lock.
-func waitBlocked(t *testing.T, f *fixture, app string) {
+func waitBlocked(t *testing.T, f *settleFixture, app string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -52,8 +52,9 @@ func waitBlocked(t *testing.T, f *fixture, app string) {
 }
 
 // gate begins a transaction that locks what lockSQL selects ($1 is the
-// shop), so the test can line others up behind it.
-func gate(t *testing.T, f *fixture, lockSQL string, args ...any) pgx.Tx {
+// shop), so the test can line others up behind it: raw SQL on purpose, as
+// no API takes a lock and keeps it.
+func gate(t *testing.T, f *settleFixture, lockSQL string, args ...any) pgx.Tx {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := f.pool.Begin(ctx)
@@ -99,31 +100,35 @@ func TestLatePaymentLockOrder(t *testing.T) {
 	// again while B's event expires B's lapsed hold on its way to selling.
 	t.Run("late payment and late payment", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkoutd.ModeReserveTTL)
-		f.shop.Stock(t, "A", 1)
+		f := newSettleFixture(t, checkoutd.ModeReserveTTL)
+		f.stock(t, "A", "", 1)
 		a := f.checkout(t, 1)
-		if _, err := f.ledger.Release(ctx, f.shopID, *a.ReservationID, "test"); err != nil {
-			t.Fatal(err)
-		}
+		f.shop.Release(t, *a.ReservationID)
 		b := f.checkout(t, 1)
-		lapse(t, f, *b.ReservationID)
+		inventorytest.MakeDue(t, f.pool, f.shopID, *b.ReservationID)
 
 		suffix := f.shopID[len(f.shopID)-12:]
 		appA, appB := "wh-a-"+suffix, "wh-b-"+suffix
 		log := slog.New(slog.DiscardHandler)
 		poolA, ledgerA := named(t, appA)
 		poolB, ledgerB := named(t, appB)
-		pa := webhooks.NewProcessor(poolA, checkout.NewSettler(ledgerA, checkout.SettleConfig{}), webhooks.Config{Logger: log})
-		pb := webhooks.NewProcessor(poolB, checkout.NewSettler(ledgerB, checkout.SettleConfig{}), webhooks.Config{Logger: log})
-		evA := f.verified(t, f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid"))
-		evB := f.verified(t, f.event("evt_b", stripe.EventTypeCheckoutSessionCompleted, b, "paid"))
+		settlerA := checkout.NewSettler(ledgerA, checkout.SettleConfig{})
+		settlerB := checkout.NewSettler(ledgerB, checkout.SettleConfig{})
+		evA := f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid")
+		evB := f.event("evt_b", stripe.EventTypeCheckoutSessionCompleted, b, "paid")
 
 		// A, then B, wait behind a transaction holding the stock row.
 		g := gate(t, f, "SELECT 1 FROM stock_levels WHERE shop_id = $1 AND sku = 'A' FOR UPDATE")
 		doneA, doneB := make(chan processed, 1), make(chan processed, 1)
-		go func() { out, err := pa.Process(ctx, evA); doneA <- processed{out, err} }()
+		go func() {
+			out, err := settleIn(ctx, poolA, settlerA, f.shopID, evA, log, nil)
+			doneA <- processed{out, err}
+		}()
 		waitBlocked(t, f, appA)
-		go func() { out, err := pb.Process(ctx, evB); doneB <- processed{out, err} }()
+		go func() {
+			out, err := settleIn(ctx, poolB, settlerB, f.shopID, evB, log, nil)
+			doneB <- processed{out, err}
+		}()
 		waitBlocked(t, f, appB)
 		if err := g.Commit(ctx); err != nil {
 			t.Fatal(err)
@@ -131,13 +136,13 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		ra, rb := <-doneA, <-doneB
 		for name, r := range map[string]*processed{"A": &ra, "B": &rb} {
 			if r.err != nil {
-				t.Errorf("late payment %s failed on its first delivery (HTTP 500; deadlock: %v): %v", name, deadlocked(r.err), r.err)
+				t.Errorf("late payment %s failed on its first delivery (a webhook answered 500; deadlock: %v): %v", name, deadlocked(r.err), r.err)
 				// Stripe's retry.
 				ev := evA
 				if name == "B" {
 					ev = evB
 				}
-				r.out, r.err = f.processor.Process(ctx, ev)
+				r.out, r.err = settleIn(ctx, f.pool, f.settler, f.shopID, ev, log, nil)
 				if r.err != nil {
 					t.Fatalf("retry of %s: %v", name, r.err)
 				}
@@ -148,7 +153,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		if outs[checkout.Committed] != 1 || outs[checkout.Oversold] != 1 {
 			t.Errorf("outcomes A %s, B %s; want one committed and one oversold", ra.out, rb.out)
 		}
-		if onHand, reserved := f.stock(t); onHand != 0 || reserved != 0 {
+		if onHand, reserved := f.level(t, "A"); onHand != 0 || reserved != 0 {
 			t.Errorf("on hand %d, reserved %d; want 0 and 0", onHand, reserved)
 		}
 		f.shop.RequireLedgerClean(t)
@@ -159,23 +164,21 @@ func TestLatePaymentLockOrder(t *testing.T) {
 	// expire that hold.
 	t.Run("late payment and new checkout", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, checkoutd.ModeReserveTTL)
-		f.shop.Stock(t, "A", 1)
+		f := newSettleFixture(t, checkoutd.ModeReserveTTL)
+		f.stock(t, "A", "", 1)
 		a := f.checkout(t, 1)
-		if _, err := f.ledger.Release(ctx, f.shopID, *a.ReservationID, "test"); err != nil {
-			t.Fatal(err)
-		}
+		f.shop.Release(t, *a.ReservationID)
 		abandoned := f.checkout(t, 1)
-		lapse(t, f, *abandoned.ReservationID)
+		inventorytest.MakeDue(t, f.pool, f.shopID, *abandoned.ReservationID)
 
 		suffix := f.shopID[len(f.shopID)-12:]
 		appA, appC := "wh-a-"+suffix, "co-c-"+suffix
 		log := slog.New(slog.DiscardHandler)
 		poolA, ledgerA := named(t, appA)
 		poolC, ledgerC := named(t, appC)
-		pa := webhooks.NewProcessor(poolA, checkout.NewSettler(ledgerA, checkout.SettleConfig{}), webhooks.Config{Logger: log})
-		svcC := checkout.NewService(poolC, ledgerC, f.sessions, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
-		evA := f.verified(t, f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid"))
+		settlerA := checkout.NewSettler(ledgerA, checkout.SettleConfig{})
+		svcC := checkout.NewService(poolC, ledgerC, f.stripe, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute, Logger: log})
+		evA := f.event("evt_a", stripe.EventTypeCheckoutSessionCompleted, a, "paid")
 
 		// The new checkout, then the late payment, wait behind a
 		// transaction holding the lapsed hold.
@@ -193,7 +196,10 @@ func TestLatePaymentLockOrder(t *testing.T) {
 			doneC <- created{s, err}
 		}()
 		waitBlocked(t, f, appC)
-		go func() { out, err := pa.Process(ctx, evA); doneA <- processed{out, err} }()
+		go func() {
+			out, err := settleIn(ctx, poolA, settlerA, f.shopID, evA, log, nil)
+			doneA <- processed{out, err}
+		}()
 		waitBlocked(t, f, appA)
 		if err := g.Commit(ctx); err != nil {
 			t.Fatal(err)
@@ -213,7 +219,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 			t.Errorf("new checkout: %v (deadlock: %v); late payment: %q, %v (deadlock: %v); want one of them to get the unit, and no failure",
 				rc.err, deadlocked(rc.err), ra.out, ra.err, deadlocked(ra.err))
 		}
-		if _, reserved := f.stock(t); reserved > 1 {
+		if _, reserved := f.level(t, "A"); reserved > 1 {
 			t.Errorf("reserved %d", reserved)
 		}
 		f.shop.RequireLedgerClean(t)

@@ -1,7 +1,6 @@
-package webhooks_test
+package checkout_test
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
-	"github.com/checkoutd/checkoutd/webhooks"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
 // holdCounters reads the ledger's hold counters from reg.
@@ -33,18 +32,19 @@ func holdCounters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	return out
 }
 
-// An event whose transaction rolls back after the ledger committed,
+// A settlement whose transaction rolls back after the ledger committed,
 // released, sold or expired a hold in it counts nothing and logs nothing
-// about it: the metrics and logs of the change wait for the commit. The
-// retry that commits counts and logs it once.
-func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
+// about it: the metrics and logs of the change wait for the commit
+// (Settlement.Committed, and a log that holds its lines). The retry that
+// commits counts and logs it once.
+func TestRolledBackSettlementCountsAndLogsNothing(t *testing.T) {
 	t.Parallel()
 	injected := errors.New("injected failure before commit")
 	for _, tc := range []struct {
 		name          string
 		typ           stripe.EventType
 		paymentStatus string
-		prepare       func(t *testing.T, f *fixture, s *checkout.Session)
+		prepare       func(t *testing.T, f *settleFixture, s *checkout.Session)
 		// want are the counters and log messages of the committed retry.
 		want     map[string]float64
 		wantLogs []string
@@ -54,30 +54,28 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 		{name: "release", typ: stripe.EventTypeCheckoutSessionExpired, paymentStatus: "unpaid",
 			want: map[string]float64{"holds_released_total": 1}, wantLogs: []string{"hold released"}},
 		{name: "sell after release", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
-			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				if _, err := f.ledger.Release(context.Background(), f.shopID, *s.ReservationID, "test"); err != nil {
-					t.Fatal(err)
-				}
+			prepare: func(t *testing.T, f *settleFixture, s *checkout.Session) {
+				f.shop.Release(t, *s.ReservationID)
 			},
 			want:     map[string]float64{"holds_created_total": 1, "holds_committed_total": 1},
 			wantLogs: []string{"hold placed", "hold committed", "paid after the hold was closed"}},
 		{name: "oversold after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
-			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				lapse(t, f, *s.ReservationID)
-				f.shop.Stock(t, "A", 1)
+			prepare: func(t *testing.T, f *settleFixture, s *checkout.Session) {
+				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
+				f.stock(t, "A", "", 1)
 			},
 			want:     map[string]float64{"insufficient_stock_rejections_total": 1},
 			wantLogs: []string{"paid order oversold"}},
 		{name: "sell after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
-			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				lapse(t, f, *s.ReservationID)
+			prepare: func(t *testing.T, f *settleFixture, s *checkout.Session) {
+				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
 			},
 			want:     map[string]float64{"holds_expired_total": 1, "holds_created_total": 1, "holds_committed_total": 1},
 			wantLogs: []string{"hold expired", "hold placed", "hold committed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, checkoutd.ModeReserveTTL)
+			f := newSettleFixture(t, checkoutd.ModeReserveTTL)
 			s := f.checkout(t, 2)
 			if tc.prepare != nil {
 				tc.prepare(t, f, s)
@@ -86,12 +84,11 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 			logs := &testkit.SyncBuffer{}
 			log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ledger := inventory.NewLedger(f.pool, inventory.Config{Metrics: inventory.NewMetrics(reg), Logger: log})
-			p := webhooks.NewProcessor(f.pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log})
-			ev := f.verified(t, f.event("evt_rollback_"+f.shopID, tc.typ, s, tc.paymentStatus))
+			settler := checkout.NewSettler(ledger, checkout.SettleConfig{})
+			ev := f.event("evt_rollback", tc.typ, s, tc.paymentStatus)
 
-			webhooks.SetBeforeCommit(p, func() error { return injected })
-			if _, err := p.Process(context.Background(), ev); !errors.Is(err, injected) {
-				t.Fatalf("delivery with a failing commit: %v, want the injected error", err)
+			if _, err := settleIn(t.Context(), f.pool, settler, f.shopID, ev, log, func() error { return injected }); !errors.Is(err, injected) {
+				t.Fatalf("settlement with a failing commit: %v, want the injected error", err)
 			}
 			for name, v := range holdCounters(t, reg) {
 				if v != 0 {
@@ -104,8 +101,7 @@ func TestRolledBackEventCountsAndLogsNothing(t *testing.T) {
 				}
 			}
 
-			webhooks.SetBeforeCommit(p, nil)
-			if _, err := p.Process(context.Background(), ev); err != nil {
+			if _, err := settleIn(t.Context(), f.pool, settler, f.shopID, ev, log, nil); err != nil {
 				t.Fatal(err)
 			}
 			got := holdCounters(t, reg)
