@@ -49,8 +49,9 @@ func (l *Ledger) CreateShop(ctx context.Context, id, name string) (*Shop, error)
 	c.shopID("id", id)
 	if name == "" {
 		name = id
+	} else {
+		c.name("name", name)
 	}
-	c.name("name", name)
 	if err := c.err(); err != nil {
 		return nil, err
 	}

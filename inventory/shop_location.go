@@ -51,8 +51,9 @@ func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, prior
 	c.locationID("id", id)
 	if name == "" {
 		name = id
+	} else {
+		c.name("name", name)
 	}
-	c.name("name", name)
 	c.priority("priority", priority)
 	if err := c.err(); err != nil {
 		return nil, err
