@@ -23,7 +23,7 @@ func ovsShop(t *testing.T) string {
 	t.Helper()
 	shop := testdb.ShopID(t)
 	ledger := inventory.NewLedger(testdb.Pool(t), inventory.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err := ledger.CreateShop(context.Background(), shop, ""); err != nil {
+	if _, err := ledger.CreateShop(context.Background(), shop, ""); err != nil {
 		t.Fatal(err)
 	}
 	return shop

@@ -79,6 +79,13 @@ func (a *API) Mount(r *mux.Router) {
 	}
 
 	route(http.MethodPost, base+"/validate", a.validate)
+	route(http.MethodPost, base+"/shops", a.createShop)
+
+	shopRoute(http.MethodGet, "", a.getShop)
+	shopRoute(http.MethodPatch, "", a.updateShop)
+	shopRoute(http.MethodGet, "/locations", a.listLocations)
+	shopRoute(http.MethodPost, "/locations", a.addLocation)
+	shopRoute(http.MethodPatch, "/locations/{locationId}", a.updateLocation)
 
 	shopRoute(http.MethodGet, "/stock", a.listStock)
 	shopRoute(http.MethodGet, "/stock/{sku}", a.stockInfo)

@@ -172,7 +172,7 @@ func startServerLimited(pool *pgxpool.Pool, checkoutCfg checkout.Config, limit h
 func (h *harness) newShop(t testing.TB) string {
 	t.Helper()
 	id := testdb.ShopID(t)
-	if err := h.ledger.CreateShop(context.Background(), id, "Test shop"); err != nil {
+	if _, err := h.ledger.CreateShop(context.Background(), id, "Test shop"); err != nil {
 		t.Fatalf("create shop %s: %v", id, err)
 	}
 	return id
@@ -193,7 +193,7 @@ func (h *harness) stock(t testing.TB, shop, sku, variantKey, location string, on
 // location adds a location to a shop.
 func (h *harness) location(t testing.TB, shop, id string, priority int32) {
 	t.Helper()
-	if err := h.ledger.AddLocation(context.Background(), shop, id, id, priority); err != nil {
+	if _, err := h.ledger.AddLocation(context.Background(), shop, id, id, priority); err != nil {
 		t.Fatalf("add location %s to %s: %v", id, shop, err)
 	}
 }

@@ -139,6 +139,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 			row = map[string]any{"sku": conflict.SKU, "variantKey": conflict.VariantKey, "locationId": conflict.LocationID}
 		}
 		writeError(w, http.StatusConflict, "stock_conflict", conflict.Error(), row)
+	case errors.Is(err, inventory.ErrShopExists):
+		writeError(w, http.StatusConflict, "conflict", "a shop with this id already exists", nil)
+	case errors.Is(err, inventory.ErrLocationExists):
+		writeError(w, http.StatusConflict, "conflict", "the shop already has a location with this id", nil)
 	case errors.Is(err, inventory.ErrIdempotencyConflict):
 		writeError(w, http.StatusConflict, "idempotency_conflict", "idempotency key was used with a different request", nil)
 	case errors.As(err, &limited):
@@ -149,6 +153,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "this shop's request budget is spent, retry later", map[string]any{"retryAfter": ms})
 	case errors.Is(err, checkoutd.ErrShopNotFound):
 		writeNotFound(w, "shop not found")
+	case errors.Is(err, inventory.ErrLocationNotFound):
+		writeNotFound(w, "location not found")
 	case errors.Is(err, inventory.ErrHoldNotFound):
 		writeNotFound(w, "hold not found")
 	case errors.Is(err, inventory.ErrStockLineNotFound):

@@ -17,7 +17,7 @@ import (
 func exampleLedger(ctx context.Context, onHand int64) (*inventory.Ledger, string) {
 	pool, shopID := testdb.Pool(panicTB{}), testdb.ShopID(panicTB{})
 	ledger := inventory.NewLedger(pool, inventory.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err := ledger.CreateShop(ctx, shopID, "Example shop"); err != nil {
+	if _, err := ledger.CreateShop(ctx, shopID, "Example shop"); err != nil {
 		panic(err)
 	}
 	if _, err := ledger.Adjust(ctx, shopID, inventory.AdjustRequest{
@@ -138,7 +138,7 @@ func ExampleLedger_Adjust() {
 func ExampleLedger_Transfer() {
 	ctx := context.Background()
 	ledger, shopID := exampleLedger(ctx, 10)
-	if err := ledger.AddLocation(ctx, shopID, "shopfloor", "Shop floor", 1); err != nil {
+	if _, err := ledger.AddLocation(ctx, shopID, "shopfloor", "Shop floor", 1); err != nil {
 		panic(err)
 	}
 

@@ -34,7 +34,7 @@ func ExampleLedger_Reserve() {
 		DefaultLowStockThreshold: 5,
 		Logger:                   slog.New(slog.DiscardHandler),
 	})
-	if err := ledger.CreateShop(ctx, shopID, "Example shop"); err != nil {
+	if _, err := ledger.CreateShop(ctx, shopID, "Example shop"); err != nil {
 		panic(err)
 	}
 	if _, err := ledger.Adjust(ctx, shopID, inventory.AdjustRequest{

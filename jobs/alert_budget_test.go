@@ -75,7 +75,7 @@ func TestAlertBudgetPerShop(t *testing.T) {
 
 	// Another shop's alert goes out at once, budget or no.
 	other := testdb.ShopID(t)
-	if err := f.ledger.CreateShop(ctx, other, "quiet shop"); err != nil {
+	if _, err := f.ledger.CreateShop(ctx, other, "quiet shop"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

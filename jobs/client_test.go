@@ -229,7 +229,7 @@ func TestTwoWorkerClients(t *testing.T) {
 	f.deleteJobsAtCleanup(t)
 	ctx := context.Background()
 	sessions := newSessions()
-	if err := f.ledger.AddLocation(ctx, f.shopID, "wh2", "Second warehouse", 1); err != nil {
+	if _, err := f.ledger.AddLocation(ctx, f.shopID, "wh2", "Second warehouse", 1); err != nil {
 		t.Fatal(err)
 	}
 	// A at the default location runs out part way, so some holds take it

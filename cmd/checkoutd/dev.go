@@ -121,10 +121,10 @@ func redactedURL(s string) string {
 // seedDemoShop creates the demo shop with two locations and some stock, once:
 // the stock goes in under an idempotency key.
 func seedDemoShop(ctx context.Context, ledger *inventory.Ledger) error {
-	if err := ledger.CreateShop(ctx, devShop, "Demo shop"); err != nil && !errors.Is(err, inventory.ErrShopExists) {
+	if _, err := ledger.CreateShop(ctx, devShop, "Demo shop"); err != nil && !errors.Is(err, inventory.ErrShopExists) {
 		return fmt.Errorf("create demo shop: %w", err)
 	}
-	if err := ledger.AddLocation(ctx, devShop, "warehouse", "Warehouse", 1); err != nil && !errors.Is(err, inventory.ErrLocationExists) {
+	if _, err := ledger.AddLocation(ctx, devShop, "warehouse", "Warehouse", 1); err != nil && !errors.Is(err, inventory.ErrLocationExists) {
 		return fmt.Errorf("add demo location: %w", err)
 	}
 	_, err := ledger.Adjust(ctx, devShop, inventory.AdjustRequest{

@@ -51,23 +51,3 @@ func TestKeysCreateListRevoke(t *testing.T) {
 		}
 	}
 }
-
-func TestLocationsAdd(t *testing.T) {
-	dbURL := testdb.URL(t)
-	shop := testdb.ShopID(t)
-	setEnv(t, map[string]string{"DATABASE_URL": dbURL})
-	ctx := context.Background()
-	if code, _, stderr := runCommand(ctx, "shops", "create", shop); code != 0 {
-		t.Fatalf("shops create = %d: %s", code, stderr)
-	}
-	code, stdout, stderr := runCommand(ctx, "locations", "add", "--shop", shop, "north", "--priority", "2")
-	if code != 0 || stdout != "added location north to shop "+shop+" with priority 2\n" {
-		t.Fatalf("locations add = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
-	}
-	if code, _, stderr = runCommand(ctx, "locations", "add", "--shop", shop, "north"); code != 1 || !strings.Contains(stderr, "already exists") {
-		t.Errorf("adding it again = %d, stderr: %s", code, stderr)
-	}
-	if code, _, _ = runCommand(ctx, "locations", "add", "--shop", shop, "Bad Id"); code != 2 {
-		t.Errorf("adding an invalid id = %d, want 2", code)
-	}
-}

@@ -120,7 +120,7 @@ func TestStripeSendEventCarriesTheCheckoutsMetadata(t *testing.T) {
 	pool := testdb.Pool(t)
 	ledger := inventory.NewLedger(pool, inventory.Config{Logger: slog.New(slog.DiscardHandler)})
 	shop := testdb.ShopID(t)
-	if err := ledger.CreateShop(ctx, shop, ""); err != nil {
+	if _, err := ledger.CreateShop(ctx, shop, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ledger.Adjust(ctx, shop, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: "A", Op: inventory.OpSet, Quantity: 5}}}); err != nil {
@@ -223,7 +223,7 @@ func TestStripeSendEventDrivesTheWebhook(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	ledger := inventory.NewLedger(pool, inventory.Config{Logger: log})
 	shop := testdb.ShopID(t)
-	if err := ledger.CreateShop(ctx, shop, ""); err != nil {
+	if _, err := ledger.CreateShop(ctx, shop, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ledger.Adjust(ctx, shop, inventory.AdjustRequest{Changes: []inventory.StockChange{{SKU: "A", Op: inventory.OpSet, Quantity: 5}}}); err != nil {

@@ -16,7 +16,7 @@ func newShop(t *testing.T) (*apikey.Store, string) {
 	t.Helper()
 	pool := testdb.Pool(t)
 	shop := testdb.ShopID(t)
-	if err := inventory.NewLedger(pool, inventory.Config{}).CreateShop(context.Background(), shop, ""); err != nil {
+	if _, err := inventory.NewLedger(pool, inventory.Config{}).CreateShop(context.Background(), shop, ""); err != nil {
 		t.Fatalf("create shop: %v", err)
 	}
 	return apikey.NewStore(pool), shop

@@ -87,7 +87,7 @@ func newAuthority(t *testing.T) *authority {
 func (a *authority) shop(tb testing.TB) string {
 	tb.Helper()
 	id := testdb.ShopID(tb)
-	if err := a.Ledger.CreateShop(context.Background(), id, "Test shop"); err != nil {
+	if _, err := a.Ledger.CreateShop(context.Background(), id, "Test shop"); err != nil {
 		tb.Fatalf("create shop: %v", err)
 	}
 	return id
@@ -500,7 +500,7 @@ func TestStockChangesAndOddSKUs(t *testing.T) {
 	}
 
 	// Receipts and transfers, and a change below what is reserved.
-	if err := a.Ledger.AddLocation(ctx, shopID, "backroom", "Backroom", 1); err != nil {
+	if _, err := a.Ledger.AddLocation(ctx, shopID, "backroom", "Backroom", 1); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := c.Receive(ctx, shopID, client.ReceiptRequest{

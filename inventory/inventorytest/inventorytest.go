@@ -47,7 +47,7 @@ func NewShop(tb testing.TB, ledger *inventory.Ledger, opts *ShopOpts) *Shop {
 	if name == "" {
 		name = "test shop"
 	}
-	if err := ledger.CreateShop(context.Background(), s.ID, name); err != nil {
+	if _, err := ledger.CreateShop(context.Background(), s.ID, name); err != nil {
 		tb.Fatalf("create shop %s: %v", s.ID, err)
 	}
 	return s
@@ -75,7 +75,7 @@ func (s *Shop) StockLine(tb testing.TB, sku, variantKey, locationID string, onHa
 // Location adds a location named after its id.
 func (s *Shop) Location(tb testing.TB, id string, priority int32) {
 	tb.Helper()
-	if err := s.Ledger.AddLocation(context.Background(), s.ID, id, id, priority); err != nil {
+	if _, err := s.Ledger.AddLocation(context.Background(), s.ID, id, id, priority); err != nil {
 		tb.Fatalf("add location %s to %s: %v", id, s.ID, err)
 	}
 }

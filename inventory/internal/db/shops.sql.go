@@ -7,13 +7,14 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const createLocation = `-- name: CreateLocation :one
 INSERT INTO locations (shop_id, id, name, priority)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING id, name, priority
 `
 
 type CreateLocationParams struct {
@@ -23,23 +24,29 @@ type CreateLocationParams struct {
 	Priority int32
 }
 
-func (q *Queries) CreateLocation(ctx context.Context, db DBTX, arg CreateLocationParams) (string, error) {
+type CreateLocationRow struct {
+	ID       string
+	Name     string
+	Priority int32
+}
+
+func (q *Queries) CreateLocation(ctx context.Context, db DBTX, arg CreateLocationParams) (CreateLocationRow, error) {
 	row := db.QueryRow(ctx, createLocation,
 		arg.ShopID,
 		arg.ID,
 		arg.Name,
 		arg.Priority,
 	)
-	var id string
-	err := row.Scan(&id)
-	return id, err
+	var i CreateLocationRow
+	err := row.Scan(&i.ID, &i.Name, &i.Priority)
+	return i, err
 }
 
 const createShop = `-- name: CreateShop :one
 INSERT INTO shops (id, name)
 VALUES ($1, $2)
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING id, name, public_availability, created_at
 `
 
 type CreateShopParams struct {
@@ -47,11 +54,108 @@ type CreateShopParams struct {
 	Name string
 }
 
-func (q *Queries) CreateShop(ctx context.Context, db DBTX, arg CreateShopParams) (string, error) {
+type CreateShopRow struct {
+	ID                 string
+	Name               string
+	PublicAvailability bool
+	CreatedAt          time.Time
+}
+
+func (q *Queries) CreateShop(ctx context.Context, db DBTX, arg CreateShopParams) (CreateShopRow, error) {
 	row := db.QueryRow(ctx, createShop, arg.ID, arg.Name)
-	var id string
-	err := row.Scan(&id)
-	return id, err
+	var i CreateShopRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.PublicAvailability,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const getShop = `-- name: GetShop :many
+SELECT s.id, s.name, s.public_availability, s.created_at,
+       l.id AS location_id, l.name AS location_name, l.priority AS location_priority
+FROM shops s
+LEFT JOIN locations l ON l.shop_id = s.id
+WHERE s.id = $1
+ORDER BY l.priority, l.id
+`
+
+type GetShopRow struct {
+	ID                 string
+	Name               string
+	PublicAvailability bool
+	CreatedAt          time.Time
+	LocationID         *string
+	LocationName       *string
+	LocationPriority   *int32
+}
+
+// A shop with each of its locations, in the order holds take stock from
+// them: one row per location, or one with NULL location columns for a shop
+// without any. One statement, so the shop and its locations are read from
+// one snapshot.
+func (q *Queries) GetShop(ctx context.Context, db DBTX, id string) ([]GetShopRow, error) {
+	rows, err := db.Query(ctx, getShop, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GetShopRow
+	for rows.Next() {
+		var i GetShopRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.PublicAvailability,
+			&i.CreatedAt,
+			&i.LocationID,
+			&i.LocationName,
+			&i.LocationPriority,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listLocations = `-- name: ListLocations :many
+SELECT id, name, priority
+FROM locations
+WHERE shop_id = $1
+ORDER BY priority, id
+`
+
+type ListLocationsRow struct {
+	ID       string
+	Name     string
+	Priority int32
+}
+
+// A shop's locations in the order holds take stock from them.
+func (q *Queries) ListLocations(ctx context.Context, db DBTX, shopID string) ([]ListLocationsRow, error) {
+	rows, err := db.Query(ctx, listLocations, shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListLocationsRow
+	for rows.Next() {
+		var i ListLocationsRow
+		if err := rows.Scan(&i.ID, &i.Name, &i.Priority); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const shopExists = `-- name: ShopExists :one
@@ -63,4 +167,100 @@ func (q *Queries) ShopExists(ctx context.Context, db DBTX, id string) (bool, err
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const updateLocation = `-- name: UpdateLocation :one
+UPDATE locations
+SET name = coalesce($1, name),
+    priority = coalesce($2, priority)
+WHERE shop_id = $3 AND id = $4
+RETURNING id, name, priority
+`
+
+type UpdateLocationParams struct {
+	Name     *string
+	Priority *int32
+	ShopID   string
+	ID       string
+}
+
+type UpdateLocationRow struct {
+	ID       string
+	Name     string
+	Priority int32
+}
+
+// Changes the settings given (a NULL argument keeps the column) and returns
+// the location, or no row for an unknown one.
+func (q *Queries) UpdateLocation(ctx context.Context, db DBTX, arg UpdateLocationParams) (UpdateLocationRow, error) {
+	row := db.QueryRow(ctx, updateLocation,
+		arg.Name,
+		arg.Priority,
+		arg.ShopID,
+		arg.ID,
+	)
+	var i UpdateLocationRow
+	err := row.Scan(&i.ID, &i.Name, &i.Priority)
+	return i, err
+}
+
+const updateShop = `-- name: UpdateShop :many
+WITH updated AS (
+    UPDATE shops s
+    SET name = coalesce($1::text, s.name),
+        public_availability = coalesce($2::boolean, s.public_availability)
+    WHERE s.id = $3
+    RETURNING s.id, s.name, s.public_availability, s.created_at
+)
+SELECT u.id, u.name, u.public_availability, u.created_at,
+       l.id AS location_id, l.name AS location_name, l.priority AS location_priority
+FROM updated u
+LEFT JOIN locations l ON l.shop_id = u.id
+ORDER BY l.priority, l.id
+`
+
+type UpdateShopParams struct {
+	Name               *string
+	PublicAvailability *bool
+	ID                 string
+}
+
+type UpdateShopRow struct {
+	ID                 string
+	Name               string
+	PublicAvailability bool
+	CreatedAt          time.Time
+	LocationID         *string
+	LocationName       *string
+	LocationPriority   *int32
+}
+
+// Changes the settings given (a NULL argument keeps the column) and
+// returns the shop as GetShop does, or no row for an unknown shop.
+func (q *Queries) UpdateShop(ctx context.Context, db DBTX, arg UpdateShopParams) ([]UpdateShopRow, error) {
+	rows, err := db.Query(ctx, updateShop, arg.Name, arg.PublicAvailability, arg.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UpdateShopRow
+	for rows.Next() {
+		var i UpdateShopRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.PublicAvailability,
+			&i.CreatedAt,
+			&i.LocationID,
+			&i.LocationName,
+			&i.LocationPriority,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
