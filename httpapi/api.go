@@ -1,4 +1,4 @@
-// Package httpapi is checkoutd's HTTP API, as ../shared/API.md specifies it:
+// Package httpapi is checkoutd's HTTP API, as docs/http-api.md specifies it:
 // the inventory ledger's routes for edge workers, shop backends and ops tools,
 // checkout sessions for storefronts, Stripe's webhooks, and each shop's alerts
 // and oversold orders. It is the adapter at the top: handlers decode and check

@@ -1,6 +1,6 @@
 // Package client is the Go client of checkoutd's inventory HTTP API, the
 // "inventory authority" that edge workers and shop backends call before and
-// during checkout. It speaks the contract of API.md (v1) and nothing else:
+// during checkout. It speaks the API of docs/http-api.md (v1) and nothing else:
 // every method is one HTTP request, made with the service token or a shop
 // API key, bounded by Config.Timeout.
 //
