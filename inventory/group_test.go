@@ -57,10 +57,26 @@ type reserveResult struct {
 }
 
 // reserveAsGroup places a hold of lead, then the reqs, so that the reqs run
-// together as one group in the order given: it keeps sku's stock row
-// locked while lead's group (of one) waits for it and the reqs queue one by
-// one behind it, then lets go.
+// together as one group in the order given (see asGroup).
 func (g *groupFixture) reserveAsGroup(t *testing.T, sku string, lead inventory.ReserveRequest, reqs ...inventory.ReserveRequest) (reserveResult, []reserveResult) {
+	t.Helper()
+	results := make([]reserveResult, len(reqs)+1)
+	ops := make([]func(), len(reqs)+1)
+	for i, req := range append([]inventory.ReserveRequest{lead}, reqs...) {
+		ops[i] = func() {
+			r := &results[i]
+			r.hold, r.created, r.err = g.ledger.Reserve(context.Background(), g.shopID, req)
+		}
+	}
+	g.asGroup(t, sku, ops...)
+	return results[0], results[1:]
+}
+
+// asGroup runs ops[0], then the other ops, so that those run together as one
+// group in the order given: it keeps sku's stock row locked while the first
+// op's group (of one) waits for it and the others queue one by one behind
+// it, then lets go and waits for them all.
+func (g *groupFixture) asGroup(t *testing.T, sku string, ops ...func()) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := testdb.Pool(t).Begin(ctx)
@@ -71,28 +87,20 @@ func (g *groupFixture) reserveAsGroup(t *testing.T, sku string, lead inventory.R
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM stock_levels WHERE shop_id = $1 AND sku = $2 FOR UPDATE", g.shopID, sku); err != nil {
 		t.Fatalf("lock the stock row: %v", err)
 	}
-
-	results := make([]reserveResult, len(reqs)+1)
+	before := len(g.runs())
 	var wg sync.WaitGroup
-	start := func(i int, req inventory.ReserveRequest) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &results[i]
-			r.hold, r.created, r.err = g.ledger.Reserve(ctx, g.shopID, req)
-		}()
-	}
-	start(0, lead)
-	g.waitFor(t, func() bool { return len(g.runs()) == 1 })
-	for i, req := range reqs {
-		start(i+1, req)
-		g.waitFor(t, func() bool { return inventory.QueuedOps(g.ledger) == i+1 })
+	for i, op := range ops {
+		wg.Go(op)
+		if i == 0 {
+			g.waitFor(t, func() bool { return len(g.runs()) == before+1 })
+		} else {
+			g.waitFor(t, func() bool { return inventory.QueuedOps(g.ledger) == i })
+		}
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatalf("unlock the stock row: %v", err)
 	}
 	wg.Wait()
-	return results[0], results[1:]
 }
 
 // waitFor waits until cond holds; a state the test drives towards, not a
@@ -242,6 +250,54 @@ func TestGroupFailingMemberFallsBack(t *testing.T) {
 	}
 	if info := g.shop.Info(t, "F", ""); info.Reserved != 6 {
 		t.Errorf("reserved %d; want 6", info.Reserved)
+	}
+	inventorytest.RequireLedgerClean(t, g.ledger, g.shopID)
+}
+
+// Commits, releases and holds share a group: each closes or places its own
+// hold as it would alone, a repeated commit returns the committed hold, and
+// committing a released hold is refused.
+func TestGroupCommitsAndReleases(t *testing.T) {
+	t.Parallel()
+	g := newGroupFixture(t)
+	g.stock(t, "CR", "", "default", 10)
+	ctx := context.Background()
+	var holds []*inventory.Hold
+	for range 4 {
+		h, _, err := g.ledger.Reserve(ctx, g.shopID, hold1("CR", 2, ""))
+		if err != nil {
+			t.Fatalf("Reserve: %v", err)
+		}
+		holds = append(holds, h)
+	}
+
+	var (
+		errs    [6]error
+		results [6]*inventory.Hold
+	)
+	g.asGroup(t, "CR",
+		func() { results[0], errs[0] = g.ledger.Commit(ctx, g.shopID, holds[0].ID, "order-0") },
+		func() { results[1], errs[1] = g.ledger.Commit(ctx, g.shopID, holds[1].ID, "order-1") },
+		func() { results[2], errs[2] = g.ledger.Release(ctx, g.shopID, holds[2].ID, "abandoned") },
+		func() { results[3], errs[3] = g.ledger.Commit(ctx, g.shopID, holds[1].ID, "order-1") },
+		func() { results[4], _, errs[4] = g.ledger.Reserve(ctx, g.shopID, hold1("CR", 4, "")) },
+		func() { results[5], errs[5] = g.ledger.Commit(ctx, g.shopID, holds[2].ID, "order-2") },
+	)
+	if runs := g.runs(); runs[len(runs)-1].Size != 5 {
+		t.Fatalf("groups run = %+v; want the last of 5", runs)
+	}
+	for i, want := range []inventory.HoldStatus{inventory.HoldCommitted, inventory.HoldCommitted, inventory.HoldReleased, inventory.HoldCommitted, inventory.HoldActive} {
+		if errs[i] != nil || results[i].Status != want {
+			t.Errorf("op %d = %+v, %v; want status %s", i, results[i], errs[i], want)
+		}
+	}
+	var notActive *inventory.HoldNotActiveError
+	if !errors.As(errs[5], &notActive) || notActive.Status != inventory.HoldReleased {
+		t.Errorf("committing the released hold: err = %v; want HoldNotActiveError(released)", errs[5])
+	}
+	// 10 on hand: 4 sold; held: hold 3 (2) and the new one (4).
+	if info := g.shop.Info(t, "CR", ""); info.OnHand != 6 || info.Reserved != 6 {
+		t.Errorf("CR: on hand %d, reserved %d; want 6, 6", info.OnHand, info.Reserved)
 	}
 	inventorytest.RequireLedgerClean(t, g.ledger, g.shopID)
 }
