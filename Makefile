@@ -56,3 +56,10 @@ bench:
 
 build:
 	$(GO) build -o bin/checkoutd ./cmd/checkoutd
+
+# Measures holds and reads over HTTP against pgbench's bare statements, side
+# by side in one run, and prints the ratios (docs/benchmarks.md). Not part
+# of make test; starts a private PostgreSQL if none answers.
+.PHONY: bench-ceiling
+bench-ceiling:
+	scripts/bench-ceiling

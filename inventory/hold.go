@@ -170,7 +170,7 @@ func (l *Ledger) tryReserve(ctx context.Context, shopID string, lines []Line, re
 	if req.CheckoutMode != "" {
 		mode = &req.CheckoutMode
 	}
-	rows, err := l.queries.ReserveHold(ctx, l.db, db.ReserveHoldParams{
+	rows, err := l.reserveRows(ctx, db.ReserveHoldParams{
 		ShopID:         shopID,
 		HoldID:         holdID,
 		Skus:           skus,
@@ -315,7 +315,7 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.CommitHold(ctx, l.db, db.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
+	rows, err := l.commitRows(ctx, db.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
 	if err != nil {
 		return nil, l.dbError("commit hold", err)
 	}
@@ -369,7 +369,7 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 	if hold.Status == HoldExpired {
 		return hold, l.expireLapsed(ctx, shopID, holdID)
 	}
-	closed, err := l.queries.CloseHolds(ctx, l.db, db.CloseHoldsParams{
+	closed, err := l.closeRows(ctx, db.CloseHoldsParams{
 		ShopIds:   []string{shopID},
 		HoldIds:   []string{holdID},
 		Status:    string(HoldReleased),

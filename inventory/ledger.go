@@ -29,6 +29,18 @@ type Config struct {
 	// Metrics, when set, counts holds created, committed, released and
 	// expired.
 	Metrics *Metrics
+	// GroupSize is how many concurrent holds, commits and releases one
+	// transaction may carry (default DefaultGroupSize); 1 turns grouping
+	// off. See docs/inventory.md, "Group commit".
+	GroupSize int
+	// GroupsInFlight is how many group transactions may run at once
+	// (default DefaultGroupsInFlight).
+	GroupsInFlight int
+	// GroupWindow, when positive, makes each group wait this long for more
+	// operations before it runs, even a lone one. The default, 0, runs a
+	// group as soon as it may: groups form only from operations that
+	// arrive while others run.
+	GroupWindow time.Duration
 }
 
 // Ledger is the inventory ledger of every shop in one database. It is safe
@@ -39,6 +51,9 @@ type Ledger struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
+	// group gathers concurrent operations into group transactions; nil
+	// when grouping is off.
+	group *batcher
 	// after, on a Ledger bound to a transaction, holds back the logs and
 	// metrics of its changes until the transaction commits (see Committed).
 	after *aftercommit.Queue
@@ -54,7 +69,11 @@ func NewLedger(pool *pgxpool.Pool, cfg Config) *Ledger {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Ledger{db: pool, queries: db.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	l := &Ledger{db: pool, queries: db.New(), cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	if cfg.GroupSize != 1 {
+		l.group = newBatcher(cfg, pool, l.runGroup)
+	}
+	return l
 }
 
 // executor is where a Ledger runs its statements: the pool, or a caller's

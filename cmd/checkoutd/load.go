@@ -16,7 +16,9 @@ func runLoad(ctx context.Context, a *app, args []string) error {
 			"concurrent clients, then print the lifecycles per second, each request\n"+
 			"kind's latency percentiles and the responses by status and error code.\n"+
 			"A lifecycle holds 1 unit of one SKU (LOAD-1..LOAD-<skus>), then commits\n"+
-			"or releases the hold as --mode says. The run stops after --duration or\n"+
+			"or releases the hold as --mode says; in mode validate it asks once\n"+
+			"whether 1 unit could be held, in mode stock it reads the SKU's stock.\n"+
+			"The run stops after --duration or\n"+
 			"--requests lifecycles, whichever comes first; the lifecycles under way\n"+
 			"finish. Load goes only to a loopback --url unless --allow-remote.\n"+
 			"Exits 1 if no lifecycle succeeded.")
@@ -27,7 +29,7 @@ func runLoad(ctx context.Context, a *app, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "start no lifecycle after this `time`")
 	requests := fs.Int64("requests", 0, "start no more than `n` lifecycles (0: no bound but --duration)")
 	skus := fs.Int("skus", 1, "spread the holds over `n` SKUs; 1 is one hot SKU")
-	mode := fs.String("mode", string(loadtest.ModeHoldCommit), "what a lifecycle does, `mode` hold-commit, hold-release or hold (holds left to expire)")
+	mode := fs.String("mode", string(loadtest.ModeHoldCommit), "what a lifecycle does, `mode` hold-commit, hold-release, hold (holds left to expire), validate or stock")
 	setup := fs.Bool("setup", false, "first set each SKU's stock to 1,000,000 with POST /adjustments")
 	allowRemote := fs.Bool("allow-remote", false, "allow a --url whose host is not loopback")
 	if err := parseFlags(fs, args); err != nil {

@@ -4,7 +4,8 @@
 //
 // A run is a series of lifecycles. Each lifecycle places a hold of one unit
 // of one SKU and then, depending on the mode, commits it, releases it or
-// leaves it to expire. A run always stops by itself: after Config.Duration,
+// leaves it to expire; or, in the read modes, asks once whether one unit
+// could be held (validate) or reads one SKU's stock (stock). A run always stops by itself: after Config.Duration,
 // or after Config.Requests lifecycles if that comes first.
 package loadtest
 
@@ -35,22 +36,29 @@ const (
 	ModeHoldRelease Mode = "hold-release"
 	// ModeHold only holds; the holds stay reserved until they expire.
 	ModeHold Mode = "hold"
+	// ModeValidate asks POST /api/inventory/validate whether one unit
+	// could be held, the call an edge worker makes for every cart.
+	ModeValidate Mode = "validate"
+	// ModeStock reads one SKU's stock with GET /stock/{sku}.
+	ModeStock Mode = "stock"
 )
 
 // Modes lists the modes in the order the usage text shows them.
-var Modes = []Mode{ModeHoldCommit, ModeHoldRelease, ModeHold}
+var Modes = []Mode{ModeHoldCommit, ModeHoldRelease, ModeHold, ModeValidate, ModeStock}
 
 // Kind is a kind of request a lifecycle sends.
 type Kind string
 
 const (
-	KindHold    Kind = "hold"
-	KindCommit  Kind = "commit"
-	KindRelease Kind = "release"
+	KindHold     Kind = "hold"
+	KindCommit   Kind = "commit"
+	KindRelease  Kind = "release"
+	KindValidate Kind = "validate"
+	KindStock    Kind = "stock"
 )
 
 // kinds is the order in which a report lists request kinds.
-var kinds = []Kind{KindHold, KindCommit, KindRelease}
+var kinds = []Kind{KindHold, KindCommit, KindRelease, KindValidate, KindStock}
 
 const (
 	// DefaultURL is the server Run drives when Config.URL is empty.
@@ -302,9 +310,19 @@ func (r *runner) work(ctx, stop context.Context, t *tally) {
 // the hold as the mode says. It records nothing for a request cut off by
 // ctx: an interrupted run reports only what finished.
 func (r *runner) lifecycle(ctx context.Context, n int64, t *tally) {
+	sku := SKU(int((n-1)%int64(r.cfg.SKUs)) + 1)
+	switch r.cfg.Mode {
+	case ModeValidate:
+		body := map[string]any{"shopId": r.cfg.Shop, "items": []map[string]any{{"sku": sku, "variantKey": "", "quantity": 1}}}
+		r.once(ctx, t, r.send(ctx, KindValidate, http.MethodPost, r.base+"/api/inventory/validate", body, nil))
+		return
+	case ModeStock:
+		r.once(ctx, t, r.send(ctx, KindStock, http.MethodGet, r.shop+"/stock/"+url.PathEscape(sku), nil, nil))
+		return
+	}
 	ref := "load-" + r.runID + "-" + strconv.FormatInt(n, 10)
 	body := map[string]any{
-		"items":     []map[string]any{{"sku": SKU(int((n-1)%int64(r.cfg.SKUs)) + 1), "variantKey": "", "quantity": 1}},
+		"items":     []map[string]any{{"sku": sku, "variantKey": "", "quantity": 1}},
 		"reference": ref,
 	}
 	var hold struct {
@@ -344,6 +362,19 @@ func (r *runner) lifecycle(ctx context.Context, n int64, t *tally) {
 	}
 }
 
+// once records the one request of a read lifecycle.
+func (r *runner) once(ctx context.Context, t *tally, res result) {
+	if ctx.Err() != nil {
+		return
+	}
+	t.record(res)
+	if res.ok {
+		t.ok++
+	} else {
+		t.failed++
+	}
+}
+
 // result is one request's outcome.
 type result struct {
 	kind    Kind
@@ -355,20 +386,32 @@ type result struct {
 }
 
 // post sends body as JSON and decodes a 2xx answer into out, if not nil.
-// The latency runs from sending to having read the whole response.
 func (r *runner) post(ctx context.Context, kind Kind, u string, body any, out any) result {
+	return r.send(ctx, kind, http.MethodPost, u, body, out)
+}
+
+// send sends a request, with body as JSON unless it is nil, and decodes a
+// 2xx answer into out, if not nil. The latency runs from sending to having
+// read the whole response.
+func (r *runner) send(ctx context.Context, kind Kind, method, u string, body any, out any) result {
 	res := result{kind: kind}
-	buf, err := json.Marshal(body)
+	var payload io.Reader = http.NoBody
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		payload = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, payload)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(buf))
-	if err != nil {
-		res.err = err
-		return res
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+r.cfg.Token)
 	start := time.Now()
 	resp, err := r.client.Do(req)

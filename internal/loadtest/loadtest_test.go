@@ -48,6 +48,8 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 	mux.HandleFunc("POST /api/inventory/shops/{shop}/adjustments", f.authed(f.adjust))
 	mux.HandleFunc("POST /api/inventory/shops/{shop}/holds", f.authed(f.hold))
 	mux.HandleFunc("POST /api/inventory/shops/{shop}/holds/{id}/{action}", f.authed(f.finish))
+	mux.HandleFunc("POST /api/inventory/validate", f.validate)
+	mux.HandleFunc("GET /api/inventory/shops/{shop}/stock/{sku}", f.stockInfo)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -174,6 +176,43 @@ func (f *fake) finish(w http.ResponseWriter, r *http.Request, dec *json.Decoder)
 	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "status": h.status})
 }
 
+// validate answers whether one unit of a SKU could be held.
+func (f *fake) validate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ShopID string
+		Items  []struct {
+			SKU, VariantKey string
+			Quantity        int64
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	switch {
+	case r.Header.Get("Authorization") != "Bearer "+fakeToken:
+		writeErr(w, http.StatusUnauthorized, "unauthorized")
+	case r.Header.Get("Content-Type") != "application/json":
+		writeErr(w, http.StatusUnsupportedMediaType, "unsupported_media_type")
+	case dec.Decode(&req) != nil || req.ShopID != fakeShop || len(req.Items) != 1 || req.Items[0].Quantity != 1:
+		writeErr(w, http.StatusBadRequest, "invalid_request")
+	default:
+		onHand, reserved := f.stock(req.Items[0].SKU)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": onHand-reserved >= 1})
+	}
+}
+
+// stockInfo answers a SKU's stock.
+func (f *fake) stockInfo(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Header.Get("Authorization") != "Bearer "+fakeToken:
+		writeErr(w, http.StatusUnauthorized, "unauthorized")
+	case r.PathValue("shop") != fakeShop:
+		writeErr(w, http.StatusNotFound, "not_found")
+	default:
+		onHand, reserved := f.stock(r.PathValue("sku"))
+		writeJSON(w, http.StatusOK, map[string]any{"sku": r.PathValue("sku"), "onHand": onHand, "reserved": reserved})
+	}
+}
+
 func (f *fake) stock(sku string) (onHand, reserved int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -288,6 +327,23 @@ func TestRunHoldRelease(t *testing.T) {
 	}
 	if onHand, reserved := f.stock("LOAD-1"); onHand != 1 || reserved != 0 {
 		t.Errorf("LOAD-1 on hand %d reserved %d, want 1 0", onHand, reserved)
+	}
+}
+
+// The read modes send one request per lifecycle and hold nothing.
+func TestRunReadModes(t *testing.T) {
+	for mode, kind := range map[Mode]Kind{ModeValidate: KindValidate, ModeStock: KindStock} {
+		f, srv := newFake(t)
+		c := config(srv.URL)
+		c.Setup, c.SKUs, c.Requests, c.Mode = true, 3, 6, mode
+		r := run(t, c)
+		checkResponses(t, r, map[string]int64{string(kind) + " 200": 6})
+		if r.OK != 6 || len(r.Latency) != 1 || r.Latency[0].Kind != kind {
+			t.Errorf("%s: ok %d latency %+v", mode, r.OK, r.Latency)
+		}
+		if _, reserved := f.stock("LOAD-1"); reserved != 0 {
+			t.Errorf("%s: LOAD-1 reserved %d, want 0", mode, reserved)
+		}
 	}
 }
 
@@ -439,7 +495,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.Duration = 0 }, "--duration must be positive"},
 		{func(c *Config) { c.Requests = -1 }, "--requests"},
 		{func(c *Config) { c.SKUs = 0 }, "--skus"},
-		{func(c *Config) { c.Mode = "commit" }, "--mode must be one of hold-commit, hold-release, hold"},
+		{func(c *Config) { c.Mode = "commit" }, "--mode must be one of hold-commit, hold-release, hold, validate, stock"},
 		{func(c *Config) { c.SetupQuantity = 1_000_001 }, "setup quantity"},
 		{func(c *Config) { c.URL = "http://example.com" }, "not loopback"},
 	}

@@ -1,0 +1,276 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
+)
+
+// groupOp is one operation of a group: a hold, commit or release statement
+// with its parameters, and, once the group has run, its outcome.
+type groupOp interface {
+	// locks adds what the operation's statement will lock to ls.
+	locks(ls *lockSet)
+	// exec runs the operation's statement on conn, which is either a
+	// statement recorder or a reader of the group's results (see
+	// recorder), or the pool when the operation runs alone, and keeps its
+	// outcome.
+	exec(ctx context.Context, q *db.Queries, conn db.DBTX) error
+	// fail sets the operation's outcome to err.
+	fail(err error)
+}
+
+// lockSet is what a group locks before its members' statements run: the
+// holds it closes, then the stock rows of the lines it holds and of those
+// holds' allocations.
+type lockSet struct {
+	holds db.LockGroupHoldsParams
+	stock db.LockGroupStockParams
+}
+
+func (ls *lockSet) addHold(shopID, holdID string) {
+	ls.holds.ShopIds = append(ls.holds.ShopIds, shopID)
+	ls.holds.HoldIds = append(ls.holds.HoldIds, holdID)
+	ls.stock.HoldShopIds = append(ls.stock.HoldShopIds, shopID)
+	ls.stock.HoldIds = append(ls.stock.HoldIds, holdID)
+}
+
+func (ls *lockSet) addLine(shopID, sku, variantKey string) {
+	ls.stock.ShopIds = append(ls.stock.ShopIds, shopID)
+	ls.stock.Skus = append(ls.stock.Skus, sku)
+	ls.stock.VariantKeys = append(ls.stock.VariantKeys, variantKey)
+}
+
+// batchSender is what runs a group: the pool.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// runGroup runs a group as one transaction. A group of one runs its
+// statement on its own, exactly as without grouping. If the database
+// refuses any statement of a larger group, the whole group has rolled back,
+// and every member is run again on its own, so that one bad request cannot
+// fail the others: each then gets what it would have got alone.
+func (l *Ledger) runGroup(ctx context.Context, group []*groupCall) {
+	if len(group) > 1 {
+		err := l.runTogether(ctx, group)
+		if err == nil {
+			return
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err) {
+			// The connection failed with the commit perhaps under way:
+			// running the members again could place their holds twice.
+			// Each gets the error, as a lone statement would.
+			for _, c := range group {
+				c.op.fail(err)
+			}
+			return
+		}
+		l.log.DebugContext(ctx, "group refused, running its operations alone", "size", len(group), "error", err)
+	}
+	for _, c := range group {
+		if err := c.op.exec(c.ctx, l.queries, l.db); err != nil {
+			c.op.fail(err)
+		}
+	}
+}
+
+// runTogether sends the group in one pipelined batch, which PostgreSQL runs
+// as one implicit transaction with one commit: the locks first, then each
+// member's statement in arrival order. It returns the first error, in
+// which case nothing the group did was committed (a server error) or
+// whether it was is unknown (a connection error).
+func (l *Ledger) runTogether(ctx context.Context, group []*groupCall) error {
+	var ls lockSet
+	for _, c := range group {
+		c.op.locks(&ls)
+	}
+	// Each statement is queued by calling its generated query on a
+	// recorder, and read back by calling it again on the batch's results,
+	// so the SQL and its decoding stay sqlc's.
+	rec := &recorder{batch: &pgx.Batch{}}
+	steps := make([]func(conn db.DBTX) error, 0, len(group)+2)
+	if len(ls.holds.HoldIds) > 0 {
+		steps = append(steps, func(conn db.DBTX) error { return l.queries.LockGroupHolds(ctx, conn, ls.holds) })
+	}
+	steps = append(steps, func(conn db.DBTX) error { return l.queries.LockGroupStock(ctx, conn, ls.stock) })
+	for _, c := range group {
+		steps = append(steps, func(conn db.DBTX) error { return c.op.exec(ctx, l.queries, conn) })
+	}
+	for _, step := range steps {
+		if err := step(rec); !errors.Is(err, errRecorded) {
+			return err
+		}
+	}
+
+	results := l.group.sender.SendBatch(ctx, rec.batch)
+	res := &batchReader{results: results}
+	var first error
+	for _, step := range steps {
+		if err := step(res); err != nil {
+			first = err
+			break
+		}
+	}
+	if err := results.Close(); first == nil {
+		first = err
+	}
+	return first
+}
+
+// errRecorded is what a recorder answers every statement with: it was
+// queued, not run.
+var errRecorded = errors.New("statement queued in a batch")
+
+// recorder is a db.DBTX that queues each statement in a batch instead of
+// running it.
+type recorder struct {
+	batch *pgx.Batch
+}
+
+func (r *recorder) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.batch.Queue(sql, args...)
+	return pgconn.CommandTag{}, errRecorded
+}
+
+func (r *recorder) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.batch.Queue(sql, args...)
+	return nil, errRecorded
+}
+
+func (r *recorder) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	r.batch.Queue(sql, args...)
+	return errRow{}
+}
+
+// errRow is the row of a statement that was only recorded.
+type errRow struct{}
+
+func (errRow) Scan(...any) error { return errRecorded }
+
+// batchReader is a db.DBTX that answers each statement with the next result
+// of a batch sent earlier; the statements must come in the order they were
+// queued.
+type batchReader struct {
+	results pgx.BatchResults
+}
+
+func (b *batchReader) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
+	return b.results.Exec()
+}
+
+func (b *batchReader) Query(context.Context, string, ...any) (pgx.Rows, error) {
+	return b.results.Query()
+}
+
+func (b *batchReader) QueryRow(context.Context, string, ...any) pgx.Row {
+	return b.results.QueryRow()
+}
+
+// grouped reports whether l's operations go through the batcher: not on a
+// Ledger bound to a transaction, whose statements must run in that
+// transaction, in the caller's order.
+func (l *Ledger) grouped() bool {
+	return l.group != nil && l.after == nil
+}
+
+// reserveRows runs the reserve statement, in a group when l groups.
+func (l *Ledger) reserveRows(ctx context.Context, arg db.ReserveHoldParams) ([]db.ReserveHoldRow, error) {
+	if !l.grouped() {
+		return l.queries.ReserveHold(ctx, l.db, arg)
+	}
+	op := &reserveOp{arg: arg}
+	if err := l.group.do(ctx, op); err != nil {
+		return nil, err
+	}
+	return op.rows, op.err
+}
+
+// commitRows runs the commit statement, in a group when l groups.
+func (l *Ledger) commitRows(ctx context.Context, arg db.CommitHoldParams) ([]db.CommitHoldRow, error) {
+	if !l.grouped() {
+		return l.queries.CommitHold(ctx, l.db, arg)
+	}
+	op := &commitOp{arg: arg}
+	if err := l.group.do(ctx, op); err != nil {
+		return nil, err
+	}
+	return op.rows, op.err
+}
+
+// closeRows runs the statement that releases holds, in a group when l
+// groups.
+func (l *Ledger) closeRows(ctx context.Context, arg db.CloseHoldsParams) ([]db.CloseHoldsRow, error) {
+	if !l.grouped() {
+		return l.queries.CloseHolds(ctx, l.db, arg)
+	}
+	op := &closeOp{arg: arg}
+	if err := l.group.do(ctx, op); err != nil {
+		return nil, err
+	}
+	return op.rows, op.err
+}
+
+// reserveOp is a hold in a group.
+type reserveOp struct {
+	arg  db.ReserveHoldParams
+	rows []db.ReserveHoldRow
+	err  error
+}
+
+func (o *reserveOp) locks(ls *lockSet) {
+	for i := range o.arg.Skus {
+		ls.addLine(o.arg.ShopID, o.arg.Skus[i], o.arg.VariantKeys[i])
+	}
+}
+
+func (o *reserveOp) exec(ctx context.Context, q *db.Queries, conn db.DBTX) error {
+	var err error
+	o.rows, err = q.ReserveHold(ctx, conn, o.arg)
+	return err
+}
+
+func (o *reserveOp) fail(err error) { o.rows, o.err = nil, err }
+
+// commitOp is a commit in a group.
+type commitOp struct {
+	arg  db.CommitHoldParams
+	rows []db.CommitHoldRow
+	err  error
+}
+
+func (o *commitOp) locks(ls *lockSet) { ls.addHold(o.arg.ShopID, o.arg.HoldID) }
+
+func (o *commitOp) exec(ctx context.Context, q *db.Queries, conn db.DBTX) error {
+	var err error
+	o.rows, err = q.CommitHold(ctx, conn, o.arg)
+	return err
+}
+
+func (o *commitOp) fail(err error) { o.rows, o.err = nil, err }
+
+// closeOp is a release in a group.
+type closeOp struct {
+	arg  db.CloseHoldsParams
+	rows []db.CloseHoldsRow
+	err  error
+}
+
+func (o *closeOp) locks(ls *lockSet) {
+	for i := range o.arg.HoldIds {
+		ls.addHold(o.arg.ShopIds[i], o.arg.HoldIds[i])
+	}
+}
+
+func (o *closeOp) exec(ctx context.Context, q *db.Queries, conn db.DBTX) error {
+	var err error
+	o.rows, err = q.CloseHolds(ctx, conn, o.arg)
+	return err
+}
+
+func (o *closeOp) fail(err error) { o.rows, o.err = nil, err }
