@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+type Shop struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
 type StockLine struct {
 	ShopID            string
 	Sku               string
