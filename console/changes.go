@@ -127,6 +127,9 @@ func (c *Console) change(w http.ResponseWriter, r *http.Request) {
 	}
 	d := changesData{Adjust: newChangeForm(), Receive: newChangeForm(), Transfer: newChangeForm()}
 	if res == nil {
+		if len(form.Errors) > 0 {
+			form.Problems = append([]string{"fix the fields marked below."}, form.Problems...)
+		}
 		switch kind {
 		case "adjust":
 			d.Adjust = form
