@@ -64,6 +64,8 @@ type Console struct {
 	sign   signer
 	pages  *pages
 	log    *slog.Logger
+	// outcomes keeps the charts' data for a minute (outcomesTTL).
+	outcomes outcomesCache
 }
 
 // New returns a console on the ledger and pool. jobs, River's client, is

@@ -68,8 +68,12 @@ func (l *Ledger) HoldStory(ctx context.Context, shopID, holdID string) (*HoldSto
 		CommitReference: row.CommitReference, ReleaseReason: row.ReleaseReason,
 		UpdatedAt: row.UpdatedAt.UTC(), ClosedAt: utcPtr(row.ClosedAt),
 	}
+	skus := make([]string, 0, len(hold.Items))
+	for _, it := range hold.Items {
+		skus = append(skus, it.SKU)
+	}
 	rows, err := l.queries.ListHoldMovements(ctx, l.db, db.ListHoldMovementsParams{
-		ShopID: shopID, HoldID: holdID, Since: row.CreatedAt, Max: maxStoryMovements,
+		ShopID: shopID, Skus: skus, HoldID: holdID, Since: row.CreatedAt, Max: maxStoryMovements,
 	})
 	if err != nil {
 		return nil, l.dbError("list hold movements", err)

@@ -81,14 +81,19 @@ func (l *Ledger) SearchStock(ctx context.Context, shopID string, s StockSearch) 
 }
 
 // CountLowStock counts the shop's lines at or below their low-stock
-// threshold.
-func (l *Ledger) CountLowStock(ctx context.Context, shopID string) (int64, error) {
+// threshold, up to upTo (1 to 10,000): a shop with thousands of low lines
+// needs to know there are many, not how many, and counting them all would
+// read every line.
+func (l *Ledger) CountLowStock(ctx context.Context, shopID string, upTo int) (int64, error) {
 	var c checker
 	c.shopID("shopId", shopID)
+	if upTo < 1 || upTo > 10_000 {
+		c.add("upTo", "must be from 1 to 10000")
+	}
 	if err := c.err(); err != nil {
 		return 0, err
 	}
-	n, err := l.queries.CountLowStockLines(ctx, l.db, db.CountLowStockLinesParams{ShopID: shopID, DefaultThreshold: l.cfg.DefaultLowStockThreshold})
+	n, err := l.queries.CountLowStockLines(ctx, l.db, db.CountLowStockLinesParams{ShopID: shopID, DefaultThreshold: l.cfg.DefaultLowStockThreshold, Max: int32(upTo)})
 	if err != nil {
 		return 0, l.dbError("count low stock", err)
 	}

@@ -10,12 +10,14 @@ WHERE h.shop_id = sqlc.arg(shop_id) AND h.id = sqlc.arg(id);
 
 -- name: ListHoldMovements :many
 -- A hold's movements, oldest first: its RESERVATIONs when placed, then the
--- SALEs of its commit or the RELEASEs of its release or expiry. None is
--- older than the hold, which bounds the scan by time.
+-- SALEs of its commit or the RELEASEs of its release or expiry. They are
+-- looked for among its lines' movements (movements_line), not the whole
+-- ledger, and none is older than the hold.
 SELECT m.id, m.sku, m.variant_key, m.location_id, m.type, m.quantity, m.reference, m.notes, m.created_by,
        m.hold_id, m.created_at
 FROM movements m
 WHERE m.shop_id = sqlc.arg(shop_id)
+  AND m.sku = ANY (sqlc.arg(skus)::text[])
   AND m.hold_id = sqlc.arg(hold_id)::text
   AND m.created_at >= sqlc.arg(since)
 ORDER BY m.id

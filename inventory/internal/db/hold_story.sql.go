@@ -127,14 +127,16 @@ SELECT m.id, m.sku, m.variant_key, m.location_id, m.type, m.quantity, m.referenc
        m.hold_id, m.created_at
 FROM movements m
 WHERE m.shop_id = $1
-  AND m.hold_id = $2::text
-  AND m.created_at >= $3
+  AND m.sku = ANY ($2::text[])
+  AND m.hold_id = $3::text
+  AND m.created_at >= $4
 ORDER BY m.id
-LIMIT $4
+LIMIT $5
 `
 
 type ListHoldMovementsParams struct {
 	ShopID string
+	Skus   []string
 	HoldID string
 	Since  time.Time
 	Max    int32
@@ -155,11 +157,13 @@ type ListHoldMovementsRow struct {
 }
 
 // A hold's movements, oldest first: its RESERVATIONs when placed, then the
-// SALEs of its commit or the RELEASEs of its release or expiry. None is
-// older than the hold, which bounds the scan by time.
+// SALEs of its commit or the RELEASEs of its release or expiry. They are
+// looked for among its lines' movements (movements_line), not the whole
+// ledger, and none is older than the hold.
 func (q *Queries) ListHoldMovements(ctx context.Context, db DBTX, arg ListHoldMovementsParams) ([]ListHoldMovementsRow, error) {
 	rows, err := db.Query(ctx, listHoldMovements,
 		arg.ShopID,
+		arg.Skus,
 		arg.HoldID,
 		arg.Since,
 		arg.Max,

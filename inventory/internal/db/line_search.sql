@@ -20,6 +20,13 @@ WHERE sl.shop_id = sqlc.arg(shop_id)
       SELECT 1 FROM stock_levels x
       WHERE x.shop_id = sl.shop_id AND x.sku = sl.sku AND x.variant_key = sl.variant_key
         AND x.location_id = sqlc.arg(location_id)::text))
+  -- A row reserving more than it has on hand is where a backorder shows;
+  -- looked for in the table first, so that the view's arithmetic runs only
+  -- on such lines. (The view's reserved is never more than the table's.)
+  AND (NOT sqlc.arg(backordered_only)::boolean OR EXISTS (
+      SELECT 1 FROM stock_levels b
+      WHERE b.shop_id = sl.shop_id AND b.sku = sl.sku AND b.variant_key = sl.variant_key
+        AND b.reserved > b.on_hand))
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 HAVING (NOT sqlc.arg(low_stock_only)::boolean
         OR greatest(coalesce(sum(e.on_hand), 0) - coalesce(sum(e.reserved), 0) - sl.safety_stock, 0)
@@ -30,7 +37,8 @@ LIMIT sqlc.arg(max);
 
 -- name: CountLowStockLines :one
 -- How many of the shop's lines are at or below their low-stock threshold,
--- by ListStockLines' arithmetic.
+-- by ListStockLines' arithmetic, counting no further than max: in line
+-- order the count can stop early instead of reading every line.
 SELECT count(*)::bigint
 FROM (
     SELECT 1
@@ -40,6 +48,8 @@ FROM (
     GROUP BY sl.shop_id, sl.sku, sl.variant_key
     HAVING greatest(coalesce(sum(e.on_hand), 0) - coalesce(sum(e.reserved), 0) - sl.safety_stock, 0)
            <= coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)
+    ORDER BY sl.sku, sl.variant_key
+    LIMIT sqlc.arg(max)
 ) low;
 
 -- name: ListLocations :many

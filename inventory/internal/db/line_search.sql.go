@@ -19,18 +19,22 @@ FROM (
     GROUP BY sl.shop_id, sl.sku, sl.variant_key
     HAVING greatest(coalesce(sum(e.on_hand), 0) - coalesce(sum(e.reserved), 0) - sl.safety_stock, 0)
            <= coalesce(sl.low_stock_threshold, $2::bigint)
+    ORDER BY sl.sku, sl.variant_key
+    LIMIT $3
 ) low
 `
 
 type CountLowStockLinesParams struct {
 	ShopID           string
 	DefaultThreshold int64
+	Max              int32
 }
 
 // How many of the shop's lines are at or below their low-stock threshold,
-// by ListStockLines' arithmetic.
+// by ListStockLines' arithmetic, counting no further than max: in line
+// order the count can stop early instead of reading every line.
 func (q *Queries) CountLowStockLines(ctx context.Context, db DBTX, arg CountLowStockLinesParams) (int64, error) {
-	row := db.QueryRow(ctx, countLowStockLines, arg.ShopID, arg.DefaultThreshold)
+	row := db.QueryRow(ctx, countLowStockLines, arg.ShopID, arg.DefaultThreshold, arg.Max)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err
@@ -87,11 +91,18 @@ WHERE sl.shop_id = $2
       SELECT 1 FROM stock_levels x
       WHERE x.shop_id = sl.shop_id AND x.sku = sl.sku AND x.variant_key = sl.variant_key
         AND x.location_id = $6::text))
+  -- A row reserving more than it has on hand is where a backorder shows;
+  -- looked for in the table first, so that the view's arithmetic runs only
+  -- on such lines. (The view's reserved is never more than the table's.)
+  AND (NOT $7::boolean OR EXISTS (
+      SELECT 1 FROM stock_levels b
+      WHERE b.shop_id = sl.shop_id AND b.sku = sl.sku AND b.variant_key = sl.variant_key
+        AND b.reserved > b.on_hand))
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
-HAVING (NOT $7::boolean
+HAVING (NOT $8::boolean
         OR greatest(coalesce(sum(e.on_hand), 0) - coalesce(sum(e.reserved), 0) - sl.safety_stock, 0)
            <= coalesce(sl.low_stock_threshold, $1::bigint))
-   AND (NOT $8::boolean OR bool_or(e.reserved > e.on_hand))
+   AND (NOT $7::boolean OR bool_or(e.reserved > e.on_hand))
 ORDER BY sl.sku, sl.variant_key
 LIMIT $9
 `
@@ -103,8 +114,8 @@ type SearchStockLinesParams struct {
 	AfterVariantKey  string
 	Word             string
 	LocationID       string
-	LowStockOnly     bool
 	BackorderedOnly  bool
+	LowStockOnly     bool
 	Max              int32
 }
 
@@ -131,8 +142,8 @@ func (q *Queries) SearchStockLines(ctx context.Context, db DBTX, arg SearchStock
 		arg.AfterVariantKey,
 		arg.Word,
 		arg.LocationID,
-		arg.LowStockOnly,
 		arg.BackorderedOnly,
+		arg.LowStockOnly,
 		arg.Max,
 	)
 	if err != nil {
