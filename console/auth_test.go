@@ -105,7 +105,7 @@ func TestShopKeyCannotSeeAnotherShop(t *testing.T) {
 	for _, path := range []string{"/", "/stock", "/stock/line?sku=SECRET&variant=", "/holds?q=" + hold.ID, "/holds/" + hold.ID, "/changes", "/alerts"} {
 		p := b.get("/console/s/" + theirs.ID + path)
 		requireStatus(t, p, http.StatusNotFound)
-		requireLacks(t, p, "SECRET", hold.ID)
+		requireLacks(t, p, "SECRET", hold.ID, "/console/s/"+theirs.ID)
 	}
 	p := b.post("/console/s/"+theirs.ID+"/changes/receive", url.Values{
 		"csrf": {csrf}, "purchaseOrderId": {"po"}, "items[0].sku": {"SECRET"}, "items[0].quantity": {"5"},

@@ -76,7 +76,9 @@ func (c *Console) renderWith(w http.ResponseWriter, r *http.Request, status int,
 		Title: title, Session: sessionOf(r), Nav: page, CSRF: csrf, Data: data,
 		Mode: c.cfg.InventoryMode, HoldTTL: c.cfg.HoldTTL, Bypass: c.cfg.SkipInventoryValidation,
 	}
-	if _, ok := mux.Vars(r)["shop"]; ok {
+	// The shop's name and links only for a session that may see it: an
+	// error page about another shop shows neither.
+	if _, ok := mux.Vars(r)["shop"]; ok && v.Session != nil && v.Session.mayActOn(shopOf(r)) {
 		v.Shop = shopOf(r)
 	}
 	var buf bytes.Buffer
