@@ -19,7 +19,7 @@ const module = "github.com/checkoutd/checkoutd"
 // domain are the packages above internal/: the domain, the job runner and
 // the HTTP adapter. Nothing under internal/ may import them, apart from the
 // test tools in internalMayImport.
-var domain = []string{"inventory", "checkout", "webhooks", "alerts", "jobs", "httpapi"}
+var domain = []string{"inventory", "checkout", "webhooks", "alerts", "jobs", "httpapi", "console"}
 
 // internalMayImport are the documented exceptions to "internal/ is
 // plumbing": test tools that drive or check the domain from outside.
@@ -34,11 +34,14 @@ var internalMayImport = map[string][]string{
 var mustNotImport = map[string][]string{
 	// webhooks dispatches to checkout; the jobs it needs are checkout's,
 	// enqueued through checkout's own interface.
-	"webhooks":  {"jobs", "httpapi"},
-	"inventory": {"checkout", "webhooks", "alerts", "jobs", "httpapi"},
-	"checkout":  {"webhooks", "alerts", "jobs", "httpapi"},
-	"alerts":    {"checkout", "webhooks", "jobs", "httpapi"},
-	"jobs":      {"checkout", "webhooks", "httpapi"},
+	"webhooks":  {"jobs", "httpapi", "console"},
+	"inventory": {"checkout", "webhooks", "alerts", "jobs", "httpapi", "console"},
+	"checkout":  {"webhooks", "alerts", "jobs", "httpapi", "console"},
+	"alerts":    {"checkout", "webhooks", "jobs", "httpapi", "console"},
+	"jobs":      {"checkout", "webhooks", "httpapi", "console"},
+	// The two adapters sit side by side; neither builds on the other.
+	"httpapi": {"console"},
+	"console": {"httpapi"},
 }
 
 // listedPackage is what the layout rules read of `go list -json`.

@@ -88,6 +88,7 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	if a.cfg.StripeWebhookSecret == "" {
 		a.cfg.StripeWebhookSecret = devWebhookSecret
 	}
+	a.cfg.ConsoleEnabled = true
 	base := "http://" + a.cfg.HTTPAddr
 	if strings.HasPrefix(a.cfg.HTTPAddr, ":") {
 		base = "http://localhost" + a.cfg.HTTPAddr

@@ -146,6 +146,11 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 	})
 	if withAPI {
 		mountAPI(ctx, a, srv, registry, pool, ledger, sessions, jobClient)
+		if a.cfg.ConsoleEnabled {
+			if err := mountConsole(ctx, a, srv, pool, ledger, jobClient); err != nil {
+				return err
+			}
+		}
 	}
 	return srv.Run(ctx)
 }

@@ -105,30 +105,52 @@ const maxTokenBytes = 256
 // could not be a key (too long, or bytes PostgreSQL cannot compare: a NUL,
 // invalid UTF-8) is refused before it reaches the database.
 func (s *Store) Verify(ctx context.Context, token string) (shopID string, err error) {
+	shopID, _, err = s.VerifyKey(ctx, token)
+	return shopID, err
+}
+
+// VerifyKey is Verify that also returns the key's id, for callers that
+// record which key acted (the console's audit trail) or check later that it
+// still works (Active).
+func (s *Store) VerifyKey(ctx context.Context, token string) (shopID, keyID string, err error) {
 	if len(token) > maxTokenBytes || !pgtext.Valid(token) {
-		return "", ErrInvalid
+		return "", "", ErrInvalid
 	}
 	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok {
-		return "", ErrInvalid
+		return "", "", ErrInvalid
 	}
 	parts := strings.Split(rest, ".")
 	if len(parts) != 3 {
-		return "", ErrInvalid
+		return "", "", ErrInvalid
 	}
 	shopID, keyID, secret := parts[0], parts[1], parts[2]
 	row, err := s.queries.GetAPIKey(ctx, s.db, db.GetAPIKeyParams{ShopID: shopID, ID: keyID})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrInvalid
+		return "", "", ErrInvalid
 	}
 	if err != nil {
-		return "", database.WrapError("look up API key", err)
+		return "", "", database.WrapError("look up API key", err)
 	}
 	hash := sha256.Sum256([]byte(secret))
 	if subtle.ConstantTimeCompare(hash[:], row.SecretHash) != 1 || row.RevokedAt != nil {
-		return "", ErrInvalid
+		return "", "", ErrInvalid
 	}
-	return shopID, nil
+	return shopID, keyID, nil
+}
+
+// Active reports whether the shop's key keyID exists and is not revoked:
+// for a session opened with the key, so that revoking it ends the session
+// at once.
+func (s *Store) Active(ctx context.Context, shopID, keyID string) (bool, error) {
+	row, err := s.queries.GetAPIKey(ctx, s.db, db.GetAPIKeyParams{ShopID: shopID, ID: keyID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, database.WrapError("look up API key", err)
+	}
+	return row.RevokedAt == nil, nil
 }
 
 // MatchesServiceToken reports, in constant time, whether token is the

@@ -95,6 +95,11 @@ type Config struct {
 	AlertBudgetPerShop int
 	// AlertBudgetWindow is the period of AlertBudgetPerShop.
 	AlertBudgetWindow time.Duration
+	// ConsoleEnabled serves the ops console under /console/.
+	ConsoleEnabled bool
+	// ConsoleSessionKey signs the console's sessions; empty derives a key
+	// from InventoryAuthorityToken (see console.SessionKey).
+	ConsoleSessionKey string
 }
 
 // AsyncPaymentHold is how long a hold keeps its stock after a checkout
@@ -180,6 +185,8 @@ type env struct {
 	AlertWebhookSecret       string `envconfig:"ALERT_WEBHOOK_SECRET"`
 	AlertBudgetPerShop       string `envconfig:"ALERT_BUDGET_PER_SHOP" default:"10"`
 	AlertBudgetWindow        string `envconfig:"ALERT_BUDGET_WINDOW" default:"10m"`
+	ConsoleEnabled           string `envconfig:"CONSOLE_ENABLED" default:"0"`
+	ConsoleSessionKey        string `envconfig:"CONSOLE_SESSION_KEY"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -308,6 +315,22 @@ func (e env) parse() (Config, error) {
 	c.AlertBudgetPerShop = int(budget)
 	if c.AlertBudgetWindow, err = parseDuration("ALERT_BUDGET_WINDOW", e.AlertBudgetWindow, time.Minute, 24*time.Hour, "1m to 24h, such as 10m"); err != nil {
 		return Config{}, err
+	}
+
+	switch e.ConsoleEnabled {
+	case "0":
+	case "1":
+		c.ConsoleEnabled = true
+	default:
+		return Config{}, &Error{Name: "CONSOLE_ENABLED", Value: e.ConsoleEnabled, Problem: "is not allowed", Allowed: "use 0 or 1"}
+	}
+	if e.ConsoleSessionKey != "" && len(e.ConsoleSessionKey) < 32 {
+		// The value is a secret: the message does not repeat it.
+		return Config{}, &Error{Name: "CONSOLE_SESSION_KEY", Value: "(hidden)", Problem: "is shorter than 32 bytes", Allowed: "use at least 32 random bytes, e.g. the output of openssl rand -hex 32"}
+	}
+	c.ConsoleSessionKey = e.ConsoleSessionKey
+	if c.ConsoleEnabled && c.ConsoleSessionKey == "" && c.InventoryAuthorityToken == "" {
+		return Config{}, &Error{Name: "CONSOLE_SESSION_KEY", Problem: problemUnset, Allowed: "the console signs its sessions with it, or with a key derived from INVENTORY_AUTHORITY_TOKEN: set one of them, or CONSOLE_ENABLED=0"}
 	}
 
 	switch e.LogLevel {

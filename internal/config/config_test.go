@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,6 +174,9 @@ func TestLoadAcceptedValues(t *testing.T) {
 		{"RATE_LIMIT_PER_SHOP", "100000,1000000", func(c Config) bool { return c.RateLimitPerShop == 100000 && c.RateLimitBurst == 1000000 }},
 		// A burst below the rate is a budget too: never more than 10 at once.
 		{"RATE_LIMIT_PER_SHOP", "200,10", func(c Config) bool { return c.RateLimitPerShop == 200 && c.RateLimitBurst == 10 }},
+		{"CONSOLE_SESSION_KEY", "0123456789abcdef0123456789abcdef", func(c Config) bool {
+			return !c.ConsoleEnabled && c.ConsoleSessionKey == "0123456789abcdef0123456789abcdef"
+		}},
 		// A secret without a URL signs nothing, and harms nothing.
 		{"ALERT_WEBHOOK_SECRET", "s", func(c Config) bool { return c.AlertWebhookURL == "" && c.AlertWebhookSecret == "s" }},
 	}
@@ -197,6 +201,8 @@ func TestLoadRejects(t *testing.T) {
 	}{
 		{"HTTP_ADDR", "", `HTTP_ADDR="" is not allowed: use host:port or :port, e.g. :8080`},
 		{"HTTP_ADDR", "8080", `HTTP_ADDR="8080" is not allowed: use host:port or :port, e.g. :8080`},
+
+		{"CONSOLE_ENABLED", "yes", `CONSOLE_ENABLED="yes" is not allowed: use 0 or 1`},
 
 		{"INVENTORY_BACKEND", "memory", `INVENTORY_BACKEND="memory" is not allowed: use postgres`},
 		{"INVENTORY_BACKEND", "Postgres", `INVENTORY_BACKEND="Postgres" is not allowed: use postgres`},
@@ -362,5 +368,24 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^` + name + `=`).Match(example) {
 			t.Errorf(".env.example does not set %s", name)
 		}
+	}
+}
+
+func TestLoadConsoleNeedsASigningSecret(t *testing.T) {
+	setEnv(t, map[string]string{"CONSOLE_ENABLED": "1", "INVENTORY_AUTHORITY_TOKEN": ""})
+	_, err := Load()
+	var cfgErr *Error
+	if !errors.As(err, &cfgErr) || cfgErr.Name != "CONSOLE_SESSION_KEY" {
+		t.Fatalf("error = %v, want *Error for CONSOLE_SESSION_KEY", err)
+	}
+	// A key too short to trust is refused, and not repeated in the message.
+	setEnv(t, map[string]string{"CONSOLE_SESSION_KEY": "short-secret"})
+	_, err = Load()
+	if err == nil || strings.Contains(err.Error(), "short-secret") || !strings.Contains(err.Error(), "CONSOLE_SESSION_KEY") {
+		t.Fatalf("error = %v, want one naming CONSOLE_SESSION_KEY without its value", err)
+	}
+	setEnv(t, map[string]string{"CONSOLE_ENABLED": "1", "INVENTORY_AUTHORITY_TOKEN": "tok"})
+	if c, err := Load(); err != nil || !c.ConsoleEnabled {
+		t.Fatalf("Load() = %+v, %v: the token is enough", c, err)
 	}
 }
