@@ -23,7 +23,7 @@ type fixture struct {
 	stop    func()
 }
 
-func newFixture(t *testing.T, cfg availability.Config) *fixture {
+func newFixture(t testing.TB, cfg availability.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	shop := inventorytest.NewShop(t, inventory.NewLedger(testdb.Pool(t), inventory.Config{DefaultLowStockThreshold: 2}), nil)
