@@ -2,8 +2,8 @@
 --
 -- A NOTIFY makes its transaction take one database-wide lock at commit and
 -- hold it until the commit record is flushed, so every notifying commit
--- waits for the one before it: group commit is lost, and with it 20-60% of
--- hold throughput (docs/availability.md has the measurements). Coalescing
+-- waits for the one before it: group commit is lost, and with it up to
+-- four fifths of hold throughput on cold rows (docs/benchmarks.md). Coalescing
 -- per statement or per transaction does not help, because a hold already is
 -- one transaction. So stock-changing transactions no longer notify: they
 -- append the lines they changed to stock_changes, and each process's
