@@ -21,9 +21,8 @@ type PoolConfig struct {
 	LockTimeout time.Duration
 	// ApplicationName shows up in pg_stat_activity (default "checkoutd").
 	ApplicationName string
-	// QuietStock stops the pool's sessions from publishing stock changes
-	// with NOTIFY (STOCK_NOTIFY=0), which costs every stock-changing commit
-	// a global lock.
+	// QuietStock stops the pool's sessions from logging their stock
+	// changes for the live availability feed (STOCK_NOTIFY=0).
 	QuietStock bool
 }
 
