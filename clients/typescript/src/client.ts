@@ -52,7 +52,7 @@ export interface ListStockOptions {
   /** Page size. */
   limit?: number;
   /** Where to start: a page's `nextCursor`. */
-  cursor?: string;
+  cursor?: string | null;
 }
 
 /** Options of listMovements. */
@@ -62,13 +62,13 @@ export interface ListMovementsOptions {
   /** With sku: only this variant's. */
   variantKey?: string;
   limit?: number;
-  cursor?: string;
+  cursor?: string | null;
 }
 
 /** Options of the other lists. */
 export interface ListOptions {
   limit?: number;
-  cursor?: string;
+  cursor?: string | null;
 }
 
 /**
@@ -144,7 +144,7 @@ export class InventoryAuthorityClient {
   /** The shop's stock lines, a page at a time or, iterated, all of them. */
   listStock(shopId: string, opts: ListStockOptions = {}, options?: RequestOptions): PageList<StockInfo> {
     const path = shopPath(shopId) + "/stock";
-    return this.#list<StockInfo>(path, opts.cursor, (q) => {
+    return this.#list<StockInfo>(path, opts.cursor ?? undefined, (q) => {
       if (opts.lowStock) q.set("lowStock", "true");
       if (opts.limit !== undefined) q.set("limit", String(opts.limit));
     }, options);
@@ -177,7 +177,7 @@ export class InventoryAuthorityClient {
 
   /** The movement ledger, newest first, a page at a time or, iterated, all of it. */
   listMovements(shopId: string, opts: ListMovementsOptions = {}, options?: RequestOptions): PageList<Movement> {
-    return this.#list<Movement>(shopPath(shopId) + "/movements", opts.cursor, (q) => {
+    return this.#list<Movement>(shopPath(shopId) + "/movements", opts.cursor ?? undefined, (q) => {
       if (opts.sku !== undefined) q.set("sku", opts.sku);
       if (opts.variantKey !== undefined) q.set("variantKey", opts.variantKey);
       if (opts.limit !== undefined) q.set("limit", String(opts.limit));
@@ -267,12 +267,12 @@ export class InventoryAuthorityClient {
 
   /** Paid orders the stock could not cover, newest first. */
   listOversold(shopId: string, opts: ListOptions = {}, options?: RequestOptions): PageList<OversoldOrder> {
-    return this.#list<OversoldOrder>(shopPath(shopId) + "/oversold", opts.cursor, limitQuery(opts), options);
+    return this.#list<OversoldOrder>(shopPath(shopId) + "/oversold", opts.cursor ?? undefined, limitQuery(opts), options);
   }
 
   /** Low-stock and oversold alerts and their deliveries, newest first. */
   listAlerts(shopId: string, opts: ListOptions = {}, options?: RequestOptions): PageList<Alert> {
-    return this.#list<Alert>(shopPath(shopId) + "/alerts", opts.cursor, limitQuery(opts), options);
+    return this.#list<Alert>(shopPath(shopId) + "/alerts", opts.cursor ?? undefined, limitQuery(opts), options);
   }
 
   /**

@@ -112,6 +112,13 @@ export function streamEvents<T>(transport: Transport, spec: StreamSpec, onData: 
   const idleMs = options.idleTimeout ?? DEFAULT_IDLE_MS;
   let closed = false;
   let connection: AbortController | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // Cancelling the reader as well as aborting the request ends a read that
+  // a fetch implementation does not tie to the signal.
+  const hangUp = () => {
+    connection?.abort();
+    void reader?.cancel().catch(() => undefined);
+  };
   let wake: (() => void) | undefined;
 
   const report = (err: Error) => {
@@ -119,7 +126,7 @@ export function streamEvents<T>(transport: Transport, spec: StreamSpec, onData: 
   };
   const close = () => {
     closed = true;
-    connection?.abort();
+    hangUp();
     wake?.();
     options.signal?.removeEventListener("abort", close);
   };
@@ -155,11 +162,12 @@ export function streamEvents<T>(transport: Transport, spec: StreamSpec, onData: 
     connection = controller;
     let idle: ReturnType<typeof setTimeout> | undefined;
     let idled = false;
+    const idleDetail = `no event or heartbeat for ${idleMs} ms; reconnecting`;
     const resetIdle = () => {
       clearTimeout(idle);
       idle = setTimeout(() => {
         idled = true;
-        controller.abort();
+        hangUp();
       }, idleMs);
     };
     try {
@@ -179,12 +187,12 @@ export function streamEvents<T>(transport: Transport, spec: StreamSpec, onData: 
           : errorFor(res, text, res.headers.get("X-Request-Id") ?? undefined);
         report(err);
         if (err instanceof InventoryAPIError) {
-          if (err.status === 429) return Math.max(err.retryAfterMs ?? 0, parser.retry ?? DEFAULT_RETRY_MS);
+          if (err.status === 429) return err.retryAfterMs || (parser.retry ?? DEFAULT_RETRY_MS);
           return undefined;
         }
         return err instanceof InventoryUnavailableError ? parser.retry ?? DEFAULT_RETRY_MS : undefined;
       }
-      const reader = res.body.getReader();
+      reader = res.body.getReader();
       const decoder = new TextDecoder();
       for (;;) {
         const { done, value } = await reader.read();
@@ -193,12 +201,14 @@ export function streamEvents<T>(transport: Transport, spec: StreamSpec, onData: 
         parser.feed(decoder.decode(value, { stream: true }), deliver);
       }
       parser.feed(decoder.decode(), deliver);
-      report(new InventoryUnavailableError("the stream ended; reconnecting"));
+      if (closed) return undefined;
+      report(new InventoryUnavailableError(idled ? idleDetail : "the stream ended; reconnecting"));
     } catch (err) {
       if (closed) return undefined;
-      report(new InventoryUnavailableError(idled ? `no event or heartbeat for ${idleMs} ms; reconnecting` : "the stream broke; reconnecting", { cause: err }));
+      report(new InventoryUnavailableError(idled ? idleDetail : "the stream broke; reconnecting", { cause: err }));
     } finally {
       clearTimeout(idle);
+      reader = undefined;
     }
     return parser.retry ?? DEFAULT_RETRY_MS;
   };

@@ -257,11 +257,14 @@ function checkTimeout(ms: number, what: string): number {
 
 /**
  * Escapes v, a caller's identifier named what, as one path segment. "." and
- * ".." are valid SKUs that a router would clean away as dot segments, so
- * their dots are escaped too.
+ * ".." are valid SKUs, but the URL standard (which fetch applies) removes
+ * them as dot segments however they are escaped, so no web client can name
+ * them in a path: refused here rather than sent to another route.
  */
 export function segment(what: string, v: string): string {
   if (typeof v !== "string" || v === "") throw new TypeError(`@checkoutd/client: ${what} is empty`);
-  if (v === "." || v === "..") return v.replaceAll(".", "%2E");
+  if (v === "." || v === "..") {
+    throw new TypeError(`@checkoutd/client: ${what} ${JSON.stringify(v)} cannot be sent in a URL path: the URL standard drops dot segments`);
+  }
   return encodeURIComponent(v);
 }

@@ -4,7 +4,7 @@
 // DATABASE_URL names the PostgreSQL server to create that database on:
 // scripts/with-postgres sets it (make test-typescript runs us under it).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,9 @@ async function main(): Promise<number> {
       });
       child.on("exit", (c, s) => res(c ?? (s ? 1 : 0)));
     });
+    if (code !== 0) {
+      console.error(`--- the last of the shared checkoutd's log (${srv.log}) ---\n` + readFileSync(srv.log, "utf8").slice(-6000));
+    }
     return code;
   } finally {
     await cleanup();

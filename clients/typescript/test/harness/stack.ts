@@ -143,7 +143,7 @@ export async function startServer(opts: { bin: string; databaseUrl: string; stri
       HTTP_ADDR: `127.0.0.1:${port}`,
       INVENTORY_AUTHORITY_TOKEN: token,
       INVENTORY_MODE: "reserve_ttl",
-      STRIPE_SECRET_KEY: "sk_test_checkoutd_ts",
+      STRIPE_SECRET_KEY: "sk_test_checkoutdts",
       STRIPE_API_BASE: opts.stripeBase,
       STRIPE_WEBHOOK_SECRET: "whsec_checkoutd_ts",
       DATABASE_MAX_CONNS: "8",
