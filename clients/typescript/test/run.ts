@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     // routes the server does not serve yet (see its README).
     const files = readdirSync(here).filter((f) => f.endsWith(".test.js")).sort().map((f) => join(here, f));
     const code = await new Promise<number>((res) => {
-      const child = spawn(process.execPath, ["--test", "--test-concurrency=4", ...files], {
+      const child = spawn(process.execPath, ["--test", "--test-concurrency=4", "--test-reporter=spec", ...files], {
         stdio: "inherit",
         env: { ...process.env, ...env },
       });

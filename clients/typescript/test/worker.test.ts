@@ -63,6 +63,11 @@ describe("the Worker example in workerd", () => {
       script,
       compatibilityDate: "2025-01-01",
       log: new NoOpLog(),
+      // The Worker logs the outage it answers 503 for; the test checks the answer.
+      handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+        stdout.resume();
+        stderr.resume();
+      },
       bindings: {
         // As the integration guide writes it, with /api/inventory.
         INVENTORY_AUTHORITY_URL: own.url + "/api/inventory",
