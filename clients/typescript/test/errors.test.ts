@@ -193,6 +193,29 @@ describe("requests", () => {
     assert.equal(cs?.url, "https://inv.example/prefix/api/checkout/sessions");
   });
 
+  it("calls the shop and location routes as API.md has them", async () => {
+    const fetch = fakeFetch((req) => json(req.method === "POST" ? 201 : 200, req.url.endsWith("/locations") && req.method === "GET" ? { items: [{ id: "default", name: "Default", priority: 0 }] } : { id: "x" }));
+    const client = new InventoryAuthorityClient({ baseUrl: "https://inv.example", token: "t", fetch });
+    assert.deepEqual(await client.createShop({ id: "acme", name: "Acme" }), { id: "x" });
+    await client.getShop("acme");
+    await client.updateShop("acme", { publicAvailability: true });
+    assert.deepEqual(await client.listLocations("acme"), [{ id: "default", name: "Default", priority: 0 }]);
+    await client.createLocation("acme", { id: "berlin", name: "Berlin", priority: 10 });
+    await client.updateLocation("acme", "berlin", { priority: 5 });
+    const base = "https://inv.example/api/inventory/shops";
+    assert.deepEqual(
+      fetch.seen.map((r) => [r.method, r.url, r.body]),
+      [
+        ["POST", base, { id: "acme", name: "Acme" }],
+        ["GET", `${base}/acme`, undefined],
+        ["PATCH", `${base}/acme`, { publicAvailability: true }],
+        ["GET", `${base}/acme/locations`, undefined],
+        ["POST", `${base}/acme/locations`, { id: "berlin", name: "Berlin", priority: 10 }],
+        ["PATCH", `${base}/acme/locations/berlin`, { priority: 5 }],
+      ],
+    );
+  });
+
   it("refuses a bad configuration at once", () => {
     const fetch = fakeFetch(() => json(200, {}));
     for (const baseUrl of ["", "ftp://x.example", "https://x.example/?a=1", "https://u:p@x.example", "not a url"]) {
