@@ -73,7 +73,7 @@ export interface ListOptions {
 
 /**
  * Calls the inventory authority, checkoutd, from a Cloudflare Worker, a
- * Next.js route (edge or Node), Node ≥ 18 or Deno. Make one per process (or
+ * Next.js route (edge or Node) or Node ≥ 18. Make one per process (or
  * per Worker environment) and share it.
  *
  * Every method fails closed: when the answer is unknown it throws
