@@ -23,7 +23,8 @@ export interface Shop {
 /** `POST /api/inventory/shops` (service token only). */
 export interface CreateShopRequest {
   id: string;
-  name: string;
+  /** Display name; the server defaults it. */
+  name?: string;
 }
 
 /** `PATCH /api/inventory/shops/{shopId}`: any of the fields. */
@@ -35,7 +36,7 @@ export interface UpdateShopRequest {
 /** `POST .../locations`. */
 export interface CreateLocationRequest {
   id: string;
-  name: string;
+  name?: string;
   priority?: number;
 }
 
