@@ -17,7 +17,7 @@ TOOLBIN = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
 SQLC = $(TOOLBIN)/sqlc
 STRIPE_MOCK = $(TOOLBIN)/stripe-mock
 
-.PHONY: test fuzz dev generate bench build stripe-mock soak chromium
+.PHONY: test fuzz dev generate bench build stripe-mock soak chromium test-typescript
 
 # --ephemeral only matters when with-postgres has to start a server: it then
 # uses a throwaway one with fsync off.
@@ -27,6 +27,16 @@ test: stripe-mock chromium
 	@$(GO) vet $(PKGS)
 	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) --ephemeral sh -c '$(GO) test $(TEST_FLAGS) $(PKGS) && \
 		if [ -n "$$CI" ]; then $(GO) test -run "^$$" -fuzz FuzzVerifyAndProcess -fuzztime $(FUZZ_TIME) -fuzzminimizetime 10x ./webhooks/; fi'
+	@if [ '$(PKGS)' = './...' ]; then $(MAKE) --no-print-directory test-typescript; fi
+
+# The TypeScript client (clients/typescript) against a real checkoutd that its
+# test runner builds and starts on a database of its own.
+test-typescript: stripe-mock clients/typescript/node_modules/.package-lock.json
+	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(WITH_POSTGRES) --ephemeral sh -c 'cd clients/typescript && npm test --silent'
+
+# npm ci, again only when the lock file changes (npm writes this file last).
+clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
+	@cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
 
 # Fuzzes the webhook body parsing for a while; make test does it briefly under CI.
 fuzz:

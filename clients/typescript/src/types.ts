@@ -1,0 +1,83 @@
+// The request and response shapes, named. Every one here comes from
+// docs/openapi.yaml through src/generated/openapi.ts (npm run generate);
+// the few the spec does not describe yet are in handwritten.ts.
+import type { components } from "./generated/openapi.js";
+
+type Schemas = components["schemas"];
+
+/** A stock line and a quantity: what carts, holds and transfers are made of. */
+export type Line = Schemas["Line"];
+/** A line that fell short: what was requested and what could be had. */
+export type Shortfall = Schemas["Shortfall"];
+/** One wrong request field of a 400 `invalid_request`. */
+export type FieldIssue = Schemas["FieldIssue"];
+/** `active`, `pending_payment`, `committed`, `released` or `expired`. */
+export type HoldStatus = Schemas["HoldStatus"];
+/** A ledger movement type. */
+export type MovementType = Schemas["MovementType"];
+
+/** The answer of `validate`: `insufficient` is empty when `ok`. */
+export interface ValidateResult {
+  ok: boolean;
+  insufficient: Shortfall[];
+}
+
+/** A stock line with its per-location breakdown. */
+export type StockInfo = Schemas["StockInfo"];
+/** One location's share of a stock line. */
+export type LocationStock = Schemas["LocationStock"];
+/** Any of a stock line's settings; a field left out keeps its value. */
+export type StockSettings = Schemas["StockSettings"];
+
+/** One change of an adjustment. */
+export type StockChange = Schemas["StockChange"];
+/** `POST .../adjustments`. */
+export type AdjustRequest = Schemas["AdjustRequest"];
+/** One line of a purchase-order receipt. */
+export type ReceiptItem = Schemas["ReceiptItem"];
+/** `POST .../receipts`. */
+export type ReceiptRequest = Schemas["ReceiptRequest"];
+/** `POST .../transfers`. */
+export type TransferRequest = Schemas["TransferRequest"];
+/** What an adjustment, receipt or transfer wrote. */
+export type ChangeResult = Schemas["ChangeResult"];
+/** A ledger entry. */
+export type Movement = Schemas["Movement"];
+
+/** `POST .../holds`. */
+export type CreateHoldRequest = Schemas["CreateHoldRequest"];
+/** A hold and where its units were taken from. */
+export type Hold = Schemas["Hold"];
+/** A held line. */
+export type HoldItem = Schemas["HoldItem"];
+/** Units of a held line taken at one location. */
+export type Allocation = Schemas["Allocation"];
+
+/** `POST /api/checkout/sessions`. */
+export type CreateCheckoutSessionRequest = Schemas["CreateCheckoutSessionRequest"];
+/** A line of a checkout, with its price. */
+export type CheckoutItem = Schemas["CheckoutItem"];
+/** The Stripe Checkout Session created, and the hold placed for it. */
+export type CheckoutSession = Schemas["CheckoutSession"];
+
+/** A paid order the stock could not cover. */
+export type OversoldOrder = Schemas["OversoldOrder"];
+/** A low-stock, oversold or digest alert and its deliveries. */
+export type Alert = Schemas["Alert"];
+
+/** A page of a list: pass `nextCursor` as `cursor` for the next; null on the last. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export type {
+  Shop,
+  Location,
+  CreateShopRequest,
+  UpdateShopRequest,
+  CreateLocationRequest,
+  UpdateLocationRequest,
+  AvailabilityItem,
+  StockEvent,
+} from "./handwritten.js";
