@@ -152,7 +152,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, inventory.ErrHoldNotFound):
 		writeNotFound(w, "hold not found")
 	case errors.Is(err, inventory.ErrStockLineNotFound):
-		writeNotFound(w, "stock line not found")
+		writeNotFound(w, stockLineNotFoundMessage(err))
 	case database.IsUnavailable(err):
 		a.log.ErrorContext(r.Context(), "inventory unavailable", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusServiceUnavailable, "inventory_unavailable", "inventory is unavailable", nil)
