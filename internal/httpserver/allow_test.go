@@ -21,7 +21,7 @@ func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 	r.HandleFunc("/things/{id}/parts", ok).Methods(http.MethodPatch)
 	r.HandleFunc("/feed", ok).Methods(http.MethodGet, http.MethodHead, http.MethodOptions)
 	r.HandleFunc("/hooks/in", ok).Methods(http.MethodPost)
-	url, _, _ := serveInBackground(t, s)
+	url := start(t, s)
 
 	for _, tc := range []struct {
 		method, path, allow string
