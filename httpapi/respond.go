@@ -20,11 +20,12 @@ import (
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
-// writeJSON encodes v with status.
+// writeJSON encodes v with status, its times as the API renders them
+// (withAPITimes).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(withAPITimes(v))
 }
 
 // MaxErrorBodyBytes bounds every error body (the contract's 64 KiB).
