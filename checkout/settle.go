@@ -80,6 +80,8 @@ func NewSettler(ledger *inventory.Ledger, cfg SettleConfig) *Settler {
 type Settlement struct {
 	// Outcome says what the event did.
 	Outcome Outcome
+	// Reason says, for an Ignored outcome, why the event changed nothing.
+	Reason string
 
 	ledger *inventory.Ledger
 }
@@ -102,6 +104,7 @@ func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev Sessi
 	c, err := s.queries.LockCheckoutBySession(ctx, tx, db.LockCheckoutBySessionParams{ShopID: shopID, StripeSessionID: &ev.SessionID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		log.InfoContext(ctx, "event for a session checkoutd did not create; ignored")
+		res.Reason = fmt.Sprintf("no checkout of shop %s has session %s", shopID, ev.SessionID)
 		return res, nil
 	}
 	if err != nil {
@@ -109,6 +112,7 @@ func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev Sessi
 	}
 	if ev.CheckoutID != "" && ev.CheckoutID != c.ID {
 		log.WarnContext(ctx, "event metadata names another checkout; ignored", "checkout_id", c.ID, "metadata_checkout_id", ev.CheckoutID)
+		res.Reason = fmt.Sprintf("the session's metadata names checkout %s, not the session's own", ev.CheckoutID)
 		return res, nil
 	}
 	holdID := ""
@@ -127,6 +131,7 @@ func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev Sessi
 			res.Outcome, err = st.awaitPayment(ctx)
 		default:
 			log.WarnContext(ctx, "completed session with an unknown payment status; ignored", "payment_status", ev.PaymentStatus)
+			res.Reason = fmt.Sprintf("unknown payment_status %q", ev.PaymentStatus)
 		}
 	case stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
 		res.Outcome, err = st.paid(ctx)
@@ -134,6 +139,8 @@ func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev Sessi
 		res.Outcome, err = st.release(ctx, StatusPaymentFailed, "payment_failed")
 	case stripe.EventTypeCheckoutSessionExpired:
 		res.Outcome, err = st.release(ctx, StatusExpired, "session_expired")
+	default:
+		res.Reason = fmt.Sprintf("event type %s is not handled", ev.Type)
 	}
 	return res, err
 }

@@ -91,9 +91,9 @@ func TestListAlerts(t *testing.T) {
 	expect(t, r, http.StatusOK, "")
 	assertJSON(t, r, map[string]any{"nextCursor": nil, "items": []any{map[string]any{
 		"id": "alr_low", "kind": "low_stock", "sku": "SKU-1", "variantKey": "size:M", "available": 3, "threshold": 10,
-		"oversoldId": nil, "message": "Low stock", "createdAt": "2026-02-03T04:05:06.789Z", "held": false, "digestId": nil,
+		"oversoldId": nil, "message": "Low stock", "createdAt": "2026-02-03T04:05:06Z", "held": false, "digestId": nil,
 		"deliveries": []any{map[string]any{
-			"channel": "slack", "status": "delivered", "attempts": 1, "lastError": nil, "deliveredAt": "2026-02-03T04:05:07.789Z",
+			"channel": "slack", "status": "delivered", "attempts": 1, "lastError": nil, "deliveredAt": "2026-02-03T04:05:07Z",
 		}},
 	}}})
 

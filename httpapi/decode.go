@@ -62,7 +62,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeInvalid(w, []checkoutd.FieldIssue{jsonIssue(err)})
+		writeInvalid(w, []checkoutd.FieldIssue{jsonIssue(err, body)})
 		return false
 	}
 	// Token, not More: More reports false for a stray "}" or "]".
@@ -174,9 +174,9 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-// jsonIssue turns a decoding error into a field and what is wrong with it,
-// without echoing the Go types involved.
-func jsonIssue(err error) checkoutd.FieldIssue {
+// jsonIssue turns a decoding error of body into a field and what is wrong
+// with it, without echoing the Go types involved.
+func jsonIssue(err error, body []byte) checkoutd.FieldIssue {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -184,6 +184,9 @@ func jsonIssue(err error) checkoutd.FieldIssue {
 		return checkoutd.FieldIssue{Field: "body", Issue: fmt.Sprintf("is not valid JSON (at byte %d)", syntax.Offset)}
 	case errors.As(err, &typ):
 		field := typ.Field
+		if path, ok := valuePathAt(body, typ.Offset); ok && lastName(path) == lastName(field) {
+			field = path
+		}
 		if field == "" {
 			field = "body"
 		}
@@ -195,6 +198,65 @@ func jsonIssue(err error) checkoutd.FieldIssue {
 		return checkoutd.FieldIssue{Field: strings.Trim(name, `"`), Issue: "is not a known field"}
 	}
 	return checkoutd.FieldIssue{Field: "body", Issue: "is not a valid request"}
+}
+
+// valuePathAt returns the path (items[3].quantity, the syntax of every other
+// issue) of the value in body that an UnmarshalTypeError at offset is about.
+// The error's own Field drops array indices (items.quantity), which leaves a
+// client with 100 items to guess; its Offset pins the value down: encoding/json
+// reports a literal at its end and an array or object just after its opening
+// bracket, exactly where a Decoder stands once it has read that token.
+func valuePathAt(body []byte, offset int64) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var walk func(path string) (string, bool, error)
+	walk = func(path string) (string, bool, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false, err
+		}
+		if dec.InputOffset() == offset {
+			return path, true, nil
+		}
+		switch tok {
+		case json.Delim('{'):
+			for dec.More() {
+				key, err := dec.Token()
+				if err != nil {
+					return "", false, err
+				}
+				name, _ := key.(string)
+				p := name
+				if path != "" {
+					p = path + "." + name
+				}
+				if found, ok, err := walk(p); ok || err != nil {
+					return found, ok, err
+				}
+			}
+			_, err = dec.Token()
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if found, ok, err := walk(fmt.Sprintf("%s[%d]", path, i)); ok || err != nil {
+					return found, ok, err
+				}
+			}
+			_, err = dec.Token()
+		}
+		return "", false, err
+	}
+	path, ok, _ := walk("")
+	return path, ok
+}
+
+// lastName is the last field name of a path, without any array index:
+// quantity for items[3].quantity, items for items[3].
+func lastName(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	name, _, _ := strings.Cut(path, "[")
+	return name
 }
 
 func jsonKind(goKind string) string {

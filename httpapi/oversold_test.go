@@ -55,7 +55,7 @@ func TestListOversoldOrders(t *testing.T) {
 	}
 	want := map[string]any{
 		"id": "ovs_3", "checkoutId": "chk_ovs_3", "stripeSessionId": "cs_test_ovs_3", "paymentIntentId": "pi_3",
-		"eventId": "evt_ovs_3", "refundRequested": false, "createdAt": "2026-02-03T04:07:06.789Z",
+		"eventId": "evt_ovs_3", "refundRequested": false, "createdAt": "2026-02-03T04:07:06Z",
 		"lines":     []any{map[string]any{"sku": "SKU-1", "variantKey": "size:M", "quantity": 3}},
 		"shortfall": []any{map[string]any{"sku": "SKU-1", "variantKey": "size:M", "requested": 3, "available": 1}},
 	}

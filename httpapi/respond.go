@@ -20,11 +20,12 @@ import (
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
-// writeJSON encodes v with status.
+// writeJSON encodes v with status, its times as the API renders them
+// (withAPITimes).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(withAPITimes(v))
 }
 
 // MaxErrorBodyBytes bounds every error body (the contract's 64 KiB).
@@ -158,7 +159,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, inventory.ErrHoldNotFound):
 		writeNotFound(w, "hold not found")
 	case errors.Is(err, inventory.ErrStockLineNotFound):
-		writeNotFound(w, "stock line not found")
+		writeNotFound(w, stockLineNotFoundMessage(err))
 	case database.IsUnavailable(err):
 		a.log.ErrorContext(r.Context(), "inventory unavailable", "request_id", httpserver.RequestID(r.Context()), "error", err.Error())
 		writeError(w, http.StatusServiceUnavailable, "inventory_unavailable", "inventory is unavailable", nil)

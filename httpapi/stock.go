@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -16,6 +19,26 @@ func (a *API) stockInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+// stockLineNotFoundMessage is the 404 message for a stock line err says is
+// missing. When the sku is stocked under other variant keys it names them,
+// since a forgotten or misspelt variantKey is the usual cause.
+func stockLineNotFoundMessage(err error) string {
+	var missing *inventory.StockLineNotFoundError
+	if !errors.As(err, &missing) || len(missing.OtherVariantKeys) == 0 {
+		return "stock line not found"
+	}
+	keys := make([]string, len(missing.OtherVariantKeys))
+	for i, k := range missing.OtherVariantKeys {
+		keys[i] = strconv.Quote(k)
+	}
+	list := strings.Join(keys, ", ")
+	if missing.More {
+		list += " and more"
+	}
+	return fmt.Sprintf("no stock line for sku %q with variantKey %q — this sku has variantKey %s; pass one as ?variantKey=",
+		missing.SKU, missing.VariantKey, list)
 }
 
 // listStock serves a page of stock lines.

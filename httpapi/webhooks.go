@@ -43,12 +43,18 @@ func (a *API) stripeWebhook(w http.ResponseWriter, r *http.Request, verifier *we
 		writeError(w, http.StatusBadRequest, "invalid_signature", "the Stripe-Signature header does not verify this body", nil)
 		return
 	}
-	outcome, err := processor.Process(r.Context(), ev)
+	res, err := processor.ProcessEvent(r.Context(), ev)
 	if err != nil {
 		a.webhookFailed(w, r, ev.ID, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"received": true, "outcome": outcome})
+	body := map[string]any{"received": true, "outcome": res.Outcome}
+	if res.Reason != "" {
+		// Stripe shows the body in its dashboard; checkoutd stripe
+		// send-event prints it and fails.
+		body["reason"] = res.Reason
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // webhookFailed answers an event that could not be applied. Stripe knows

@@ -89,11 +89,19 @@ func (h *harness) postWebhook(t testing.TB, payload []byte, signature string, se
 }
 
 // expectWebhook fails the test unless the answer is 200
-// {"received": true, "outcome": outcome}.
+// {"received": true, "outcome": outcome}, with a "reason" when ignored.
 func expectWebhook(t testing.TB, r *response, outcome string) {
 	t.Helper()
 	expect(t, r, http.StatusOK, "")
-	assertJSON(t, r, map[string]any{"received": true, "outcome": outcome})
+	want := map[string]any{"received": true, "outcome": outcome}
+	if outcome == "ignored" {
+		reason, _ := r.Obj(t)["reason"].(string)
+		if reason == "" {
+			t.Errorf("ignored without a reason: %s", r.Raw)
+		}
+		want["reason"] = reason
+	}
+	assertJSON(t, r, want)
 }
 
 // webhookState is everything an event could change in shop apart from the

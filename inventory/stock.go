@@ -3,6 +3,8 @@ package inventory
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -78,8 +80,8 @@ type LocationStock struct {
 	Available  int64  `json:"available"`
 }
 
-// StockInfo returns one stock line, or ErrStockLineNotFound (checkoutd.ErrShopNotFound
-// for an unknown shop).
+// StockInfo returns one stock line, or a *StockLineNotFoundError
+// (checkoutd.ErrShopNotFound for an unknown shop).
 func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) (*StockInfo, error) {
 	var c checker
 	c.shopID("shopId", shopID)
@@ -93,12 +95,67 @@ func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) 
 		return nil, err
 	}
 	if len(infos) == 0 {
-		if err := l.requireShop(ctx, shopID); err != nil {
-			return nil, err
-		}
-		return nil, ErrStockLineNotFound
+		return nil, l.stockLineNotFound(ctx, shopID, sku, variantKey)
 	}
 	return &infos[0], nil
+}
+
+// maxVariantKeyHints bounds the variant keys a StockLineNotFoundError names:
+// enough to show a client the keys' shape, few enough for any error body.
+const maxVariantKeyHints = 5
+
+// StockLineNotFoundError is what StockInfo returns for a line the shop has
+// never stocked or configured; errors.Is(err, ErrStockLineNotFound) holds.
+// A client that omits variantKey for a sku stocked only as variants, or
+// spells the key differently, meets it most; OtherVariantKeys tells it the
+// keys the sku does have.
+type StockLineNotFoundError struct {
+	SKU        string
+	VariantKey string
+	// OtherVariantKeys are the sku's first variant keys in byte order, at
+	// most maxVariantKeyHints; empty when the shop has no line of the sku.
+	OtherVariantKeys []string
+	// More says the sku has variant keys beyond OtherVariantKeys.
+	More bool
+}
+
+func (e *StockLineNotFoundError) Error() string {
+	msg := fmt.Sprintf("stock line not found: sku %q, variant key %q", e.SKU, e.VariantKey)
+	if len(e.OtherVariantKeys) > 0 {
+		msg += fmt.Sprintf(" (the sku has variant keys %q", e.OtherVariantKeys)
+		if e.More {
+			msg += " and more"
+		}
+		msg += ")"
+	}
+	return msg
+}
+
+// Is makes the error match ErrStockLineNotFound.
+func (e *StockLineNotFoundError) Is(target error) bool {
+	return target == ErrStockLineNotFound
+}
+
+// stockLineNotFound explains a StockInfo miss: the sku's other variant keys
+// if it has any, else whether the shop exists at all. Only misses pay for
+// these reads.
+func (l *Ledger) stockLineNotFound(ctx context.Context, shopID, sku, variantKey string) error {
+	keys, err := l.queries.SkuVariantKeys(ctx, l.db, db.SkuVariantKeysParams{ShopID: shopID, Sku: sku, Max: maxVariantKeyHints + 2})
+	if err != nil {
+		return l.dbError("look up variant keys", err)
+	}
+	// The line itself may have been created since it was missed.
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == variantKey })
+	if len(keys) == 0 {
+		if err := l.requireShop(ctx, shopID); err != nil {
+			return err
+		}
+	}
+	e := &StockLineNotFoundError{SKU: sku, VariantKey: variantKey, OtherVariantKeys: keys}
+	if len(keys) > maxVariantKeyHints {
+		e.OtherVariantKeys, e.More = keys[:maxVariantKeyHints], true
+	}
+	return e
 }
 
 // ListStockOptions selects a page of stock lines.

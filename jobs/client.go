@@ -40,7 +40,8 @@ type Config struct {
 	// AlertBudget caps one shop's low-stock alerts on the channels
 	// (ALERT_BUDGET_PER_SHOP per ALERT_BUDGET_WINDOW).
 	AlertBudget alerts.Budget
-	// Logger receives structured logs.
+	// Logger receives structured logs: our jobs' at every level, River's own
+	// from WARN up (see riverLogLevel).
 	Logger *slog.Logger
 	// JobTimeout is how long any job may run before its context is
 	// cancelled and it is retried (default 30s). The reaper and the
@@ -67,7 +68,10 @@ const (
 // NewInsertOnlyClient returns a River client that enqueues jobs and runs
 // none: for processes that serve the API without workers.
 func NewInsertOnlyClient(db *pgxpool.Pool, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
-	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{Logger: logger})
+	if logger == nil {
+		logger = slog.Default()
+	}
+	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{Logger: riverLogger(logger)})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
@@ -106,7 +110,7 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 	river.AddWorker(workers, NewDeliverAlertWorker(db, alerter))
 	river.AddWorker(workers, NewAlertDigestWorker(db, alerter, cfg.Logger))
 	client, err := river.NewClient(riverpgxv5.New(db), &river.Config{
-		Logger:  cfg.Logger,
+		Logger:  riverLogger(cfg.Logger),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers: workers,
 		// Every kind runs within JobTimeout; a job running longer than

@@ -86,19 +86,45 @@ func (s checkoutSession) event(ev stripe.Event) checkout.SessionEvent {
 	}
 }
 
+// Result is what processing an event did.
+type Result struct {
+	// Outcome is Duplicate or the checkout lifecycle's outcome.
+	Outcome checkout.Outcome
+	// Reason says, for a checkout.Ignored outcome, why the event changed
+	// nothing: for whoever sent it, Stripe's dashboard or a developer's
+	// checkoutd stripe send-event.
+	Reason string
+}
+
 // Process applies ev and reports what it did. An error means nothing was
 // applied or recorded and the event should be delivered again.
 func (p *Processor) Process(ctx context.Context, ev stripe.Event) (checkout.Outcome, error) {
+	res, err := p.ProcessEvent(ctx, ev)
+	return res.Outcome, err
+}
+
+// ProcessEvent is Process, saying also why an ignored event was ignored.
+func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, error) {
 	var sess checkoutSession
 	handled := strings.HasPrefix(string(ev.Type), "checkout.session.")
-	if handled && ev.Data != nil {
+	ignored := ""
+	if !handled {
+		ignored = fmt.Sprintf("event type %s is not handled", ev.Type)
+	} else if ev.Data != nil {
 		if err := json.Unmarshal(ev.Data.Raw, &sess); err != nil {
-			handled = false
+			handled, ignored = false, "the event's data.object is not a Checkout Session"
 		}
 	}
 	shopID := sess.Metadata["shop_id"]
 	if !checkoutd.ValidShopID(shopID) {
 		shopID = ""
+	}
+	switch {
+	case ignored != "":
+	case sess.ID == "":
+		ignored = "the event names no Checkout Session"
+	case shopID == "":
+		ignored = "the session's metadata has no valid shop_id"
 	}
 	log := p.log.With("event_id", ev.ID, "event_type", string(ev.Type), "api_version", ev.APIVersion,
 		"shop_id", shopID, "stripe_session_id", sess.ID)
@@ -132,7 +158,7 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (checkout.Outc
 			if settled, err = p.settler.Settle(ctx, tx, shopID, sess.event(ev), txLog); err != nil {
 				return err
 			}
-			outcome = settled.Outcome
+			outcome, ignored = settled.Outcome, settled.Reason
 			if err := p.queries.SetStripeEventOutcome(ctx, tx, db.SetStripeEventOutcomeParams{ShopID: shopID, ID: ev.ID, Outcome: string(outcome)}); err != nil {
 				return fmt.Errorf("record outcome: %w", err)
 			}
@@ -143,10 +169,14 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (checkout.Outc
 		return nil
 	})
 	if err != nil {
-		return "", database.WrapError("process event "+ev.ID, err)
+		return Result{}, database.WrapError("process event "+ev.ID, err)
 	}
 	settled.Committed()
 	after.Flush()
 	log.InfoContext(ctx, "stripe event processed", "outcome", string(outcome))
-	return outcome, nil
+	res := Result{Outcome: outcome}
+	if outcome == checkout.Ignored {
+		res.Reason = ignored
+	}
+	return res, nil
 }

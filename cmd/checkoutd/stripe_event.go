@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -63,7 +64,8 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 		"Build a Stripe event for a Checkout Session, sign it with the first secret\n"+
 			"of STRIPE_WEBHOOK_SECRET and POST it with a Stripe-Signature header, as\n"+
 			"Stripe would; print the answer's status and body. Exits 1 unless the\n"+
-			"answer is 2xx.\n\n"+
+			"answer is 2xx, or when checkoutd answers that it ignored the event\n"+
+			"(\"outcome\": \"ignored\"), printing its reason.\n\n"+
 			"The session's metadata is what checkoutd gave it: the checkout is looked\n"+
 			"up by session id in DATABASE_URL (--shop narrows the search). A session\n"+
 			"not found there gets only what the flags say (shop_id from --shop), with\n"+
@@ -167,7 +169,30 @@ func runStripeSendEvent(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stderr, "event %s was refused: %s\n", eventID, resp.Status)
 		return errReported
 	}
+	if ignored, reason := ignoredEvent(body); ignored {
+		fmt.Fprintf(a.stderr, "event %s was ignored: %s\n", eventID, reason)
+		return errReported
+	}
 	return nil
+}
+
+// ignoredEvent reads a webhook's 200 body: checkoutd answers
+// {"received": true, "outcome": "ignored", "reason": "..."} for an event it
+// acknowledged but did not act on (a mistyped session id, a session of
+// another shop). Stripe must get 200 for it, but whoever sent it by hand
+// wants to know.
+func ignoredEvent(body []byte) (bool, string) {
+	var answer struct {
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	}
+	if json.Unmarshal(body, &answer) != nil || answer.Outcome != string(checkout.Ignored) {
+		return false, ""
+	}
+	if answer.Reason == "" {
+		answer.Reason = "the endpoint did not say why"
+	}
+	return true, answer.Reason
 }
 
 // sessionMetadata returns the metadata checkoutd put on the session, read

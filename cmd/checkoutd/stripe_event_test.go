@@ -155,13 +155,16 @@ func TestStripeSendEventCarriesTheCheckoutsMetadata(t *testing.T) {
 		"metadata": map[string]any{"shop_id": shop, "checkout_id": given["checkout_id"], "checkout_mode": "rental", "inventory_reservation_id": given["inventory_reservation_id"]},
 	})
 
-	// --shop narrows the search: another shop has no such checkout.
-	srv, deliveries = eventReceiver(t, http.StatusOK, `{"received":true,"outcome":"ignored"}`)
+	// --shop narrows the search: another shop has no such checkout. The
+	// endpoint acknowledges the event but ignores it, which fails the
+	// command, saying why.
+	srv, deliveries = eventReceiver(t, http.StatusOK, `{"received":true,"outcome":"ignored","reason":"no checkout of that shop has it"}`)
 	other := testdb.ShopID(t)
 	code, stdout, stderr = runCommand(ctx, "stripe", "send-event", "--type", "checkout.session.expired", "--session", session,
 		"--shop", other, "--url", srv.URL+"/webhooks/stripe")
-	if code != 0 || !strings.Contains(stderr, "warning: no checkout of shop "+other+" has session "+session) {
-		t.Errorf("send-event for another shop = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	if code != 1 || !strings.Contains(stderr, "warning: no checkout of shop "+other+" has session "+session) ||
+		!strings.Contains(stdout, "200 OK") || !strings.Contains(stderr, "was ignored: no checkout of that shop has it") {
+		t.Errorf("send-event for another shop = %d\nstdout: %s\nstderr: %s\nwant 1, the answer and why it was ignored", code, stdout, stderr)
 	}
 	checkDelivery(t, deliveries(), stripe.EventTypeCheckoutSessionExpired, map[string]any{
 		"id": session, "status": "expired", "payment_status": "unpaid", "payment_intent": nil,
@@ -256,6 +259,25 @@ func TestStripeSendEventDrivesTheWebhook(t *testing.T) {
 	info, err := ledger.StockInfo(ctx, shop, "A", "")
 	if err != nil || info.OnHand != 3 || info.Reserved != 0 {
 		t.Errorf("after the paid event: %+v, %v; want 3 on hand, 0 reserved", info, err)
+	}
+
+	// A mistyped session id: checkoutd acknowledges the event with 200, as
+	// Stripe needs, and says why it ignored it; send-event fails with that.
+	typo := sess.ID + "x"
+	for _, tt := range []struct {
+		args   []string
+		reason string
+	}{
+		{[]string{"--shop", shop}, "no checkout of shop " + shop + " has session " + typo},
+		{nil, "the session's metadata has no valid shop_id"},
+	} {
+		args := append([]string{"stripe", "send-event", "--type", "checkout.session.expired", "--session", typo,
+			"--url", srv.URL + "/webhooks/stripe"}, tt.args...)
+		code, stdout, stderr = runCommand(ctx, args...)
+		if code != 1 || !strings.Contains(stdout, "200 OK") || !strings.Contains(stdout, `"outcome":"ignored"`) ||
+			!strings.Contains(stderr, "was ignored: "+tt.reason) {
+			t.Errorf("send-event %v = %d\nstdout: %s\nstderr: %s\nwant 1 and %q", tt.args, code, stdout, stderr, tt.reason)
+		}
 	}
 }
 

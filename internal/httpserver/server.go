@@ -77,7 +77,7 @@ func New(opts Options) *Server {
 	s.router.Use(mw)
 	// mux runs middleware only on matched routes; these get it too.
 	s.router.NotFoundHandler = mw(jsonError(http.StatusNotFound, "not_found", "no such route"))
-	s.router.MethodNotAllowedHandler = mw(jsonError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route"))
+	s.router.MethodNotAllowedHandler = mw(methodNotAllowed(s.router))
 	// Routes match on the encoded path so that a SKU containing "/" can be
 	// sent as %2F within one path segment, and paths are not cleaned, so the
 	// SKUs "." and ".." (valid ones) reach their handler.

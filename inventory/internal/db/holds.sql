@@ -111,8 +111,10 @@ verdict AS (
 ),
 new_hold AS (
     INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference, checkout_mode)
+    -- Whole seconds, rounded down: the expiry the API shows is the true
+    -- one, and never past now + the TTL asked for (or the longest TTL).
     SELECT sqlc.arg(shop_id), sqlc.arg(hold_id), 'active',
-           now() + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+           date_trunc('second', now() + make_interval(secs => sqlc.arg(ttl_seconds)::int)),
            sqlc.narg(idempotency_key), sqlc.arg(reference), sqlc.narg(checkout_mode)
     FROM verdict
     WHERE verdict.ok
@@ -339,10 +341,11 @@ SELECT c.shop_id, c.id, c.checkout_session_id FROM closed c;
 -- name: ExtendHold :execrows
 -- Pushes an active hold's expiry ttl further out, but never past now + the
 -- longest TTL (max_ttl_seconds): repeated extensions cannot keep stock for
--- longer than one hold may last.
+-- longer than one hold may last. Whole seconds, rounded down, as ReserveHold
+-- has them: rounding up would pass the cap.
 UPDATE holds
-SET expires_at = least(expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
-                       now() + make_interval(secs => sqlc.arg(max_ttl_seconds)::int)),
+SET expires_at = date_trunc('second', least(expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+                                            now() + make_interval(secs => sqlc.arg(max_ttl_seconds)::int))),
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)
@@ -354,7 +357,7 @@ WHERE shop_id = sqlc.arg(shop_id)
 -- payment method): pending_payment, until at least now + the given hours.
 UPDATE holds
 SET status = 'pending_payment',
-    expires_at = greatest(expires_at, now() + make_interval(hours => sqlc.arg(hours)::int)),
+    expires_at = greatest(expires_at, date_trunc('second', now() + make_interval(hours => sqlc.arg(hours)::int))),
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)

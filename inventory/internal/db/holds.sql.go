@@ -40,7 +40,7 @@ func (q *Queries) AttachCheckoutSession(ctx context.Context, db DBTX, arg Attach
 const awaitHoldPayment = `-- name: AwaitHoldPayment :execrows
 UPDATE holds
 SET status = 'pending_payment',
-    expires_at = greatest(expires_at, now() + make_interval(hours => $1::int)),
+    expires_at = greatest(expires_at, date_trunc('second', now() + make_interval(hours => $1::int))),
     updated_at = now()
 WHERE shop_id = $2
   AND id = $3
@@ -265,8 +265,8 @@ func (q *Queries) CommitHold(ctx context.Context, db DBTX, arg CommitHoldParams)
 
 const extendHold = `-- name: ExtendHold :execrows
 UPDATE holds
-SET expires_at = least(expires_at + make_interval(secs => $1::int),
-                       now() + make_interval(secs => $2::int)),
+SET expires_at = date_trunc('second', least(expires_at + make_interval(secs => $1::int),
+                                            now() + make_interval(secs => $2::int))),
     updated_at = now()
 WHERE shop_id = $3
   AND id = $4
@@ -283,7 +283,8 @@ type ExtendHoldParams struct {
 
 // Pushes an active hold's expiry ttl further out, but never past now + the
 // longest TTL (max_ttl_seconds): repeated extensions cannot keep stock for
-// longer than one hold may last.
+// longer than one hold may last. Whole seconds, rounded down, as ReserveHold
+// has them: rounding up would pass the cap.
 func (q *Queries) ExtendHold(ctx context.Context, db DBTX, arg ExtendHoldParams) (int64, error) {
 	result, err := db.Exec(ctx, extendHold,
 		arg.TtlSeconds,
@@ -591,8 +592,10 @@ verdict AS (
 ),
 new_hold AS (
     INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference, checkout_mode)
+    -- Whole seconds, rounded down: the expiry the API shows is the true
+    -- one, and never past now + the TTL asked for (or the longest TTL).
     SELECT $1, $6, 'active',
-           now() + make_interval(secs => $7::int),
+           date_trunc('second', now() + make_interval(secs => $7::int)),
            $8, $9, $10
     FROM verdict
     WHERE verdict.ok

@@ -55,6 +55,16 @@ WHERE sl.shop_id = sqlc.arg(shop_id)
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 ORDER BY sl.sku, sl.variant_key;
 
+-- name: SkuVariantKeys :many
+-- The first variant keys a shop stocks a sku under, for telling a client
+-- that asked for a line the sku does not have which ones it does. Read on
+-- that failure path only; the primary key orders and bounds it.
+SELECT variant_key
+FROM stock_lines
+WHERE shop_id = sqlc.arg(shop_id) AND sku = sqlc.arg(sku)
+ORDER BY variant_key
+LIMIT sqlc.arg(max);
+
 -- name: ListStockLevels :many
 -- The per-location rows of the given lines, in allocation order.
 SELECT e.sku, e.variant_key, e.location_id, e.on_hand, e.reserved::bigint AS reserved

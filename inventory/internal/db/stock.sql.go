@@ -529,6 +529,43 @@ func (q *Queries) SetBackorderLimit(ctx context.Context, db DBTX, arg SetBackord
 	return err
 }
 
+const skuVariantKeys = `-- name: SkuVariantKeys :many
+SELECT variant_key
+FROM stock_lines
+WHERE shop_id = $1 AND sku = $2
+ORDER BY variant_key
+LIMIT $3
+`
+
+type SkuVariantKeysParams struct {
+	ShopID string
+	Sku    string
+	Max    int32
+}
+
+// The first variant keys a shop stocks a sku under, for telling a client
+// that asked for a line the sku does not have which ones it does. Read on
+// that failure path only; the primary key orders and bounds it.
+func (q *Queries) SkuVariantKeys(ctx context.Context, db DBTX, arg SkuVariantKeysParams) ([]string, error) {
+	rows, err := db.Query(ctx, skuVariantKeys, arg.ShopID, arg.Sku, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var variant_key string
+		if err := rows.Scan(&variant_key); err != nil {
+			return nil, err
+		}
+		items = append(items, variant_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const storeIdempotentResponse = `-- name: StoreIdempotentResponse :exec
 UPDATE idempotency_keys
 SET response = $1
