@@ -1068,6 +1068,8 @@ export interface components {
              * @enum {string}
              */
             outcome: "duplicate" | "ignored" | "unchanged" | "committed" | "oversold" | "awaiting_payment" | "released";
+            /** @description Why the event was ignored; present only when `outcome` is `ignored`. The wording may change. */
+            reason?: string;
         };
         HealthStatus: {
             /** @enum {string} */
