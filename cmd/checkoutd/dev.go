@@ -115,16 +115,20 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	}
 	stripeNote := "Stripe's test mode (STRIPE_SECRET_KEY is set)"
 	if a.cfg.StripeSecretKey == "" {
-		base, pid, err := startStripeMock(ctx)
+		base, pid, exited, err := startStripeMock(ctx)
 		if err != nil {
 			return err
 		}
+		defer func() {
+			cancel() // stops stripe-mock
+			<-exited
+		}()
 		if err := run.writePID("stripe-mock", pid); err != nil {
 			return err
 		}
 		a.cfg.StripeSecretKey, a.cfg.StripeAPIBase = "sk_test_dev", base
-		stripeNote = "stripe-mock at " + base + ": it answers every checkout session with the same\n" +
-			"           canned url, which is no payment page; step 4 below plays Stripe's part"
+		stripeNote = "stripe-mock at " + base + ": it answers every checkout session with the\n" +
+			"             same canned url, which is no payment page; step 4 plays Stripe's part"
 	}
 
 	fmt.Fprint(a.stdout, devBanner(devBannerInfo{
