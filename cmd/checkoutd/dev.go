@@ -53,7 +53,7 @@ func runDev(ctx context.Context, a *app, args []string) error {
 			"'make stop', which runs scripts/dev-stop) and env (DATABASE_URL and\n"+
 			"STRIPE_WEBHOOK_SECRET for 'checkoutd --env-file "+devRunDir+"/env ...').\n"+
 			"It stops on SIGINT or SIGTERM, and when the process that started it exits.")
-	preflight := fs.Bool("preflight", false, "only check that the ports are free, then exit (make dev runs this\nbefore it starts PostgreSQL)")
+	preflight := fs.Bool("preflight", false, "only check that HTTP_ADDR's port is free, then exit (make dev runs\nthis before it starts PostgreSQL)")
 	dbName := fs.String("database", devDatabase, "the database `name` to use on the server DATABASE_URL names")
 	runDir := fs.String("run-dir", devRunDir, "the `dir`ectory for the pid files and env")
 	if err := parseFlags(fs, args); err != nil {

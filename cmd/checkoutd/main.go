@@ -39,7 +39,7 @@ var commands = []command{
 	{"shops", "manage shops: shops create <id> [--name name]", runShops},
 	{"locations", "manage locations: locations add --shop <id> <locationId> [--priority n]", runLocations},
 	{"keys", "manage shop API keys: keys create|list|revoke --shop <id>", runKeys},
-	{"dev", "local development: migrate, stock a demo shop, serve", runDev},
+	{"dev", "local development: migrate, stock a demo shop, stripe-mock, serve in reserve_ttl", runDev},
 	{"load", "drive holds and commits over HTTP and report throughput and latency", runLoad},
 	{"soak", "run this binary under load and faults, then check the invariants", runSoak},
 	{"oversold", "list oversold orders: oversold list --shop <id> [--limit n]", runOversold},
