@@ -1,6 +1,7 @@
 // Command checkoutd runs the checkoutd service and the operator tasks around
 // it. Each task is a subcommand; all of them read their settings from the
-// environment (see .env.example) and log JSON to stderr.
+// environment, and from a .env file in the working directory when there is
+// one (see .env.example), and log JSON to stderr.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,11 +39,12 @@ var commands = []command{
 	{"shops", "manage shops: shops create|show|update <id>", runShops},
 	{"locations", "manage locations: locations add|list|update --shop <id>", runLocations},
 	{"keys", "manage shop API keys: keys create|list|revoke --shop <id>", runKeys},
-	{"dev", "local development: migrate, stock a demo shop, serve", runDev},
+	{"dev", "local development: migrate, stock a demo shop, stripe-mock, serve in reserve_ttl", runDev},
 	{"load", "drive holds and commits over HTTP and report throughput and latency", runLoad},
 	{"soak", "run this binary under load and faults, then check the invariants", runSoak},
 	{"oversold", "list oversold orders: oversold list --shop <id> [--limit n]", runOversold},
 	{"stripe", "send a signed test event: stripe send-event --type <type> --session <cs_id>", runStripe},
+	{"healthcheck", "exit 0 if the server on HTTP_ADDR answers /healthz, else 1 (for containers)", runHealthcheck},
 }
 
 // app is what every subcommand runs with.
@@ -77,6 +80,12 @@ func main() {
 // run runs the subcommand named by args[0] and returns the exit code: 0 for
 // success, 1 for a failure, 2 for a bad command line or configuration.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	envFile, args, err := envFileArg(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "checkoutd: %v\n\n", err)
+		usage(stderr)
+		return 2
+	}
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -98,6 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if err := loadEnvFile(envFile); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -129,12 +142,49 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, "usage: checkoutd <command> [arguments]\n\ncommands:\n")
+	fmt.Fprint(w, "usage: checkoutd <command> [arguments]\n"+
+		"       checkoutd --env-file <file> <command> [arguments]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, "\nSettings come from environment variables; see .env.example.\n"+
+	fmt.Fprint(w, "\nSettings come from environment variables, and from the file .env in the\n"+
+		"working directory when there is one (or --env-file, or "+config.EnvFileVariable+");\n"+
+		"the environment wins over the file. See .env.example.\n"+
 		"Run 'checkoutd <command> -h' for a command's own usage.\n")
+}
+
+// envFileArg takes a leading --env-file flag off args and returns its value,
+// empty when there is none.
+func envFileArg(args []string) (file string, rest []string, err error) {
+	if len(args) == 0 {
+		return "", args, nil
+	}
+	flagName, value, hasValue := strings.Cut(strings.TrimPrefix(args[0], "-"), "=")
+	if flagName != "-env-file" {
+		return "", args, nil
+	}
+	if !hasValue {
+		if len(args) < 2 {
+			return "", nil, errors.New("--env-file needs a file")
+		}
+		value, args = args[1], args[1:]
+	}
+	if value == "" {
+		return "", nil, errors.New("--env-file needs a file")
+	}
+	return value, args[1:], nil
+}
+
+// loadEnvFile loads file, else the file CHECKOUTD_ENV_FILE names, else .env
+// if there is one. A file named on purpose must exist.
+func loadEnvFile(file string) error {
+	if file == "" {
+		file = os.Getenv(config.EnvFileVariable)
+	}
+	if file != "" {
+		return config.LoadEnvFile(file, true)
+	}
+	return config.LoadEnvFile(config.DefaultEnvFile, false)
 }
 
 // newFlagSet returns the flag set of a subcommand, whose usage text shows

@@ -57,7 +57,7 @@ func TestCommandLine(t *testing.T) {
 		wantStderr string // substring
 	}{
 		{name: "no command", wantCode: 2, wantStderr: "usage: checkoutd <command>"},
-		{name: "help", args: []string{"help"}, wantCode: 0, wantStdout: "  serve     serve the HTTP API"},
+		{name: "help", args: []string{"help"}, wantCode: 0, wantStdout: "  serve       serve the HTTP API"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: `checkoutd: unknown command "frobnicate"`},
 		{
 			name:       "bad config",

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -357,20 +356,6 @@ func TestRequireDatabaseURL(t *testing.T) {
 	}
 	if err := c.RequireDatabaseURL(); err != nil {
 		t.Errorf("RequireDatabaseURL() = %v, want nil", err)
-	}
-}
-
-// TestEnvExampleDocumentsEveryVariable keeps .env.example in step with the
-// variables Load reads.
-func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
-	example, err := os.ReadFile("../../.env.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range variables(t) {
-		if !regexp.MustCompile(`(?m)^` + name + `=`).Match(example) {
-			t.Errorf(".env.example does not set %s", name)
-		}
 	}
 }
 

@@ -6,6 +6,14 @@
 // for each package, which is much faster than migrating every database.
 // Tests within a package share its database and keep out of each other's way
 // by working under their own shop (see ShopID).
+//
+// Every database this package creates is named checkoutd_test_...: the
+// template, which stays to be cloned by later runs, and one per test
+// package, which lives as long as its test binary. Whenever a test binary
+// sets up, it drops every such database (but the template) that nobody is
+// connected to, whichever package or checkout made it, so they do not pile
+// up on a shared server; make test calls DropAbandoned once more when its
+// tests end (make clean-testdb).
 package testdb
 
 import (
@@ -66,9 +74,9 @@ var (
 //
 // The database is named after the package plus a random suffix, so two
 // processes testing the same package against one server at once (a developer
-// running one test while make test runs) keep out of each other's way. The
-// databases of earlier runs are dropped by the next run once nobody is
-// connected to them.
+// running one test while make test runs) keep out of each other's way. It is
+// dropped by the next test binary to set up, or by DropAbandoned, once the
+// pool is gone: its connections tell other processes it is in use.
 func Pool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
 	setupOnce.Do(setup)
@@ -94,19 +102,23 @@ func EmptyURL(tb testing.TB) string {
 	defer cancel()
 
 	server := serverURL()
-	conn, err := connectMaintenance(ctx, server)
+	name := packageDatabaseName() + "_" + randomHex(4)
+	dbURL, err := withDatabase(server, name)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer conn.Close(ctx)
-
-	name := packageDatabaseName() + "_" + randomHex(4)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		tb.Fatalf("testdb: create database %s: %v", name, err)
+	// Created under the template lock with a connection held until the
+	// test ends, so that no other process's sweep finds it unused.
+	keep, err := createUnderLock(ctx, server, name, "", func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.Connect(ctx, dbURL)
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		_ = keep.Close(ctx)
 		conn, err := connectMaintenance(ctx, server)
 		if err != nil {
 			tb.Error(err)
@@ -118,11 +130,6 @@ func EmptyURL(tb testing.TB) string {
 			tb.Errorf("testdb: drop database %s: %v", name, err)
 		}
 	})
-
-	dbURL, err := withDatabase(server, name)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	return dbURL
 }
 
@@ -185,72 +192,112 @@ func connectMaintenance(ctx context.Context, server string) (*pgx.Conn, error) {
 }
 
 // createPackageDatabase makes sure the template is current, then creates
-// database name from it and connects to it, all under the template lock:
-// another process (a fuzz worker, a second go test) drops this package's
-// databases nobody is connected to, and must not catch this one between its
-// creation and the first connection.
+// database name from it and connects to it.
 func createPackageDatabase(ctx context.Context, server, name string) (*pgxpool.Pool, string, error) {
-	conn, err := connectMaintenance(ctx, server)
-	if err != nil {
-		return nil, "", err
-	}
-	// Closing the session also releases the advisory lock.
-	defer conn.Close(ctx)
-
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLockKey); err != nil {
-		return nil, "", fmt.Errorf("testdb: take template lock: %w", err)
-	}
-	if err := ensureTemplate(ctx, conn, server); err != nil {
-		return nil, "", err
-	}
-	// Cloning under the lock too keeps another binary with a different
-	// migration set from rebuilding the template halfway through the copy.
-	if err := dropAbandoned(ctx, conn); err != nil {
-		return nil, "", err
-	}
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident+" TEMPLATE "+pgx.Identifier{templateName}.Sanitize()); err != nil {
-		return nil, "", fmt.Errorf("testdb: create database %s from template: %w", name, err)
-	}
 	dbURL, err := withDatabase(server, name)
 	if err != nil {
 		return nil, "", err
 	}
 	// Open pings, so the pool holds a connection before the lock goes.
-	pool, err := database.Open(ctx, dbURL, database.PoolConfig{
-		MaxConns:        40,
-		LockTimeout:     3 * time.Second,
-		ApplicationName: "checkoutd-test",
+	pool, err := createUnderLock(ctx, server, name, templateName, func(ctx context.Context) (*pgxpool.Pool, error) {
+		return database.Open(ctx, dbURL, database.PoolConfig{
+			MaxConns:        40,
+			LockTimeout:     3 * time.Second,
+			ApplicationName: "checkoutd-test",
+		})
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("testdb: open %s: %w", name, err)
+		return nil, "", err
 	}
 	return pool, dbURL, nil
 }
 
-// dropAbandoned drops earlier runs' databases of this package that nobody is
-// connected to. A run in progress keeps connections open, and DROP DATABASE
-// without FORCE refuses a database in use, so a concurrent run's database
-// survives even if its connections come and go.
-func dropAbandoned(ctx context.Context, conn *pgx.Conn) error {
+// createUnderLock creates database name (a clone of template unless that is
+// empty), after making sure the template is current and dropping abandoned
+// test databases, and connects to it with connect, all under the template
+// lock: other processes drop test databases nobody is connected to, and
+// must not catch this one between its creation and its first connection.
+func createUnderLock[C any](ctx context.Context, server, name, template string, connect func(context.Context) (C, error)) (C, error) {
+	var none C
+	conn, err := connectMaintenance(ctx, server)
+	if err != nil {
+		return none, err
+	}
+	// Closing the session also releases the advisory lock.
+	defer conn.Close(ctx)
+
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLockKey); err != nil {
+		return none, fmt.Errorf("testdb: take template lock: %w", err)
+	}
+	if template != "" {
+		if err := ensureTemplate(ctx, conn, server); err != nil {
+			return none, err
+		}
+	}
+	if _, err := dropAbandoned(ctx, conn, false); err != nil {
+		return none, err
+	}
+	create := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		// Cloning under the lock too keeps another binary with a different
+		// migration set from rebuilding the template halfway through the copy.
+		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
+		return none, fmt.Errorf("testdb: create database %s: %w", name, err)
+	}
+	c, err := connect(ctx)
+	if err != nil {
+		return none, fmt.Errorf("testdb: connect to %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// DropAbandoned drops, on the server at serverURL (a URL of its maintenance
+// database), every test database nobody is connected to, and the template
+// too if withTemplate, and returns their names. A test binary still running
+// keeps its database: it holds connections to it.
+func DropAbandoned(ctx context.Context, serverURL string, withTemplate bool) ([]string, error) {
+	conn, err := connectMaintenance(ctx, serverURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	// Under the lock, so as not to drop a database between its creation
+	// and its first connection, or the template while it is cloned.
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLockKey); err != nil {
+		return nil, fmt.Errorf("testdb: take template lock: %w", err)
+	}
+	return dropAbandoned(ctx, conn, withTemplate)
+}
+
+// dropAbandoned drops the test databases nobody is connected to, of every
+// package and every checkout, but the template unless withTemplate. DROP
+// DATABASE without FORCE refuses a database in use, so one whose test
+// binary connects at the last moment survives.
+func dropAbandoned(ctx context.Context, conn *pgx.Conn, withTemplate bool) ([]string, error) {
 	rows, err := conn.Query(ctx, `
 		SELECT datname FROM pg_database d
-		WHERE datname ~ ('^' || $1 || '_[0-9a-f]{8}$')
-		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)`,
-		packageDatabaseName())
+		WHERE starts_with(datname, $1) AND (datname <> $2 OR $3)
+		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)
+		ORDER BY datname`,
+		namePrefix, templateName, withTemplate)
 	if err != nil {
-		return fmt.Errorf("testdb: list earlier databases: %w", err)
+		return nil, fmt.Errorf("testdb: list abandoned databases: %w", err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("testdb: list earlier databases: %w", err)
+		return nil, fmt.Errorf("testdb: list abandoned databases: %w", err)
 	}
+	var dropped []string
 	for _, name := range names {
-		// A run that connected since the query above keeps its database: the
+		// A database someone connected to since the query above stays: the
 		// drop fails with "in use", which is fine.
-		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()); err == nil {
+			dropped = append(dropped, name)
+		}
 	}
-	return nil
+	return dropped, nil
 }
 
 // ensureTemplate (re)builds the template database unless its comment already

@@ -2,7 +2,9 @@ package testdb
 
 import (
 	"context"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,5 +147,45 @@ func TestWithDatabase(t *testing.T) {
 	}
 	if cfg.Database != "db_1" {
 		t.Errorf("keyword/value override gave database %q, want db_1", cfg.Database)
+	}
+}
+
+func TestDropAbandonedKeepsDatabasesInUse(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inUse := URL(t)
+	conn, err := connectMaintenance(ctx, serverURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	abandoned := namePrefix + "abandoned_" + randomHex(4)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{abandoned}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+
+	dropped, err := DropAbandoned(ctx, serverURL(), false)
+	if err != nil {
+		t.Fatalf("DropAbandoned: %v", err)
+	}
+	exists := func(name string) bool {
+		var found bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&found); err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	// Another test's setup may have swept it first.
+	if exists(abandoned) {
+		t.Errorf("after DropAbandoned (which dropped %v) %s is still there", dropped, abandoned)
+	}
+	u, err := url.Parse(inUse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{templateName, strings.TrimPrefix(u.Path, "/")} {
+		if !exists(name) || slices.Contains(dropped, name) {
+			t.Errorf("DropAbandoned dropped %s, which it must keep", name)
+		}
 	}
 }
