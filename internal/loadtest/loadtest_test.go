@@ -384,7 +384,8 @@ func TestRunInterrupted(t *testing.T) {
 	_, srv := newFake(t)
 	c := config(srv.URL)
 	c.Setup = true
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// Long enough for setup and a lifecycle even on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
 	r, err := Run(ctx, c)
