@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/checkoutd/checkoutd/checkout"
@@ -34,7 +35,7 @@ func (c *Console) holdSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		// A single hold found by its own id: go straight to its story.
 		if len(d.Holds) == 1 && d.Holds[0].ID == d.Query && len(d.Checkouts) <= 1 {
-			http.Redirect(w, r, shopURL(shop, "/holds/"+d.Query), http.StatusSeeOther)
+			http.Redirect(w, r, holdURL(shop, d.Query), http.StatusSeeOther)
 			return
 		}
 	}
@@ -74,4 +75,9 @@ func (c *Console) holdStory(w http.ResponseWriter, r *http.Request) {
 	rec := story.Record
 	d.ChangedOpen = rec.UpdatedAt.After(rec.CreatedAt) && (rec.ClosedAt == nil || rec.UpdatedAt.Before(*rec.ClosedAt))
 	c.render(w, r, http.StatusOK, "hold", "Hold "+holdID, d)
+}
+
+// holdURL is the address of a hold's story.
+func holdURL(shopID, holdID string) string {
+	return shopURL(shopID, "/holds/"+url.PathEscape(holdID))
 }

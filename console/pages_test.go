@@ -12,6 +12,7 @@ import (
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/console"
 	"github.com/checkoutd/checkoutd/inventory"
+	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 	"github.com/checkoutd/checkoutd/jobs"
 )
 
@@ -138,7 +139,7 @@ func TestStockLinePage(t *testing.T) {
 	s.Location(t, "warehouse", 1)
 	s.StockLine(t, "SHIRT", "size:M", "", 3)
 	s.StockLine(t, "SHIRT", "size:M", "warehouse", 20)
-	hold := s.Reserve(t, inventorytestLines("SHIRT", "size:M", 2))
+	hold := s.Reserve(t, inventorytest.HoldOpts{Lines: []inventory.Line{{SKU: "SHIRT", VariantKey: "size:M", Quantity: 2}}})
 	b := signedIn(t, h.url, s.key)
 	p := b.get("/console/s/" + s.ID + "/stock/line?sku=SHIRT&variant=size%3AM")
 	requireStatus(t, p, http.StatusOK)
@@ -194,9 +195,9 @@ func TestHoldSearchAndStory(t *testing.T) {
 	h := start(t)
 	s := h.newShop(t)
 	s.Stock(t, "MUG", 10)
-	hold := s.Reserve(t, inventorytestHold("MUG", 3, "order-77"))
+	hold := s.Reserve(t, inventorytest.HoldOpts{Lines: []inventory.Line{{SKU: "MUG", Quantity: 3}}, Reference: "order-77"})
 	s.Release(t, hold.ID)
-	other := s.Reserve(t, inventorytestHold("MUG", 1, "order-77"))
+	other := s.Reserve(t, inventorytest.HoldOpts{Lines: []inventory.Line{{SKU: "MUG", Quantity: 1}}, Reference: "order-77"})
 	b := signedIn(t, h.url, s.key)
 
 	found := b.get("/console/s/" + s.ID + "/holds?q=order-77")

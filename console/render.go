@@ -140,7 +140,7 @@ var funcs = template.FuncMap{
 	"lineURL": func(shop, sku, variantKey string) string {
 		return shopURL(shop, "/stock/line?"+url.Values{"sku": {sku}, "variant": {variantKey}}.Encode())
 	},
-	"holdURL": func(shop, holdID string) string { return shopURL(shop, "/holds/"+url.PathEscape(holdID)) },
+	"holdURL": holdURL,
 	"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"whenPtr": func(t *time.Time) string {
 		if t == nil {

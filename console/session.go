@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -61,23 +62,27 @@ func (s *session) mayActOn(shopID string) bool {
 // operator may set one (CONSOLE_SESSION_KEY, at least 32 bytes) and rotate
 // it to end every session; otherwise it is derived from the service token
 // (INVENTORY_AUTHORITY_TOKEN), which every replica already shares and keeps
-// secret, under a label of its own so that the token itself never signs
-// anything. With neither there is no shared secret, and a key made up by
-// one replica would not be accepted by the next: that is an error.
+// secret. Either secret is used only through a label of the console's own,
+// so that the console signs nothing with a value some other part of the
+// service computes from the same secret (a plain SHA-256 of a token is
+// what key stores keep). With neither there is no shared secret, and a key
+// made up by one replica would not be accepted by the next: that is an
+// error.
 func SessionKey(configured, serviceToken string) ([]byte, error) {
+	secret := configured
 	switch {
 	case configured != "":
 		if len(configured) < 32 {
 			return nil, errors.New("the console session key must be at least 32 bytes")
 		}
-		sum := sha256.Sum256([]byte(configured))
-		return sum[:], nil
 	case serviceToken != "":
-		mac := hmac.New(sha256.New, []byte(serviceToken))
-		mac.Write([]byte("checkoutd console session key v1"))
-		return mac.Sum(nil), nil
+		secret = serviceToken
+	default:
+		return nil, errors.New("the console needs CONSOLE_SESSION_KEY or INVENTORY_AUTHORITY_TOKEN to sign its sessions")
 	}
-	return nil, errors.New("the console needs CONSOLE_SESSION_KEY or INVENTORY_AUTHORITY_TOKEN to sign its sessions")
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("checkoutd console session key v1"))
+	return mac.Sum(nil), nil
 }
 
 // signer signs and checks the console's cookies and tokens.
@@ -88,8 +93,10 @@ type signer struct {
 func (s signer) mac(parts ...string) []byte {
 	m := hmac.New(sha256.New, s.key)
 	for _, p := range parts {
-		// Length-prefixed, so that no two part lists sign alike.
-		m.Write([]byte{byte(len(p) >> 8), byte(len(p))})
+		// Length-prefixed, so that no two part lists sign alike. Four
+		// bytes: a cookie a client makes up may be longer than two bytes
+		// count, and a prefix that wraps would let two lists collide.
+		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p))))
 		m.Write([]byte(p))
 	}
 	return m.Sum(nil)

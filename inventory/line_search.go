@@ -56,25 +56,33 @@ func (l *Ledger) SearchStock(ctx context.Context, shopID string, s StockSearch) 
 	if err != nil {
 		return nil, l.dbError("search stock", err)
 	}
+	lines := make([]stockLineRow, len(rows))
+	for i, r := range rows {
+		lines[i] = stockLineRow(r)
+	}
+	return l.stockPage(ctx, shopID, lines, limit)
+}
+
+// stockPage makes a page of up to limit lines from lines, which were read
+// with one line more than limit so that a next page shows: it sets the
+// cursor, tells an empty page of an unknown shop by ErrShopNotFound, and
+// completes the lines with their locations.
+func (l *Ledger) stockPage(ctx context.Context, shopID string, lines []stockLineRow, limit int) (*StockPage, error) {
 	out := &StockPage{Items: []StockInfo{}}
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
+	if len(lines) > limit {
+		lines = lines[:limit]
+		last := lines[limit-1]
 		next := page.EncodeCursor(stockCursor{SKU: last.Sku, VariantKey: last.VariantKey})
 		out.NextCursor = &next
 	}
-	if len(rows) == 0 {
+	if len(lines) == 0 {
 		if err := l.requireShop(ctx, shopID); err != nil {
 			return nil, err
 		}
 		return out, nil
 	}
-	lines := make([]stockLineRow, len(rows))
-	for i, r := range rows {
-		lines[i] = stockLineRow(r)
-	}
-	out.Items, err = l.withLocations(ctx, l.db, shopID, lines)
-	if err != nil {
+	var err error
+	if out.Items, err = l.withLocations(ctx, l.db, shopID, lines); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -111,7 +111,19 @@ func runRace(t *testing.T, f *fixture, n int, lines func(i int) []inventory.Line
 // The race tests are not parallel: their reaper acts on every shop. Go runs
 // the tests that are not parallel first, alone.
 func TestRaceForLastUnits(t *testing.T) {
-	f := newFixture(t)
+	raceForLastUnits(t, newFixture(t))
+}
+
+func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
+	raceAcrossLocations(t, newFixture(t))
+}
+
+// raceForLastUnits races 200 holds of one unit for the last 10 units of a
+// line of f's shop, with their commits, releases and the reaper, and checks
+// that at most 10 were sold, exactly those committed, and that nothing is
+// left reserved. The group tests run it through groups.
+func raceForLastUnits(t *testing.T, f *fixture) *raceOutcome {
+	t.Helper()
 	f.stock(t, "HOT", "", "default", 10)
 
 	out := runRace(t, f, 200, func(int) []inventory.Line {
@@ -129,10 +141,16 @@ func TestRaceForLastUnits(t *testing.T) {
 		t.Errorf("only %d holds placed; the 10 units should have been held at least once", out.placed.Load())
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
+	return out
 }
 
-func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
-	f := newFixture(t)
+// raceAcrossLocations races 200 overlapping two-line holds, their lines in
+// both orders, over four SKUs stocked at three locations, and checks that
+// no location is oversold, nothing is left reserved, and no operation
+// timed out on locks: with ordered locking there are no waits that long.
+// The group tests run it through groups.
+func raceAcrossLocations(t *testing.T, f *fixture) *raceOutcome {
+	t.Helper()
 	f.location(t, "north", 1)
 	f.location(t, "south", 2)
 	skus := []string{"A", "B", "C", "D"}
@@ -142,8 +160,8 @@ func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
 		f.stock(t, sku, "", "south", 3)
 	}
 
-	// Overlapping multi-line holds in both orders: two SKUs out of four, the
-	// second line sometimes listed first, quantities 1-3.
+	// Two SKUs out of four, the second line sometimes listed first,
+	// quantities 1-3.
 	out := runRace(t, f, 200, func(i int) []inventory.Line {
 		a, b := skus[i%4], skus[(i+1+i/4%3)%4]
 		if i%2 == 0 {
@@ -167,4 +185,5 @@ func TestRaceAcrossLocationsWithMultiLineHolds(t *testing.T) {
 		}
 	}
 	inventorytest.RequireLedgerClean(t, f.ledger, f.shopID)
+	return out
 }

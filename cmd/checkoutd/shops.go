@@ -39,12 +39,10 @@ func runShopsCreate(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = withLedger(ctx, a, "shops", func(ledger *inventory.Ledger) error {
-		_, err := ledger.CreateShop(ctx, id, *name)
+	if _, err := onLedger(ctx, a, fs, "shops", func(ledger *inventory.Ledger) (*inventory.Shop, error) {
+		return ledger.CreateShop(ctx, id, *name)
+	}); err != nil {
 		return err
-	})
-	if err != nil {
-		return shopsFail(fs, err)
 	}
 	fmt.Fprintf(a.stdout, "created shop %s with location default\n", id)
 	return nil
@@ -57,13 +55,11 @@ func runShopsShow(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	var shop *inventory.Shop
-	err = withLedger(ctx, a, "shops", func(ledger *inventory.Ledger) (err error) {
-		shop, err = ledger.GetShop(ctx, id)
-		return err
+	shop, err := onLedger(ctx, a, fs, "shops", func(ledger *inventory.Ledger) (*inventory.Shop, error) {
+		return ledger.GetShop(ctx, id)
 	})
 	if err != nil {
-		return shopsFail(fs, err)
+		return err
 	}
 	return printShop(a.stdout, shop)
 }
@@ -90,13 +86,11 @@ func runShopsUpdate(ctx context.Context, a *app, args []string) error {
 			u.PublicAvailability = public
 		}
 	})
-	var shop *inventory.Shop
-	err = withLedger(ctx, a, "shops", func(ledger *inventory.Ledger) (err error) {
-		shop, err = ledger.UpdateShop(ctx, id, u)
-		return err
+	shop, err := onLedger(ctx, a, fs, "shops", func(ledger *inventory.Ledger) (*inventory.Shop, error) {
+		return ledger.UpdateShop(ctx, id, u)
 	})
 	if err != nil {
-		return shopsFail(fs, err)
+		return err
 	}
 	return printShop(a.stdout, shop)
 }
@@ -127,12 +121,10 @@ func runLocationsAdd(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = withLedger(ctx, a, "locations", func(ledger *inventory.Ledger) error {
-		_, err := ledger.AddLocation(ctx, *shop, id, *name, priorityArg(*priority))
+	if _, err := onLedger(ctx, a, fs, "locations", func(ledger *inventory.Ledger) (*inventory.Location, error) {
+		return ledger.AddLocation(ctx, *shop, id, *name, priorityArg(*priority))
+	}); err != nil {
 		return err
-	})
-	if err != nil {
-		return shopsFail(fs, err)
 	}
 	fmt.Fprintf(a.stdout, "added location %s to shop %s with priority %d\n", id, *shop, *priority)
 	return nil
@@ -148,13 +140,11 @@ func runLocationsList(ctx context.Context, a *app, args []string) error {
 	if err := noMoreArgs(fs); err != nil {
 		return err
 	}
-	var locations []inventory.Location
-	err := withLedger(ctx, a, "locations", func(ledger *inventory.Ledger) (err error) {
-		locations, err = ledger.ListLocations(ctx, *shop)
-		return err
+	locations, err := onLedger(ctx, a, fs, "locations", func(ledger *inventory.Ledger) ([]inventory.Location, error) {
+		return ledger.ListLocations(ctx, *shop)
 	})
 	if err != nil {
-		return shopsFail(fs, err)
+		return err
 	}
 	return printLocations(a.stdout, locations)
 }
@@ -180,13 +170,11 @@ func runLocationsUpdate(ctx context.Context, a *app, args []string) error {
 			u.Name = name
 		}
 	})
-	var loc *inventory.Location
-	err = withLedger(ctx, a, "locations", func(ledger *inventory.Ledger) (err error) {
-		loc, err = ledger.UpdateLocation(ctx, *shop, id, u)
-		return err
+	loc, err := onLedger(ctx, a, fs, "locations", func(ledger *inventory.Ledger) (*inventory.Location, error) {
+		return ledger.UpdateLocation(ctx, *shop, id, u)
 	})
 	if err != nil {
-		return shopsFail(fs, err)
+		return err
 	}
 	fmt.Fprintf(a.stdout, "location %s of shop %s: name %q, priority %d\n", loc.ID, *shop, loc.Name, loc.Priority)
 	return nil
@@ -210,15 +198,21 @@ func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) 
 	return arg, noMoreArgs(fs)
 }
 
-// withLedger runs fn with a ledger over a pool of its own, named for
-// pg_stat_activity.
-func withLedger(ctx context.Context, a *app, name string, fn func(*inventory.Ledger) error) error {
+// onLedger returns what fn returns when run with a ledger over a pool of
+// its own, named for pg_stat_activity, with fn's error made the command's
+// (see shopsFail).
+func onLedger[T any](ctx context.Context, a *app, fs *flag.FlagSet, name string, fn func(*inventory.Ledger) (T, error)) (T, error) {
+	var zero T
 	pool, err := a.openPool(ctx, name, 2)
 	if err != nil {
-		return err
+		return zero, err
 	}
 	defer pool.Close()
-	return fn(a.ledger(pool, nil))
+	v, err := fn(a.ledger(pool, nil))
+	if err != nil {
+		return zero, shopsFail(fs, err)
+	}
+	return v, nil
 }
 
 // priorityArg turns a --priority value into a location priority. Values

@@ -29,7 +29,10 @@ type ListShopsRow struct {
 	CreatedAt time.Time
 }
 
-// Shops in id order after the cursor (” for the first page).
+// Shops in id order after the cursor (” for the first page). No shop_id
+// predicate, on purpose: this is the service token's shop picker
+// (Ledger.Shops), which lists every shop; no caller acting for a shop
+// reaches it.
 func (q *Queries) ListShops(ctx context.Context, db DBTX, arg ListShopsParams) ([]ListShopsRow, error) {
 	rows, err := db.Query(ctx, listShops, arg.AfterID, arg.Max)
 	if err != nil {

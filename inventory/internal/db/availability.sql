@@ -67,6 +67,7 @@ WHERE c.xid >= pg_snapshot_xmin(sqlc.arg(since)::text::pg_snapshot)
 
 -- name: PruneStockChanges :execrows
 -- Deletes the log of transactions that had all finished when the before
--- snapshot was taken.
+-- snapshot was taken. Across shops, like StockChangesSince: the log is
+-- read and pruned by one Feed per process for every shop, by transaction.
 DELETE FROM stock_changes
 WHERE xid < pg_snapshot_xmin(sqlc.arg(before)::text::pg_snapshot);

@@ -210,7 +210,8 @@ WHERE xid < pg_snapshot_xmin($1::text::pg_snapshot)
 `
 
 // Deletes the log of transactions that had all finished when the before
-// snapshot was taken.
+// snapshot was taken. Across shops, like StockChangesSince: the log is
+// read and pruned by one Feed per process for every shop, by transaction.
 func (q *Queries) PruneStockChanges(ctx context.Context, db DBTX, before string) (int64, error) {
 	result, err := db.Exec(ctx, pruneStockChanges, before)
 	if err != nil {
