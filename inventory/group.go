@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -121,7 +122,7 @@ func (b *batcher) do(ctx context.Context, op groupOp) error {
 }
 
 // lead runs group, whose first call is the caller's, then hands the slot
-// on: to the first queued call, with the queue as its group, or back.
+// on (see handOn).
 func (b *batcher) lead(ctx context.Context, group []*groupCall) {
 	if b.window > 0 && len(group) < b.maxSize {
 		time.Sleep(b.window)
@@ -132,9 +133,27 @@ func (b *batcher) lead(ctx context.Context, group []*groupCall) {
 	if b.observe != nil {
 		b.observe(groupRun{Size: len(group), LeaderQueued: group[0].queued})
 	}
+	// A panic in the run (a bug) must still free the slot and the members,
+	// or every later caller would queue behind it for ever: they fail, and
+	// the panic goes on up the leader's stack.
+	defer func() {
+		if r := recover(); r != nil {
+			for _, c := range group {
+				c.op.fail(fmt.Errorf("run group of %d: panic: %v", len(group), r))
+			}
+			b.handOn(group)
+			panic(r)
+		}
+	}()
 	// The group is everyone's: one caller going away must not cancel the
 	// others' work.
 	b.run(context.WithoutCancel(ctx), group)
+	b.handOn(group)
+}
+
+// handOn releases group's members, then hands the slot on: to the first
+// queued call, with the queue as its group, or back.
+func (b *batcher) handOn(group []*groupCall) {
 	for _, c := range group {
 		close(c.done)
 	}
