@@ -30,26 +30,19 @@ func (l *Ledger) Validate(ctx context.Context, shopID string, lines []Line) (*Va
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	merged := mergeLines(lines)
-	skus, variantKeys, _ := lineColumns(merged)
-	rows, err := l.queries.LineAvailability(ctx, l.db, db.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
-	if err != nil {
+	op := &validateOp{shopID: shopID, lines: mergeLines(lines)}
+	if err := l.validateLines(ctx, op); err != nil {
 		return nil, l.dbError("validate", err)
 	}
-	available := make(map[lineKey]int64, len(rows))
-	for _, r := range rows {
-		available[lineKey{r.Sku, r.VariantKey}] = r.Available
-	}
 	res := &ValidateResult{OK: true}
-	for _, m := range merged {
-		if a := available[lineKey{m.SKU, m.VariantKey}]; a < m.Quantity {
-			res.OK = false
-			res.Insufficient = append(res.Insufficient, Shortfall{SKU: m.SKU, VariantKey: m.VariantKey, Requested: m.Quantity, Available: a})
+	for i, m := range op.lines {
+		a := op.answers[i]
+		if !a.shopExists {
+			return nil, checkoutd.ErrShopNotFound
 		}
-	}
-	if !res.OK {
-		if err := l.requireShop(ctx, shopID); err != nil {
-			return nil, err
+		if a.available < m.Quantity {
+			res.OK = false
+			res.Insufficient = append(res.Insufficient, Shortfall{SKU: m.SKU, VariantKey: m.VariantKey, Requested: m.Quantity, Available: a.available})
 		}
 	}
 	return res, nil

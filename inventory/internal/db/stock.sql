@@ -20,6 +20,35 @@ LEFT JOIN stock_lines sl ON sl.shop_id = sqlc.arg(shop_id) AND sl.sku = req.sku 
 LEFT JOIN stock_levels_effective e ON e.shop_id = sqlc.arg(shop_id) AND e.sku = req.sku AND e.variant_key = req.variant_key
 GROUP BY req.sku, req.variant_key;
 
+-- name: ValidateLines :many
+-- LineAvailability for the lines of many validations at once, of any
+-- shops: each (shop, sku, variant key) given once comes back once, with
+-- what a hold could take of it right now (0 for a line never stocked) and
+-- whether its shop exists. Lone and grouped validations both run it, so a
+-- validation gets the same answer either way; the arithmetic must stay
+-- LineAvailability's. A line that exists proves its shop does (foreign
+-- key); only an unknown line pays for the look-up of the shop.
+WITH req AS (
+    SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id,
+           unnest(sqlc.arg(skus)::text[]) AS sku,
+           unnest(sqlc.arg(variant_keys)::text[]) AS variant_key
+)
+SELECT req.shop_id::text AS shop_id,
+       req.sku::text AS sku,
+       req.variant_key::text AS variant_key,
+       (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
+        + greatest(least(
+              coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
+              coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
+          ), 0)
+       )::bigint AS available,
+       (CASE WHEN count(sl.shop_id) > 0 THEN true
+             ELSE EXISTS (SELECT 1 FROM shops s WHERE s.id = req.shop_id) END)::boolean AS shop_exists
+FROM req
+LEFT JOIN stock_lines sl ON sl.shop_id = req.shop_id AND sl.sku = req.sku AND sl.variant_key = req.variant_key
+LEFT JOIN stock_levels_effective e ON e.shop_id = req.shop_id AND e.sku = req.sku AND e.variant_key = req.variant_key
+GROUP BY req.shop_id, req.sku, req.variant_key;
+
 -- name: ListStockLines :many
 -- A page of a shop's stock lines in (sku, variant_key) order, with totals
 -- across locations. Pass the last line of the previous page as the cursor
