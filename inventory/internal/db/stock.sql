@@ -84,6 +84,24 @@ WHERE sl.shop_id = sqlc.arg(shop_id)
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 ORDER BY sl.sku, sl.variant_key;
 
+-- name: GetStockLine :many
+-- One line with its per-location rows in allocation order, in one round
+-- trip: a row per location the line is stocked at, or one with stocked
+-- false for a line stocked nowhere; none for an unknown line. The caller
+-- sums the totals, as GetStockLines has them.
+SELECT sl.sku, sl.variant_key, sl.safety_stock,
+       coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
+       (e.location_id IS NOT NULL)::boolean AS stocked,
+       coalesce(e.location_id, '')::text AS location_id,
+       coalesce(e.on_hand, 0)::bigint AS on_hand,
+       coalesce(e.reserved, 0)::bigint AS reserved,
+       coalesce(e.backorder_limit, 0)::bigint AS backorder_limit
+FROM stock_lines sl
+LEFT JOIN (stock_levels_effective e JOIN locations loc ON loc.shop_id = e.shop_id AND loc.id = e.location_id)
+    ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
+WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = sqlc.arg(sku) AND sl.variant_key = sqlc.arg(variant_key)
+ORDER BY loc.priority, e.location_id;
+
 -- name: SkuVariantKeys :many
 -- The first variant keys a shop stocks a sku under, for telling a client
 -- that asked for a line the sku does not have which ones it does. Read on

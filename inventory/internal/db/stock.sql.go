@@ -212,6 +212,79 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, db DBTX, arg GetIdempot
 	return i, err
 }
 
+const getStockLine = `-- name: GetStockLine :many
+SELECT sl.sku, sl.variant_key, sl.safety_stock,
+       coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
+       (e.location_id IS NOT NULL)::boolean AS stocked,
+       coalesce(e.location_id, '')::text AS location_id,
+       coalesce(e.on_hand, 0)::bigint AS on_hand,
+       coalesce(e.reserved, 0)::bigint AS reserved,
+       coalesce(e.backorder_limit, 0)::bigint AS backorder_limit
+FROM stock_lines sl
+LEFT JOIN (stock_levels_effective e JOIN locations loc ON loc.shop_id = e.shop_id AND loc.id = e.location_id)
+    ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
+WHERE sl.shop_id = $2 AND sl.sku = $3 AND sl.variant_key = $4
+ORDER BY loc.priority, e.location_id
+`
+
+type GetStockLineParams struct {
+	DefaultThreshold int64
+	ShopID           string
+	Sku              string
+	VariantKey       string
+}
+
+type GetStockLineRow struct {
+	Sku               string
+	VariantKey        string
+	SafetyStock       int64
+	LowStockThreshold int64
+	Stocked           bool
+	LocationID        string
+	OnHand            int64
+	Reserved          int64
+	BackorderLimit    int64
+}
+
+// One line with its per-location rows in allocation order, in one round
+// trip: a row per location the line is stocked at, or one with stocked
+// false for a line stocked nowhere; none for an unknown line. The caller
+// sums the totals, as GetStockLines has them.
+func (q *Queries) GetStockLine(ctx context.Context, db DBTX, arg GetStockLineParams) ([]GetStockLineRow, error) {
+	rows, err := db.Query(ctx, getStockLine,
+		arg.DefaultThreshold,
+		arg.ShopID,
+		arg.Sku,
+		arg.VariantKey,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GetStockLineRow
+	for rows.Next() {
+		var i GetStockLineRow
+		if err := rows.Scan(
+			&i.Sku,
+			&i.VariantKey,
+			&i.SafetyStock,
+			&i.LowStockThreshold,
+			&i.Stocked,
+			&i.LocationID,
+			&i.OnHand,
+			&i.Reserved,
+			&i.BackorderLimit,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getStockLines = `-- name: GetStockLines :many
 SELECT sl.sku, sl.variant_key, sl.safety_stock,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
