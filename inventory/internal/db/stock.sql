@@ -1,33 +1,13 @@
--- name: LineAvailability :many
--- How many units of each line a hold could take right now: free stock
--- (keeping safety stock) plus what the default location may still backorder.
--- Mirrors the arithmetic of ReserveHold, on the effective view, so lapsed
--- holds no longer count. Unknown lines come back with 0.
-WITH req AS (
-    SELECT unnest(sqlc.arg(skus)::text[]) AS sku,
-           unnest(sqlc.arg(variant_keys)::text[]) AS variant_key
-)
-SELECT req.sku::text AS sku,
-       req.variant_key::text AS variant_key,
-       (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-        + greatest(least(
-              coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
-              coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-          ), 0)
-       )::bigint AS available
-FROM req
-LEFT JOIN stock_lines sl ON sl.shop_id = sqlc.arg(shop_id) AND sl.sku = req.sku AND sl.variant_key = req.variant_key
-LEFT JOIN stock_levels_effective e ON e.shop_id = sqlc.arg(shop_id) AND e.sku = req.sku AND e.variant_key = req.variant_key
-GROUP BY req.sku, req.variant_key;
-
 -- name: ValidateLines :many
--- LineAvailability for the lines of many validations at once, of any
--- shops: each (shop, sku, variant key) given once comes back once, with
--- what a hold could take of it right now (0 for a line never stocked) and
--- whether its shop exists. Lone and grouped validations both run it, so a
--- validation gets the same answer either way; the arithmetic must stay
--- LineAvailability's. A line that exists proves its shop does (foreign
--- key); only an unknown line pays for the look-up of the shop.
+-- How many units of each line a hold could take right now: free stock
+-- (keeping safety stock) plus what the default location may still
+-- backorder. Mirrors the arithmetic of ReserveHold, on the effective view,
+-- so lapsed holds no longer count. It answers the lines of many validations
+-- at once, of any shops: each (shop, sku, variant key) given comes back
+-- once, with its availability (0 for a line never stocked) and whether its
+-- shop exists. A lone validation runs it too, so grouped and alone cannot
+-- differ. A line that exists proves its shop does (foreign key); only an
+-- unknown line pays for the look-up of the shop.
 WITH req AS (
     SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id,
            unnest(sqlc.arg(skus)::text[]) AS sku,

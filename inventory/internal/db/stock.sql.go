@@ -351,61 +351,6 @@ func (q *Queries) GetStockLines(ctx context.Context, db DBTX, arg GetStockLinesP
 	return items, nil
 }
 
-const lineAvailability = `-- name: LineAvailability :many
-WITH req AS (
-    SELECT unnest($2::text[]) AS sku,
-           unnest($3::text[]) AS variant_key
-)
-SELECT req.sku::text AS sku,
-       req.variant_key::text AS variant_key,
-       (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-        + greatest(least(
-              coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
-              coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-          ), 0)
-       )::bigint AS available
-FROM req
-LEFT JOIN stock_lines sl ON sl.shop_id = $1 AND sl.sku = req.sku AND sl.variant_key = req.variant_key
-LEFT JOIN stock_levels_effective e ON e.shop_id = $1 AND e.sku = req.sku AND e.variant_key = req.variant_key
-GROUP BY req.sku, req.variant_key
-`
-
-type LineAvailabilityParams struct {
-	ShopID      string
-	Skus        []string
-	VariantKeys []string
-}
-
-type LineAvailabilityRow struct {
-	Sku        string
-	VariantKey string
-	Available  int64
-}
-
-// How many units of each line a hold could take right now: free stock
-// (keeping safety stock) plus what the default location may still backorder.
-// Mirrors the arithmetic of ReserveHold, on the effective view, so lapsed
-// holds no longer count. Unknown lines come back with 0.
-func (q *Queries) LineAvailability(ctx context.Context, db DBTX, arg LineAvailabilityParams) ([]LineAvailabilityRow, error) {
-	rows, err := db.Query(ctx, lineAvailability, arg.ShopID, arg.Skus, arg.VariantKeys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []LineAvailabilityRow
-	for rows.Next() {
-		var i LineAvailabilityRow
-		if err := rows.Scan(&i.Sku, &i.VariantKey, &i.Available); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listStockLevels = `-- name: ListStockLevels :many
 SELECT e.sku, e.variant_key, e.location_id, e.on_hand, e.reserved::bigint AS reserved
 FROM stock_levels_effective e
@@ -738,13 +683,15 @@ type ValidateLinesRow struct {
 	ShopExists bool
 }
 
-// LineAvailability for the lines of many validations at once, of any
-// shops: each (shop, sku, variant key) given once comes back once, with
-// what a hold could take of it right now (0 for a line never stocked) and
-// whether its shop exists. Lone and grouped validations both run it, so a
-// validation gets the same answer either way; the arithmetic must stay
-// LineAvailability's. A line that exists proves its shop does (foreign
-// key); only an unknown line pays for the look-up of the shop.
+// How many units of each line a hold could take right now: free stock
+// (keeping safety stock) plus what the default location may still
+// backorder. Mirrors the arithmetic of ReserveHold, on the effective view,
+// so lapsed holds no longer count. It answers the lines of many validations
+// at once, of any shops: each (shop, sku, variant key) given comes back
+// once, with its availability (0 for a line never stocked) and whether its
+// shop exists. A lone validation runs it too, so grouped and alone cannot
+// differ. A line that exists proves its shop does (foreign key); only an
+// unknown line pays for the look-up of the shop.
 func (q *Queries) ValidateLines(ctx context.Context, db DBTX, arg ValidateLinesParams) ([]ValidateLinesRow, error) {
 	rows, err := db.Query(ctx, validateLines, arg.ShopIds, arg.Skus, arg.VariantKeys)
 	if err != nil {
