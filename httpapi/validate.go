@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -14,6 +15,7 @@ type validateRequest struct {
 
 // validate answers whether items could be held now, holding nothing.
 func (a *API) validate(w http.ResponseWriter, r *http.Request) {
+	httpserver.MarkRead(r.Context())
 	var req validateRequest
 	if !decode(w, r, &req) {
 		return

@@ -107,9 +107,13 @@ func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest)
 	// The statement counts every open hold; availability does not count
 	// lapsed ones. If lapsed holds are all that stands in the way, close them
 	// now rather than make the customer wait for the reaper, and try again.
-	if lapsedInWay, err := l.coveredWithoutLapsed(ctx, shopID, shortfall); err != nil {
+	lapsedInWay, shopExists, err := l.coveredWithoutLapsed(ctx, shopID, shortfall)
+	switch {
+	case err != nil:
 		return nil, false, err
-	} else if lapsedInWay {
+	case !shopExists:
+		return nil, false, checkoutd.ErrShopNotFound
+	case lapsedInWay:
 		keys := make([]lineKey, len(shortfall.Lines))
 		for i, s := range shortfall.Lines {
 			keys[i] = lineKey{s.SKU, s.VariantKey}
@@ -122,40 +126,33 @@ func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest)
 			return hold, created, err
 		}
 	}
-	if err := l.requireShop(ctx, shopID); err != nil {
-		return nil, false, err
-	}
 	l.metrics.insufficientStock()
 	return nil, false, shortfall
 }
 
 // coveredWithoutLapsed reports whether every short line would be covered if
-// lapsed holds no longer counted. Otherwise it updates the shortfall's
-// available quantities to what the lines have once lapsed holds are set
-// aside, the figure a caller can act on.
-func (l *Ledger) coveredWithoutLapsed(ctx context.Context, shopID string, short *InsufficientStockError) (bool, error) {
-	skus := make([]string, len(short.Lines))
-	variantKeys := make([]string, len(short.Lines))
+// lapsed holds no longer counted, and whether the shop exists, in one read
+// (a validation's, so concurrent refusals share it). Otherwise it updates
+// the shortfall's available quantities to what the lines have once lapsed
+// holds are set aside, the figure a caller can act on.
+func (l *Ledger) coveredWithoutLapsed(ctx context.Context, shopID string, short *InsufficientStockError) (covered, shopExists bool, err error) {
+	op := &validateOp{shopID: shopID, lines: make([]Line, len(short.Lines))}
 	for i, s := range short.Lines {
-		skus[i], variantKeys[i] = s.SKU, s.VariantKey
+		op.lines[i] = Line{SKU: s.SKU, VariantKey: s.VariantKey, Quantity: s.Requested}
 	}
-	rows, err := l.queries.LineAvailability(ctx, l.db, db.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
-	if err != nil {
-		return false, l.dbError("check availability", err)
+	if err := l.validateLines(ctx, op); err != nil {
+		return false, false, l.dbError("check availability", err)
 	}
-	available := make(map[lineKey]int64, len(rows))
-	for _, r := range rows {
-		available[lineKey{r.Sku, r.VariantKey}] = r.Available
-	}
-	covered := true
+	covered, shopExists = true, true
 	for i, s := range short.Lines {
-		a := available[lineKey{s.SKU, s.VariantKey}]
-		if a < s.Requested {
+		a := op.answers[i]
+		shopExists = shopExists && a.shopExists
+		if a.available < s.Requested {
 			covered = false
 		}
-		short.Lines[i].Available = a
+		short.Lines[i].Available = a.available
 	}
-	return covered, nil
+	return covered, shopExists, nil
 }
 
 // tryReserve runs the reserve statement once. It returns the hold when one

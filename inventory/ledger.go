@@ -41,6 +41,13 @@ type Config struct {
 	// group as soon as it may: groups form only from operations that
 	// arrive while others run.
 	GroupWindow time.Duration
+	// ReadGroupSize is how many concurrent Validate calls one query may
+	// answer (default DefaultReadGroupSize); 1 turns their grouping off.
+	// See docs/inventory.md, "Grouped validations".
+	ReadGroupSize int
+	// ReadGroupsInFlight is how many of those queries may run at once
+	// (default DefaultReadGroupsInFlight).
+	ReadGroupsInFlight int
 }
 
 // Ledger is the inventory ledger of every shop in one database. It is safe
@@ -54,6 +61,9 @@ type Ledger struct {
 	// group gathers concurrent operations into group transactions; nil
 	// when grouping is off.
 	group *batcher
+	// reads gathers concurrent validations into one query each; nil when
+	// their grouping is off.
+	reads *batcher
 	// after, on a Ledger bound to a transaction, holds back the logs and
 	// metrics of its changes until the transaction commits (see Committed).
 	after *aftercommit.Queue
@@ -73,6 +83,7 @@ func NewLedger(pool *pgxpool.Pool, cfg Config) *Ledger {
 	if cfg.GroupSize != 1 {
 		l.group = newBatcher(cfg, pool, l.runGroup)
 	}
+	l.reads = newReadBatcher(cfg, l.runValidations)
 	return l
 }
 

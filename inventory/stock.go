@@ -30,26 +30,19 @@ func (l *Ledger) Validate(ctx context.Context, shopID string, lines []Line) (*Va
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	merged := mergeLines(lines)
-	skus, variantKeys, _ := lineColumns(merged)
-	rows, err := l.queries.LineAvailability(ctx, l.db, db.LineAvailabilityParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
-	if err != nil {
+	op := &validateOp{shopID: shopID, lines: mergeLines(lines)}
+	if err := l.validateLines(ctx, op); err != nil {
 		return nil, l.dbError("validate", err)
 	}
-	available := make(map[lineKey]int64, len(rows))
-	for _, r := range rows {
-		available[lineKey{r.Sku, r.VariantKey}] = r.Available
-	}
 	res := &ValidateResult{OK: true}
-	for _, m := range merged {
-		if a := available[lineKey{m.SKU, m.VariantKey}]; a < m.Quantity {
-			res.OK = false
-			res.Insufficient = append(res.Insufficient, Shortfall{SKU: m.SKU, VariantKey: m.VariantKey, Requested: m.Quantity, Available: a})
+	for i, m := range op.lines {
+		a := op.answers[i]
+		if !a.shopExists {
+			return nil, checkoutd.ErrShopNotFound
 		}
-	}
-	if !res.OK {
-		if err := l.requireShop(ctx, shopID); err != nil {
-			return nil, err
+		if a.available < m.Quantity {
+			res.OK = false
+			res.Insufficient = append(res.Insufficient, Shortfall{SKU: m.SKU, VariantKey: m.VariantKey, Requested: m.Quantity, Available: a.available})
 		}
 	}
 	return res, nil
@@ -90,14 +83,41 @@ func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) 
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	infos, err := l.stockInfos(ctx, l.db, shopID, []lineKey{{sku, variantKey}})
+	rows, err := l.queries.GetStockLine(ctx, l.db, db.GetStockLineParams{
+		ShopID: shopID, Sku: sku, VariantKey: variantKey, DefaultThreshold: l.cfg.DefaultLowStockThreshold,
+	})
 	if err != nil {
-		return nil, err
+		return nil, l.dbError("read stock", err)
 	}
-	if len(infos) == 0 {
+	if len(rows) == 0 {
 		return nil, l.stockLineNotFound(ctx, shopID, sku, variantKey)
 	}
-	return &infos[0], nil
+	return stockLineInfo(rows), nil
+}
+
+// stockLineInfo is the StockInfo of one line's GetStockLine rows.
+func stockLineInfo(rows []db.GetStockLineRow) *StockInfo {
+	line := stockLineRow{Sku: rows[0].Sku, VariantKey: rows[0].VariantKey, SafetyStock: rows[0].SafetyStock, LowStockThreshold: rows[0].LowStockThreshold}
+	var locations []LocationStock
+	for _, r := range rows {
+		if !r.Stocked {
+			continue
+		}
+		line.OnHand += r.OnHand
+		line.Reserved += r.Reserved
+		line.BackorderLimit += r.BackorderLimit
+		locations = append(locations, LocationStock{
+			LocationID: r.LocationID,
+			OnHand:     r.OnHand,
+			Reserved:   r.Reserved,
+			Available:  max(r.OnHand-r.Reserved, 0),
+		})
+	}
+	info := newStockInfo(line)
+	if locations != nil {
+		info.Locations = locations
+	}
+	return &info
 }
 
 // maxVariantKeyHints bounds the variant keys a StockLineNotFoundError names:
@@ -263,20 +283,7 @@ func (l *Ledger) withLocations(ctx context.Context, conn db.DBTX, shopID string,
 	for i, r := range lines {
 		skus[i], variantKeys[i] = r.Sku, r.VariantKey
 		index[lineKey{r.Sku, r.VariantKey}] = i
-		available := max(r.OnHand-r.Reserved-r.SafetyStock, 0)
-		infos[i] = StockInfo{
-			SKU:               r.Sku,
-			VariantKey:        r.VariantKey,
-			OnHand:            r.OnHand,
-			Reserved:          r.Reserved,
-			Available:         available,
-			SafetyStock:       r.SafetyStock,
-			LowStockThreshold: r.LowStockThreshold,
-			LowStock:          available <= r.LowStockThreshold,
-			BackorderAllowed:  r.BackorderLimit > 0,
-			BackorderLimit:    r.BackorderLimit,
-			Locations:         []LocationStock{},
-		}
+		infos[i] = newStockInfo(r)
 	}
 	levels, err := l.queries.ListStockLevels(ctx, conn, db.ListStockLevelsParams{ShopID: shopID, Skus: skus, VariantKeys: variantKeys})
 	if err != nil {
@@ -292,6 +299,24 @@ func (l *Ledger) withLocations(ctx context.Context, conn db.DBTX, shopID string,
 		})
 	}
 	return infos, nil
+}
+
+// newStockInfo is the StockInfo of a line's totals, without its locations.
+func newStockInfo(r stockLineRow) StockInfo {
+	available := max(r.OnHand-r.Reserved-r.SafetyStock, 0)
+	return StockInfo{
+		SKU:               r.Sku,
+		VariantKey:        r.VariantKey,
+		OnHand:            r.OnHand,
+		Reserved:          r.Reserved,
+		Available:         available,
+		SafetyStock:       r.SafetyStock,
+		LowStockThreshold: r.LowStockThreshold,
+		LowStock:          available <= r.LowStockThreshold,
+		BackorderAllowed:  r.BackorderLimit > 0,
+		BackorderLimit:    r.BackorderLimit,
+		Locations:         []LocationStock{},
+	}
 }
 
 // StockSettings changes a line's settings; nil fields are left as they are.

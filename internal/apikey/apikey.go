@@ -49,11 +49,14 @@ type Key struct {
 type Store struct {
 	db      *pgxpool.Pool
 	queries *db.Queries
+	// verified spares a key that verified a lookup per request for
+	// DefaultVerifyCacheTTL.
+	verified *verifiedKeys
 }
 
 // NewStore returns a Store on db.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{db: pool, queries: db.New()}
+	return &Store{db: pool, queries: db.New(), verified: newVerifiedKeys(DefaultVerifyCacheTTL)}
 }
 
 // Create issues a key for shopID and returns it; this is the only time the
@@ -94,6 +97,7 @@ func (s *Store) Revoke(ctx context.Context, shopID, keyID string) error {
 	if n == 0 {
 		return ErrNotFound
 	}
+	s.verified.forget(shopID, keyID)
 	return nil
 }
 
@@ -112,9 +116,15 @@ func (s *Store) Verify(ctx context.Context, token string) (shopID string, err er
 // VerifyKey is Verify that also returns the key's id, for callers that
 // record which key acted (the console's audit trail) or check later that it
 // still works (Active).
+//
+// A key that verified is trusted for DefaultVerifyCacheTTL without another
+// lookup: revoked elsewhere, it keeps working here that long at most.
 func (s *Store) VerifyKey(ctx context.Context, token string) (shopID, keyID string, err error) {
 	if len(token) > maxTokenBytes || !pgtext.Valid(token) {
 		return "", "", ErrInvalid
+	}
+	if k, ok := s.verified.get(token); ok {
+		return k.shopID, k.keyID, nil
 	}
 	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok {
@@ -136,6 +146,7 @@ func (s *Store) VerifyKey(ctx context.Context, token string) (shopID, keyID stri
 	if subtle.ConstantTimeCompare(hash[:], row.SecretHash) != 1 || row.RevokedAt != nil {
 		return "", "", ErrInvalid
 	}
+	s.verified.put(token, shopID, keyID)
 	return shopID, keyID, nil
 }
 

@@ -1,24 +1,33 @@
--- name: LineAvailability :many
+-- name: ValidateLines :many
 -- How many units of each line a hold could take right now: free stock
--- (keeping safety stock) plus what the default location may still backorder.
--- Mirrors the arithmetic of ReserveHold, on the effective view, so lapsed
--- holds no longer count. Unknown lines come back with 0.
+-- (keeping safety stock) plus what the default location may still
+-- backorder. Mirrors the arithmetic of ReserveHold, on the effective view,
+-- so lapsed holds no longer count. It answers the lines of many validations
+-- at once, of any shops: each (shop, sku, variant key) given comes back
+-- once, with its availability (0 for a line never stocked) and whether its
+-- shop exists. A lone validation runs it too, so grouped and alone cannot
+-- differ. A line that exists proves its shop does (foreign key); only an
+-- unknown line pays for the look-up of the shop.
 WITH req AS (
-    SELECT unnest(sqlc.arg(skus)::text[]) AS sku,
+    SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id,
+           unnest(sqlc.arg(skus)::text[]) AS sku,
            unnest(sqlc.arg(variant_keys)::text[]) AS variant_key
 )
-SELECT req.sku::text AS sku,
+SELECT req.shop_id::text AS shop_id,
+       req.sku::text AS sku,
        req.variant_key::text AS variant_key,
        (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
         + greatest(least(
               coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
               coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
           ), 0)
-       )::bigint AS available
+       )::bigint AS available,
+       (CASE WHEN count(sl.shop_id) > 0 THEN true
+             ELSE EXISTS (SELECT 1 FROM shops s WHERE s.id = req.shop_id) END)::boolean AS shop_exists
 FROM req
-LEFT JOIN stock_lines sl ON sl.shop_id = sqlc.arg(shop_id) AND sl.sku = req.sku AND sl.variant_key = req.variant_key
-LEFT JOIN stock_levels_effective e ON e.shop_id = sqlc.arg(shop_id) AND e.sku = req.sku AND e.variant_key = req.variant_key
-GROUP BY req.sku, req.variant_key;
+LEFT JOIN stock_lines sl ON sl.shop_id = req.shop_id AND sl.sku = req.sku AND sl.variant_key = req.variant_key
+LEFT JOIN stock_levels_effective e ON e.shop_id = req.shop_id AND e.sku = req.sku AND e.variant_key = req.variant_key
+GROUP BY req.shop_id, req.sku, req.variant_key;
 
 -- name: ListStockLines :many
 -- A page of a shop's stock lines in (sku, variant_key) order, with totals
@@ -54,6 +63,24 @@ LEFT JOIN stock_levels_effective e ON e.shop_id = sl.shop_id AND e.sku = sl.sku 
 WHERE sl.shop_id = sqlc.arg(shop_id)
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 ORDER BY sl.sku, sl.variant_key;
+
+-- name: GetStockLine :many
+-- One line with its per-location rows in allocation order, in one round
+-- trip: a row per location the line is stocked at, or one with stocked
+-- false for a line stocked nowhere; none for an unknown line. The caller
+-- sums the totals, as GetStockLines has them.
+SELECT sl.sku, sl.variant_key, sl.safety_stock,
+       coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
+       (e.location_id IS NOT NULL)::boolean AS stocked,
+       coalesce(e.location_id, '')::text AS location_id,
+       coalesce(e.on_hand, 0)::bigint AS on_hand,
+       coalesce(e.reserved, 0)::bigint AS reserved,
+       coalesce(e.backorder_limit, 0)::bigint AS backorder_limit
+FROM stock_lines sl
+LEFT JOIN (stock_levels_effective e JOIN locations loc ON loc.shop_id = e.shop_id AND loc.id = e.location_id)
+    ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
+WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = sqlc.arg(sku) AND sl.variant_key = sqlc.arg(variant_key)
+ORDER BY loc.priority, e.location_id;
 
 -- name: SkuVariantKeys :many
 -- The first variant keys a shop stocks a sku under, for telling a client

@@ -212,6 +212,79 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, db DBTX, arg GetIdempot
 	return i, err
 }
 
+const getStockLine = `-- name: GetStockLine :many
+SELECT sl.sku, sl.variant_key, sl.safety_stock,
+       coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
+       (e.location_id IS NOT NULL)::boolean AS stocked,
+       coalesce(e.location_id, '')::text AS location_id,
+       coalesce(e.on_hand, 0)::bigint AS on_hand,
+       coalesce(e.reserved, 0)::bigint AS reserved,
+       coalesce(e.backorder_limit, 0)::bigint AS backorder_limit
+FROM stock_lines sl
+LEFT JOIN (stock_levels_effective e JOIN locations loc ON loc.shop_id = e.shop_id AND loc.id = e.location_id)
+    ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
+WHERE sl.shop_id = $2 AND sl.sku = $3 AND sl.variant_key = $4
+ORDER BY loc.priority, e.location_id
+`
+
+type GetStockLineParams struct {
+	DefaultThreshold int64
+	ShopID           string
+	Sku              string
+	VariantKey       string
+}
+
+type GetStockLineRow struct {
+	Sku               string
+	VariantKey        string
+	SafetyStock       int64
+	LowStockThreshold int64
+	Stocked           bool
+	LocationID        string
+	OnHand            int64
+	Reserved          int64
+	BackorderLimit    int64
+}
+
+// One line with its per-location rows in allocation order, in one round
+// trip: a row per location the line is stocked at, or one with stocked
+// false for a line stocked nowhere; none for an unknown line. The caller
+// sums the totals, as GetStockLines has them.
+func (q *Queries) GetStockLine(ctx context.Context, db DBTX, arg GetStockLineParams) ([]GetStockLineRow, error) {
+	rows, err := db.Query(ctx, getStockLine,
+		arg.DefaultThreshold,
+		arg.ShopID,
+		arg.Sku,
+		arg.VariantKey,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GetStockLineRow
+	for rows.Next() {
+		var i GetStockLineRow
+		if err := rows.Scan(
+			&i.Sku,
+			&i.VariantKey,
+			&i.SafetyStock,
+			&i.LowStockThreshold,
+			&i.Stocked,
+			&i.LocationID,
+			&i.OnHand,
+			&i.Reserved,
+			&i.BackorderLimit,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getStockLines = `-- name: GetStockLines :many
 SELECT sl.sku, sl.variant_key, sl.safety_stock,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
@@ -268,61 +341,6 @@ func (q *Queries) GetStockLines(ctx context.Context, db DBTX, arg GetStockLinesP
 			&i.Reserved,
 			&i.BackorderLimit,
 		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const lineAvailability = `-- name: LineAvailability :many
-WITH req AS (
-    SELECT unnest($2::text[]) AS sku,
-           unnest($3::text[]) AS variant_key
-)
-SELECT req.sku::text AS sku,
-       req.variant_key::text AS variant_key,
-       (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-        + greatest(least(
-              coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
-              coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
-          ), 0)
-       )::bigint AS available
-FROM req
-LEFT JOIN stock_lines sl ON sl.shop_id = $1 AND sl.sku = req.sku AND sl.variant_key = req.variant_key
-LEFT JOIN stock_levels_effective e ON e.shop_id = $1 AND e.sku = req.sku AND e.variant_key = req.variant_key
-GROUP BY req.sku, req.variant_key
-`
-
-type LineAvailabilityParams struct {
-	ShopID      string
-	Skus        []string
-	VariantKeys []string
-}
-
-type LineAvailabilityRow struct {
-	Sku        string
-	VariantKey string
-	Available  int64
-}
-
-// How many units of each line a hold could take right now: free stock
-// (keeping safety stock) plus what the default location may still backorder.
-// Mirrors the arithmetic of ReserveHold, on the effective view, so lapsed
-// holds no longer count. Unknown lines come back with 0.
-func (q *Queries) LineAvailability(ctx context.Context, db DBTX, arg LineAvailabilityParams) ([]LineAvailabilityRow, error) {
-	rows, err := db.Query(ctx, lineAvailability, arg.ShopID, arg.Skus, arg.VariantKeys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []LineAvailabilityRow
-	for rows.Next() {
-		var i LineAvailabilityRow
-		if err := rows.Scan(&i.Sku, &i.VariantKey, &i.Available); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -626,4 +644,76 @@ func (q *Queries) UpdateStockLineSettings(ctx context.Context, db DBTX, arg Upda
 		&i.LowStockAlertedAt,
 	)
 	return i, err
+}
+
+const validateLines = `-- name: ValidateLines :many
+WITH req AS (
+    SELECT unnest($1::text[]) AS shop_id,
+           unnest($2::text[]) AS sku,
+           unnest($3::text[]) AS variant_key
+)
+SELECT req.shop_id::text AS shop_id,
+       req.sku::text AS sku,
+       req.variant_key::text AS variant_key,
+       (greatest(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
+        + greatest(least(
+              coalesce(sum(e.backorder_limit + least(e.on_hand - e.reserved, 0)) FILTER (WHERE e.location_id = 'default'), 0),
+              coalesce(sum(e.backorder_limit), 0) + least(coalesce(sum(e.on_hand - e.reserved), 0) - coalesce(max(sl.safety_stock), 0), 0)
+          ), 0)
+       )::bigint AS available,
+       (CASE WHEN count(sl.shop_id) > 0 THEN true
+             ELSE EXISTS (SELECT 1 FROM shops s WHERE s.id = req.shop_id) END)::boolean AS shop_exists
+FROM req
+LEFT JOIN stock_lines sl ON sl.shop_id = req.shop_id AND sl.sku = req.sku AND sl.variant_key = req.variant_key
+LEFT JOIN stock_levels_effective e ON e.shop_id = req.shop_id AND e.sku = req.sku AND e.variant_key = req.variant_key
+GROUP BY req.shop_id, req.sku, req.variant_key
+`
+
+type ValidateLinesParams struct {
+	ShopIds     []string
+	Skus        []string
+	VariantKeys []string
+}
+
+type ValidateLinesRow struct {
+	ShopID     string
+	Sku        string
+	VariantKey string
+	Available  int64
+	ShopExists bool
+}
+
+// How many units of each line a hold could take right now: free stock
+// (keeping safety stock) plus what the default location may still
+// backorder. Mirrors the arithmetic of ReserveHold, on the effective view,
+// so lapsed holds no longer count. It answers the lines of many validations
+// at once, of any shops: each (shop, sku, variant key) given comes back
+// once, with its availability (0 for a line never stocked) and whether its
+// shop exists. A lone validation runs it too, so grouped and alone cannot
+// differ. A line that exists proves its shop does (foreign key); only an
+// unknown line pays for the look-up of the shop.
+func (q *Queries) ValidateLines(ctx context.Context, db DBTX, arg ValidateLinesParams) ([]ValidateLinesRow, error) {
+	rows, err := db.Query(ctx, validateLines, arg.ShopIds, arg.Skus, arg.VariantKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ValidateLinesRow
+	for rows.Next() {
+		var i ValidateLinesRow
+		if err := rows.Scan(
+			&i.ShopID,
+			&i.Sku,
+			&i.VariantKey,
+			&i.Available,
+			&i.ShopExists,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/inventory"
+)
+
+// The request types of the busy routes take the one-parse path when their
+// body is plain. The shop and location settings, whose fields decode
+// themselves (present), always take the full checks: no plainBody can vouch
+// for what such a field accepts.
+func TestPlainNamesCoverTheBusyRequests(t *testing.T) {
+	t.Parallel()
+	for _, v := range []any{
+		&validateRequest{}, &createHoldRequest{},
+		&inventory.AdjustRequest{}, &inventory.ReceiptRequest{}, &inventory.TransferRequest{},
+		&inventory.StockSettings{}, &checkout.Request{},
+	} {
+		if _, ok := plainNames(reflect.TypeOf(v)); !ok {
+			t.Errorf("%T: plainNames says no, so every body of it is parsed twice", v)
+		}
+	}
+	if _, ok := plainNames(reflect.TypeOf(&createShopRequest{})); ok {
+		t.Errorf("createShopRequest: plainNames vouches for fields that decode themselves")
+	}
+}
+
+func TestPlainBody(t *testing.T) {
+	t.Parallel()
+	typ := reflect.TypeOf(&validateRequest{})
+	for body, want := range map[string]bool{
+		`{"shopId":"s","items":[{"sku":"A","variantKey":"","quantity":1}]}`: true,
+		"{ \"shopId\" :\n\"s\", \"items\" : [] }":                           true,
+		`{"shopId":"a\\u0000b"}`:                                            true, // a backslash, then u0000: no NUL
+		`{"shopId":"a\"b:c\\"}`:                                             true,
+		`{"shopId":"s","items":[{"sku":"A\u0000"}]}`:                        false,
+		`{"SHOPID":"s"}`:                                                    false,
+		`{"sh\u006fpId":"s"}`:                                               false,
+		`{"shopId":"s","extra":1}`:                                          false,
+		`{"shopId":"s","items":[{"SKU":"A"}]}`:                              false,
+		`{"shopId":"s`:                                                      false,
+	} {
+		if got := plainBody([]byte(body), typ); got != want {
+			t.Errorf("plainBody(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
+
+// decode answers every body as the full checks do: the same status, the
+// same error body, the same value.
+func TestDecodeOneParseAgreesWithFullChecks(t *testing.T) {
+	t.Parallel()
+	bodies := []string{
+		`{"shopId":"s","items":[{"sku":"A","variantKey":"","quantity":1}]}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":1},{"sku":"B","quantity":2}]}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":"1"}]}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":1.5}]}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":1e400}]}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":1,"extra":true}]}`,
+		`{"shopId":"s","items":[{"SKU":"A","quantity":1}]}`,
+		`{"shopId":"s","Items":[]}`,
+		`{"sh\u006fpId":"s"}`,
+		`{"shopId":"s\u0000"}`,
+		`{"shopId":"s\\u0000"}`,
+		`{"shopId":"s","shopId":"t"}`,
+		`{"shopId":"s"} {}`,
+		`{"shopId":"s"}}`,
+		`{"shopId":"s",}`,
+		`{"shopId":"s"`,
+		`[{"shopId":"s"}]`,
+		`"s"`,
+		`null`,
+		`{"items":{"sku":"A"}}`,
+		`{"items":[{"sku":"A","quantity":1},"B"]}`,
+		`{"reference":5}`,
+	}
+	for _, body := range bodies {
+		oneParse, oneStatus, oneBody := runDecode(t, body, decode)
+		full, fullStatus, fullBody := runDecode(t, body, func(w http.ResponseWriter, r *http.Request, v any) bool {
+			return decodeChecked(w, []byte(body), v)
+		})
+		if oneStatus != fullStatus || oneBody != fullBody || (oneStatus == 0 && !reflect.DeepEqual(oneParse, full)) {
+			t.Errorf("%s:\n decode:        %d %s %+v\n full checks:   %d %s %+v", body, oneStatus, oneBody, oneParse, fullStatus, fullBody, full)
+		}
+	}
+}
+
+func runDecode(t *testing.T, body string, fn func(http.ResponseWriter, *http.Request, any) bool) (*validateRequest, int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	var v validateRequest
+	if fn(rec, r, &v) {
+		return &v, 0, ""
+	}
+	return nil, rec.Code, rec.Body.String()
+}
