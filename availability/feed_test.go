@@ -62,8 +62,10 @@ func TestFeedIgnoresRollback(t *testing.T) {
 	f.shop.Hold(t, 0, 1, "B")
 	st = state{lastID: st.lastID}
 	waitFor(t, sub, &st, "the hold on B", available("B", "", 3))
-	if _, ok := st.items[line("A", "")]; ok || st.count != 1 {
-		t.Errorf("after the rollback: %s; want B's hold alone", &st)
+	// B may come more than once (a poll can catch the marker's state again
+	// before this hold's); what matters is that A, rolled back, never does.
+	if _, ok := st.items[line("A", "")]; ok {
+		t.Errorf("after the rollback: %s; want B's changes alone", &st)
 	}
 }
 
