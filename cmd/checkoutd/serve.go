@@ -13,6 +13,7 @@ import (
 	"github.com/stripe/stripe-go/v79/refund"
 
 	"github.com/checkoutd/checkoutd/alerts"
+	"github.com/checkoutd/checkoutd/availability"
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
@@ -103,6 +104,8 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		"rate_limit_burst", a.cfg.RateLimitBurst,
 		"alert_budget_per_shop", a.cfg.AlertBudgetPerShop,
 		"alert_budget_window", a.cfg.AlertBudgetWindow.String(),
+		"availability_feed", a.cfg.StockNotify,
+		"availability_max_subscribers", a.cfg.AvailabilityMaxSubscribers,
 		// Which channels are on, never their URLs: Slack's is a secret.
 		"alert_channels", alertChannels(a).Names(),
 	)
@@ -136,6 +139,19 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		defer stopWorkers(ctx, a, jobClient)
 	} else if jobClient, err = jobs.NewInsertOnlyClient(pool, a.logger); err != nil {
 		return err
+	}
+
+	// The live availability feed: one reader of the stock change log for
+	// the process. A process that writes the log runs one even without the
+	// API, because the readers are what prune it (docs/availability.md). It
+	// stops with ctx, before the server has finished draining, so that the
+	// streams it feeds end and let the drain finish.
+	if a.cfg.StockNotify {
+		feed := availability.NewFeed(ledger, availability.Config{
+			MaxSubscribers: a.cfg.AvailabilityMaxSubscribers,
+			Logger:         a.logger,
+		})
+		defer runFeed(ctx, a, feed)()
 	}
 
 	srv := httpserver.New(httpserver.Options{
@@ -186,6 +202,23 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prom
 		SkipInventoryValidation: a.cfg.SkipInventoryValidation,
 		Logger:                  a.logger,
 	}))
+}
+
+// runFeed runs feed in the background until ctx is done or the returned
+// stop is called; stop waits for it to end.
+func runFeed(ctx context.Context, a *app, feed *availability.Feed) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := feed.Run(ctx); err != nil {
+			a.logger.ErrorContext(ctx, "availability feed", "error", err.Error())
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // alertChannels are the alert channels the configuration turns on.

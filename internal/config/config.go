@@ -75,8 +75,12 @@ type Config struct {
 	JobWorkers int
 	// ReaperInterval is how often lapsed holds are reaped.
 	ReaperInterval time.Duration
-	// StockNotify publishes every committed stock change with NOTIFY.
+	// StockNotify logs every committed stock change for the availability
+	// feed, and runs the feed in serve.
 	StockNotify bool
+	// AvailabilityMaxSubscribers caps the live availability subscriptions
+	// (open streams) of one process.
+	AvailabilityMaxSubscribers int
 	// LowStockCheckInterval is how often requested low-stock checks run.
 	LowStockCheckInterval time.Duration
 	// LowStockAlertInterval is the least time between two low-stock alerts
@@ -173,6 +177,7 @@ type env struct {
 	JobWorkers               string `envconfig:"JOB_WORKERS" default:"10"`
 	ReaperInterval           string `envconfig:"REAPER_INTERVAL" default:"30s"`
 	StockNotify              string `envconfig:"STOCK_NOTIFY" default:"1"`
+	AvailabilityMaxSubs      string `envconfig:"AVAILABILITY_MAX_SUBSCRIBERS" default:"10000"`
 	LowStockCheckInterval    string `envconfig:"LOW_STOCK_CHECK_INTERVAL" default:"5s"`
 	LowStockAlertInterval    string `envconfig:"LOW_STOCK_ALERT_INTERVAL" default:"24h"`
 	SlackWebhookURL          string `envconfig:"SLACK_WEBHOOK_URL"`
@@ -274,6 +279,11 @@ func (e env) parse() (Config, error) {
 	default:
 		return Config{}, &Error{Name: "STOCK_NOTIFY", Value: e.StockNotify, Problem: "is not allowed", Allowed: "use 0 or 1"}
 	}
+	subs, err := parseInt("AVAILABILITY_MAX_SUBSCRIBERS", e.AvailabilityMaxSubs, 1, 1_000_000)
+	if err != nil {
+		return Config{}, err
+	}
+	c.AvailabilityMaxSubscribers = int(subs)
 
 	switch e.StripeRefundOversold {
 	case "0":
