@@ -48,11 +48,21 @@ type PublicConfig struct {
 // They need no token; each client IP spends its own budget.
 func (a *API) MountPublic(r *mux.Router) {
 	const shop = "/api/public/shops/{shopId}/availability"
-	public := func(h http.HandlerFunc) http.Handler { return a.cors(a.limitClient(h)) }
+	public := func(h http.HandlerFunc) http.Handler { return a.cors(noStore(a.limitClient(h))) }
 	r.Handle(shop, public(a.publicAvailability)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(shop, a.cors(http.HandlerFunc(a.preflight))).Methods(http.MethodOptions)
 	r.Handle(shop+"/stream", public(a.publicStream)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(shop+"/stream", a.cors(http.HandlerFunc(a.preflight))).Methods(http.MethodOptions)
+}
+
+// noStore marks every answer uncacheable unless the handler says
+// otherwise: errors (a 429 is one client's, a 404 may turn into a 200 any
+// moment) and streams. Successful reads set publicCacheControl instead.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limitClient charges each request to its client IP's budget, answering
