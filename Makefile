@@ -17,11 +17,11 @@ TOOLBIN = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
 SQLC = $(TOOLBIN)/sqlc
 STRIPE_MOCK = $(TOOLBIN)/stripe-mock
 
-.PHONY: test fuzz dev generate bench build stripe-mock soak
+.PHONY: test fuzz dev generate bench build stripe-mock soak chromium
 
 # --ephemeral only matters when with-postgres has to start a server: it then
 # uses a throwaway one with fsync off.
-test: stripe-mock
+test: stripe-mock chromium
 	@unformatted=$$(find . \( -path './.*' -o -name testdata \) -prune -o -name '*.go' -exec $(GOFMT) -l {} +); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@$(GO) vet $(PKGS)
@@ -46,6 +46,12 @@ dev: stripe-mock
 stripe-mock:
 	@[ -x $(STRIPE_MOCK) ] && [ "$$(cat $(STRIPE_MOCK).version 2>/dev/null)" = "$(STRIPE_MOCK_VERSION)" ] || \
 		{ GOBIN=$(TOOLBIN) $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION) && echo $(STRIPE_MOCK_VERSION) > $(STRIPE_MOCK).version; }
+
+# The console's browser tests drive Debian's chromium; installed (as root)
+# only when it is not there already.
+chromium:
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && apt-get install -y chromium; } || \
+		echo "chromium is missing and this is not root: the console's browser tests will skip"
 
 generate:
 	@[ "$$($(SQLC) version 2>/dev/null)" = "$(SQLC_VERSION)" ] || GOBIN=$(TOOLBIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)

@@ -75,6 +75,9 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	if err := seedDemoShop(ctx, a.ledger(pool, nil)); err != nil {
 		return err
 	}
+	if err := prepareStorefront(ctx, a, a.ledger(pool, nil)); err != nil {
+		return err
+	}
 	if a.cfg.StripeSecretKey == "" {
 		base, err := startStripeMock(ctx)
 		if err != nil {
@@ -94,7 +97,8 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, devBanner, devDatabase, devShop, a.cfg.StripeAPIBase, a.cfg.InventoryAuthorityToken,
 		base, base, devShop, base, devShop, redactedURL(dbURL), a.cfg.StripeWebhookSecret, base, redactedURL(dbURL), devShop)
-	return serve(ctx, a, pool, true, true)
+	fmt.Fprintf(a.stdout, storefrontBanner, base, storefrontPath)
+	return serveWith(ctx, a, pool, true, true, mountStorefront)
 }
 
 // devDatabaseURL returns serverURL itself unless it names the maintenance
