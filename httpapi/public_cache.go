@@ -65,10 +65,10 @@ type answerCache struct {
 // shopAnswers are one shop's cached answers and the subscription that
 // invalidates them.
 type shopAnswers struct {
-	sub     *availability.Subscription
-	byKey   map[string]*cachedAnswer
-	bySKU   map[string]map[*cachedAnswer]struct{}
-	used    bool
+	sub   *availability.Subscription
+	byKey map[string]*cachedAnswer
+	bySKU map[string]map[*cachedAnswer]struct{}
+	used  bool
 }
 
 // cachedAnswer is an answer being read (done open) or read.
