@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -346,5 +347,47 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 			t.Fatalf("not so within %s", d)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Reads racing writes never stay behind: once the writes stop, every read
+// shows the last state within the stream's latency, through the cache.
+func TestPublicReadsCatchUpWithWrites(t *testing.T) {
+	t.Parallel()
+	s := startPublic(t, publicOptions{})
+	shop := s.publicShop(t)
+	s.stock(t, shop, "TEE", "", "", 1000)
+	s.stock(t, shop, "MUG", "", "", 1000)
+	paths := []string{availabilityPath(shop, "TEE"), availabilityPath(shop, "TEE", "MUG"), availabilityPath(shop, "MUG", "TEE")}
+
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for i := range 8 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				expect(t, getPublic(t, s, paths[i%len(paths)], nil), http.StatusOK, "")
+			}
+		})
+	}
+	for range 40 {
+		s.hold(t, shop, map[string]any{"items": []any{item("TEE", "", 1), item("MUG", "", 2)}})
+	}
+	close(stop)
+	readers.Wait()
+	for _, path := range paths {
+		waitFor(t, time.Second, func() bool {
+			for _, it := range objs(t, getPublic(t, s, path, nil).Obj(t), "items") {
+				want := map[string]float64{"TEE": 960, "MUG": 920}[it["sku"].(string)]
+				if it["available"] != want {
+					return false
+				}
+			}
+			return true
+		})
 	}
 }
