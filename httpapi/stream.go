@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -26,6 +25,9 @@ const (
 	streamWriteTimeout = httpserver.WriteTimeout
 	// streamFullRetryAfter is what a refused stream is told to wait.
 	streamFullRetryAfter = 5 * time.Second
+	// maxKeptStreamBuffer is the largest write buffer a stream keeps for
+	// its next batch.
+	maxKeptStreamBuffer = 16 << 10
 )
 
 // streamSlots counts the streams each client holds open, against a cap.
@@ -131,12 +133,20 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, shopID string, skus
 	_ = rc.SetReadDeadline(time.Time{})
 	setStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
-	out := bufio.NewWriter(w)
-	// send writes what out holds and flushes it to the client, within
+	// buf holds what the next write sends: one write and one flush per
+	// batch. It is kept between batches unless a large one (a shop's whole
+	// state) grew it, so a quiet stream holds little memory.
+	var buf []byte
+	// send writes buf and flushes it to the client, within
 	// streamWriteTimeout; false once the client cannot take it.
 	send := func() bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		return out.Flush() == nil && rc.Flush() == nil
+		_, err := w.Write(buf)
+		if cap(buf) > maxKeptStreamBuffer {
+			buf = nil
+		}
+		buf = buf[:0]
+		return err == nil && rc.Flush() == nil
 	}
 	writeChanges := func(changes []availability.Change) bool {
 		for _, c := range changes {
@@ -145,16 +155,18 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, shopID string, skus
 				a.log.ErrorContext(ctx, "encode stock event", "request_id", httpserver.RequestID(ctx), "shop_id", shopID, "error", err.Error())
 				return false
 			}
-			out.WriteString("id: ")
-			out.WriteString(strconv.FormatUint(c.ID, 10))
-			out.WriteString("\nevent: stock\ndata: ")
-			out.Write(data)
-			out.WriteString("\n\n")
+			buf = append(buf, "id: "...)
+			buf = strconv.AppendUint(buf, c.ID, 10)
+			buf = append(buf, "\nevent: stock\ndata: "...)
+			buf = append(buf, data...)
+			buf = append(buf, "\n\n"...)
 		}
 		return send()
 	}
 
-	out.WriteString("retry: " + strconv.FormatInt(streamRetry.Milliseconds(), 10) + "\n\n")
+	buf = append(buf, "retry: "...)
+	buf = strconv.AppendInt(buf, streamRetry.Milliseconds(), 10)
+	buf = append(buf, "\n\n"...)
 	if !send() {
 		return
 	}
@@ -168,7 +180,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, shopID string, skus
 				return
 			}
 		case <-heartbeat.C:
-			out.WriteString(": heartbeat\n\n")
+			buf = append(buf, ": heartbeat\n\n"...)
 			if !send() {
 				return
 			}
