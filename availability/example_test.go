@@ -23,7 +23,7 @@ func ExampleFeed_Subscribe() {
 	pool, shopID := testdb.Pool(panicTB{}), testdb.ShopID(panicTB{})
 	logger := slog.New(slog.DiscardHandler)
 	ledger := inventory.NewLedger(pool, inventory.Config{DefaultLowStockThreshold: 3, Logger: logger})
-	if err := ledger.CreateShop(ctx, shopID, "Example"); err != nil {
+	if _, err := ledger.CreateShop(ctx, shopID, "Example"); err != nil {
 		log.Fatal(err)
 	}
 	if _, err := ledger.Adjust(ctx, shopID, inventory.AdjustRequest{Changes: []inventory.StockChange{
