@@ -60,8 +60,10 @@ test-go:
 
 # The TypeScript client (clients/typescript) against a real checkoutd that its
 # test runner builds and starts on a database of its own.
-test-typescript: clients/typescript/node_modules/.package-lock.json
-	@$(PROGRESS) "TypeScript client tests (Node, and the Worker example in workerd)" sh -c 'cd clients/typescript && npm test --silent'
+# Alone (make test-typescript) it finds or starts a PostgreSQL itself.
+test-typescript: stripe-mock clients/typescript/node_modules/.package-lock.json
+	@STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(PROGRESS) "TypeScript client tests (Node, and the Worker example in workerd)" \
+		$(WITH_POSTGRES) --ephemeral sh -c 'cd clients/typescript && npm test --silent'
 
 # npm ci, again only when the lock file changes (npm writes this file last).
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
@@ -122,7 +124,7 @@ stripe-mock:
 image:
 	@scripts/build-image "$(CONTAINER)" "$(IMAGE)"
 
-# The console's browser tests drive Debian's chromium; installed (as root)
+# The console's and the storefront's browser tests drive Debian's chromium; installed (as root)
 # only when it is not there already.
 chromium:
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && { apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }; } || \

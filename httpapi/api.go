@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/checkoutd/checkoutd/availability"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/inventory"
 )
@@ -36,6 +37,12 @@ type Config struct {
 	RateLimit RateLimit
 	// Registerer receives the API's metrics; nil registers them nowhere.
 	Registerer prometheus.Registerer
+	// Feed, the process's live availability feed, serves the streams and
+	// keeps the public answers' cache exact. Nil (STOCK_NOTIFY=0) turns the
+	// streams off (503) and the public answers are read every time.
+	Feed *availability.Feed
+	// Public configures the public availability routes (MountPublic).
+	Public PublicConfig
 }
 
 // API serves checkoutd's routes.
@@ -45,8 +52,18 @@ type API struct {
 	cfg    Config
 	log    *slog.Logger
 	// limiter is nil when the per-shop budget is off.
-	limiter     *shopLimiter
+	limiter     *bucketLimiter
 	rateLimited *prometheus.CounterVec
+
+	// The public routes' parts: who may read them from a page, each
+	// client's budgets, and the answers and settings they remember.
+	corsPolicy    corsPolicy
+	clientIPs     clientIPs
+	clientLimiter *bucketLimiter
+	streamSlots   *streamSlots
+	answers       *answerCache
+	publicFlags   *publicFlags
+	heartbeat     time.Duration
 }
 
 // New returns the API over ledger, authenticating shop keys with keys.
@@ -54,11 +71,25 @@ func New(ledger *inventory.Ledger, keys *apikey.Store, cfg Config, logger *slog.
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &API{
+	a := &API{
 		ledger: ledger, keys: keys, cfg: cfg, log: logger,
-		limiter:     newShopLimiter(cfg.RateLimit, time.Now),
+		limiter:     newBucketLimiter(cfg.RateLimit, time.Now),
 		rateLimited: newRateLimitedCounter(cfg.Registerer),
+
+		corsPolicy:    newCORSPolicy(cfg.Public.CORSOrigins),
+		clientIPs:     clientIPs{trusted: cfg.Public.TrustedProxies},
+		clientLimiter: newBucketLimiter(cfg.Public.RateLimit, time.Now),
+		answers:       newAnswerCache(cfg.Feed, availability.NewReader(ledger), cfg.Public.CacheEntries),
+		publicFlags:   newPublicFlags(ledger),
+		heartbeat:     cfg.Public.Heartbeat,
 	}
+	if a.heartbeat <= 0 {
+		a.heartbeat = DefaultHeartbeat
+	}
+	if n := cfg.Public.StreamsPerClient; n > 0 {
+		a.streamSlots = &streamSlots{max: n, open: map[string]int{}}
+	}
+	return a
 }
 
 // Mount adds the API's routes to r. GET /api/inventory/health is not among
@@ -87,6 +118,7 @@ func (a *API) Mount(r *mux.Router) {
 	shopRoute(http.MethodPost, "/locations", a.addLocation)
 	shopRoute(http.MethodPatch, "/locations/{locationId}", a.updateLocation)
 
+	shopRoute(http.MethodGet, "/stream", a.shopStream)
 	shopRoute(http.MethodGet, "/stock", a.listStock)
 	shopRoute(http.MethodGet, "/stock/{sku}", a.stockInfo)
 	shopRoute(http.MethodPut, "/stock/{sku}/settings", a.updateSettings)

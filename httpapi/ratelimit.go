@@ -12,24 +12,39 @@ import (
 	"github.com/checkoutd/checkoutd"
 )
 
-// RateLimit is the request budget every shop has on its own, whichever
-// token acts on it: a token bucket holding up to Burst requests, refilled at
-// PerSecond. PerSecond 0 turns the budget off.
+// RateLimit is a request budget: a token bucket holding up to Burst
+// requests, refilled at PerSecond. Every shop has one of its own, whichever
+// token acts on it (Config.RateLimit), and so has every client IP on the
+// public routes (PublicConfig.RateLimit). PerSecond 0 turns the budget off.
 type RateLimit struct {
-	// PerSecond is how many requests a second a shop may make on average.
+	// PerSecond is how many requests a second a shop (or client) may make
+	// on average.
 	PerSecond float64
-	// Burst is how many requests a shop may make at once after being idle.
+	// Burst is how many requests a shop (or client) may make at once after
+	// being idle.
 	Burst int
 }
 
-// rateLimitedError is a request over its shop's budget.
+// rateLimitedError is a request over a budget: its shop's, or on the
+// public routes its client's.
 type rateLimitedError struct {
-	// retryAfter is how long until the shop's bucket holds a request again.
+	// retryAfter is how long until the bucket holds a request again.
 	retryAfter time.Duration
+	// whose names the budget for the message: "this shop's request budget"
+	// when empty.
+	whose string
 }
 
 func (e *rateLimitedError) Error() string {
-	return "the shop's request budget is spent; retry after " + e.retryAfter.String()
+	return e.budget() + " is spent; retry after " + e.retryAfter.String()
+}
+
+// budget names the budget that is spent.
+func (e *rateLimitedError) budget() string {
+	if e.whose == "" {
+		return "this shop's request budget"
+	}
+	return e.whose
 }
 
 // budgetShop is the shop whose budget a request spends, given the shop the
@@ -74,10 +89,17 @@ func (a *API) limitBody(w http.ResponseWriter, r *http.Request, shopID string) b
 // spend takes one request from shop's bucket ("" and a turned-off limit
 // take nothing), or counts and answers the refusal and reports false.
 func (a *API) spend(w http.ResponseWriter, r *http.Request, shop string) bool {
-	if a.limiter == nil || shop == "" {
+	return a.spendFrom(w, r, a.limiter, shop, "")
+}
+
+// spendFrom takes one request from key's bucket in l (a nil l and an
+// empty key take nothing), or counts and answers the refusal, naming the
+// budget whose (see rateLimitedError), and reports false.
+func (a *API) spendFrom(w http.ResponseWriter, r *http.Request, l *bucketLimiter, key, whose string) bool {
+	if l == nil || key == "" {
 		return true
 	}
-	wait, ok := a.limiter.take(shop)
+	wait, ok := l.take(key)
 	if ok {
 		return true
 	}
@@ -90,7 +112,7 @@ func (a *API) spend(w http.ResponseWriter, r *http.Request, shop string) bool {
 		}
 	}
 	a.rateLimited.WithLabelValues(route).Inc()
-	a.fail(w, r, &rateLimitedError{retryAfter: wait})
+	a.fail(w, r, &rateLimitedError{retryAfter: wait, whose: whose})
 	return false
 }
 
@@ -99,7 +121,7 @@ func (a *API) spend(w http.ResponseWriter, r *http.Request, shop string) bool {
 func newRateLimitedCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "checkoutd", Name: "rate_limited_total",
-		Help: "Requests refused with 429 rate_limited because their shop's request budget was spent, by route template.",
+		Help: "Requests refused with 429 rate_limited because their budget (their shop's, or on the public routes their client's) was spent, by route template.",
 	}, []string{"route"})
 	if reg != nil {
 		reg.MustRegister(c)
@@ -107,13 +129,14 @@ func newRateLimitedCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 	return c
 }
 
-// shopLimiter keeps a token bucket per shop, in this process only.
+// bucketLimiter keeps a token bucket per key, in this process only: per
+// shop for the API's routes, per client IP for the public ones.
 //
-// Memory stays bounded without a cap on shops: a bucket that has refilled
+// Memory stays bounded without a cap on keys: a bucket that has refilled
 // to the brim is exactly what a missing one stands for, so sweep drops
-// those, losing nothing. What remains are the shops that made requests
+// those, losing nothing. What remains are the keys that made requests
 // within the last refill time (Burst/PerSecond, 2 s at the defaults).
-type shopLimiter struct {
+type bucketLimiter struct {
 	perSecond float64
 	burst     float64
 	// refill is how long an empty bucket takes to fill, and how often
@@ -126,19 +149,19 @@ type shopLimiter struct {
 	swept   time.Time
 }
 
-// bucket is how many requests a shop had left at a moment.
+// bucket is how many requests a key had left at a moment.
 type bucket struct {
 	tokens float64
 	at     time.Time
 }
 
-// newShopLimiter returns a limiter enforcing limit, or nil when it is off.
-func newShopLimiter(limit RateLimit, now func() time.Time) *shopLimiter {
+// newBucketLimiter returns a limiter enforcing limit, or nil when it is off.
+func newBucketLimiter(limit RateLimit, now func() time.Time) *bucketLimiter {
 	if limit.PerSecond <= 0 {
 		return nil
 	}
 	burst := float64(max(limit.Burst, 1))
-	return &shopLimiter{
+	return &bucketLimiter{
 		perSecond: limit.PerSecond,
 		burst:     burst,
 		refill:    max(time.Duration(burst/limit.PerSecond*float64(time.Second)), time.Second),
@@ -148,9 +171,9 @@ func newShopLimiter(limit RateLimit, now func() time.Time) *shopLimiter {
 	}
 }
 
-// take spends one request of shop's budget and reports true, or reports
+// take spends one request of key's budget and reports true, or reports
 // false and how long until the bucket holds a whole request again.
-func (l *shopLimiter) take(shop string) (time.Duration, bool) {
+func (l *bucketLimiter) take(key string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	// Read under the lock, so that no bucket's time ever goes backwards.
@@ -158,7 +181,7 @@ func (l *shopLimiter) take(shop string) (time.Duration, bool) {
 	if now.Sub(l.swept) >= l.refill {
 		l.sweep(now)
 	}
-	b, found := l.buckets[shop]
+	b, found := l.buckets[key]
 	if !found {
 		b = bucket{tokens: l.burst}
 	} else {
@@ -169,7 +192,7 @@ func (l *shopLimiter) take(shop string) (time.Duration, bool) {
 	if ok {
 		b.tokens--
 	}
-	l.buckets[shop] = b
+	l.buckets[key] = b
 	if ok {
 		return 0, true
 	}
@@ -177,16 +200,16 @@ func (l *shopLimiter) take(shop string) (time.Duration, bool) {
 }
 
 // level is what b holds at now.
-func (l *shopLimiter) level(b bucket, now time.Time) float64 {
+func (l *bucketLimiter) level(b bucket, now time.Time) float64 {
 	return min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.perSecond)
 }
 
 // sweep drops the buckets that are full again.
-func (l *shopLimiter) sweep(now time.Time) {
+func (l *bucketLimiter) sweep(now time.Time) {
 	l.swept = now
-	for shop, b := range l.buckets {
+	for key, b := range l.buckets {
 		if l.level(b, now) >= l.burst {
-			delete(l.buckets, shop)
+			delete(l.buckets, key)
 		}
 	}
 }

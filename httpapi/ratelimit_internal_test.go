@@ -18,14 +18,14 @@ func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func TestShopLimiter(t *testing.T) {
 	t.Parallel()
-	setup := func(t *testing.T, limit RateLimit) (*shopLimiter, *fakeClock) {
+	setup := func(t *testing.T, limit RateLimit) (*bucketLimiter, *fakeClock) {
 		t.Helper()
 		clock := &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-		return newShopLimiter(limit, clock.now), clock
+		return newBucketLimiter(limit, clock.now), clock
 	}
 	// take fails the test unless shop's request is let through (wait 0) or
 	// refused with wait.
-	take := func(t *testing.T, l *shopLimiter, shop string, wait time.Duration) {
+	take := func(t *testing.T, l *bucketLimiter, shop string, wait time.Duration) {
 		t.Helper()
 		got, ok := l.take(shop)
 		if ok != (wait == 0) || got != wait {
@@ -88,8 +88,8 @@ func TestShopLimiter(t *testing.T) {
 
 	t.Run("zero is off", func(t *testing.T) {
 		t.Parallel()
-		if l := newShopLimiter(RateLimit{}, time.Now); l != nil {
-			t.Errorf("newShopLimiter(RateLimit{}) = %+v, want nil", l)
+		if l := newBucketLimiter(RateLimit{}, time.Now); l != nil {
+			t.Errorf("newBucketLimiter(RateLimit{}) = %+v, want nil", l)
 		}
 	})
 }

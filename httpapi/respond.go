@@ -151,7 +151,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// request in the bucket.
 		ms := max((limited.retryAfter + time.Millisecond - 1).Milliseconds(), 1)
 		w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
-		writeError(w, http.StatusTooManyRequests, "rate_limited", "this shop's request budget is spent, retry later", map[string]any{"retryAfter": ms})
+		writeError(w, http.StatusTooManyRequests, "rate_limited", limited.budget()+" is spent, retry later", map[string]any{"retryAfter": ms})
 	case errors.Is(err, checkoutd.ErrShopNotFound):
 		writeNotFound(w, "shop not found")
 	case errors.Is(err, inventory.ErrLocationNotFound):

@@ -109,6 +109,9 @@ func (a *API) updateShop(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	// The public routes here answer by the new setting at once (other
+	// replicas within a second: publicFlagTTL).
+	a.publicFlags.forget(shop.ID)
 	writeJSON(w, http.StatusOK, shop)
 }
 

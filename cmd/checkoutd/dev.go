@@ -113,6 +113,9 @@ func runDev(ctx context.Context, a *app, args []string) error {
 	if err := seedDemoShop(ctx, a.ledger(pool, nil)); err != nil {
 		return err
 	}
+	if err := prepareStorefront(ctx, a, a.ledger(pool, nil)); err != nil {
+		return err
+	}
 	stripeNote := "Stripe's test mode (STRIPE_SECRET_KEY is set)"
 	if a.cfg.StripeSecretKey == "" {
 		base, pid, exited, err := startStripeMock(ctx)
@@ -136,7 +139,7 @@ func runDev(ctx context.Context, a *app, args []string) error {
 		database: redactedURL(dbURL), stripe: stripeNote, mode: a.cfg.InventoryMode, runDir: *runDir,
 		walk: walkthrough{base: baseURL(a.cfg.HTTPAddr), token: a.cfg.InventoryAuthorityToken, bin: displayName(os.Args[0]), runDir: *runDir},
 	}))
-	return serve(ctx, a, pool, true, true)
+	return serveWith(ctx, a, pool, true, true, mountStorefront)
 }
 
 // devBannerInfo is what the banner reports.
@@ -165,6 +168,7 @@ func devBanner(b devBannerInfo) string {
 	}
 	fmt.Fprintf(&s, "  Token:     %s (Authorization: Bearer ...)\n", b.walk.token)
 	fmt.Fprintf(&s, "  Console:   %s/console/ (sign in with the token)\n", b.walk.base)
+	fmt.Fprintf(&s, "  Storefront: %s%s (live stock badges)\n", b.walk.base, storefrontPath)
 	fmt.Fprintf(&s, "  Stop:      Ctrl-C here, or make stop (scripts/dev-stop %s)\n\n", b.runDir)
 	s.WriteString(walkthroughStart + "\n")
 	s.WriteString(b.walk.script())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,6 +79,12 @@ func runWork(ctx context.Context, a *app, args []string) error {
 // serve runs the HTTP server on pool, with the API and/or the workers,
 // until ctx is cancelled.
 func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers bool) error {
+	return serveWith(ctx, a, pool, withAPI, withWorkers, nil)
+}
+
+// serveWith is serve with mount, when not nil, adding routes of its own
+// to the server (checkoutd dev's storefront example).
+func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers bool, mount func(*mux.Router)) error {
 	// Serving against an older schema would fail request by request; refuse
 	// up front instead, while the deploy can still be stopped.
 	current, err := migrations.Current(ctx, pool)
@@ -106,6 +113,11 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		"alert_budget_window", a.cfg.AlertBudgetWindow.String(),
 		"availability_feed", a.cfg.StockNotify,
 		"availability_max_subscribers", a.cfg.AvailabilityMaxSubscribers,
+		"public_cors_origins", a.cfg.PublicCORSOrigins,
+		"public_rate_limit", a.cfg.PublicRateLimit,
+		"public_rate_limit_burst", a.cfg.PublicRateLimitBurst,
+		"public_streams_per_ip", a.cfg.PublicStreamsPerIP,
+		"trusted_proxies", a.cfg.TrustedProxies,
 		// Which channels are on, never their URLs: Slack's is a secret.
 		"alert_channels", alertChannels(a).Names(),
 	)
@@ -146,8 +158,9 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 	// API, because the readers are what prune it (docs/availability.md). It
 	// stops with ctx, before the server has finished draining, so that the
 	// streams it feeds end and let the drain finish.
+	var feed *availability.Feed
 	if a.cfg.StockNotify {
-		feed := availability.NewFeed(ledger, availability.Config{
+		feed = availability.NewFeed(ledger, availability.Config{
 			MaxSubscribers: a.cfg.AvailabilityMaxSubscribers,
 			Logger:         a.logger,
 		})
@@ -161,18 +174,21 @@ func serve(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWorkers
 		Logger:   a.logger,
 	})
 	if withAPI {
-		mountAPI(ctx, a, srv, registry, pool, ledger, sessions, jobClient)
+		mountAPI(ctx, a, srv, registry, pool, ledger, feed, sessions, jobClient)
 		if a.cfg.ConsoleEnabled {
 			if err := mountConsole(ctx, a, srv, pool, ledger, jobClient); err != nil {
 				return err
 			}
 		}
 	}
+	if mount != nil {
+		mount(srv.Router())
+	}
 	return srv.Run(ctx)
 }
 
 // mountAPI mounts every API route on srv.
-func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, sessions stripeclient.Sessions, jobClient *river.Client[pgx.Tx]) {
+func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, feed *availability.Feed, sessions stripeclient.Sessions, jobClient *river.Client[pgx.Tx]) {
 	if a.cfg.InventoryAuthorityToken == "" {
 		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
 	}
@@ -190,8 +206,17 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prom
 		DefaultHoldTTL: a.cfg.HoldTTL(),
 		RateLimit:      httpapi.RateLimit{PerSecond: float64(a.cfg.RateLimitPerShop), Burst: a.cfg.RateLimitBurst},
 		Registerer:     registry,
+		Feed:           feed,
+		Public: httpapi.PublicConfig{
+			CORSOrigins:      a.cfg.CORSOrigins(),
+			RateLimit:        httpapi.RateLimit{PerSecond: float64(a.cfg.PublicRateLimit), Burst: a.cfg.PublicRateLimitBurst},
+			StreamsPerClient: a.cfg.PublicStreamsPerIP,
+			TrustedProxies:   a.cfg.TrustedProxyPrefixes(),
+			Heartbeat:        a.cfg.PublicStreamHeartbeat,
+		},
 	}, a.logger)
 	api.Mount(srv.Router())
+	api.MountPublic(srv.Router())
 	api.MountOversold(srv.Router(), pool)
 	api.MountAlerts(srv.Router(), pool)
 	api.MountWebhooks(srv.Router(),

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -81,6 +82,25 @@ type Config struct {
 	// AvailabilityMaxSubscribers caps the live availability subscriptions
 	// (open streams) of one process.
 	AvailabilityMaxSubscribers int
+	// PublicCORSOrigins are the origins whose pages may read the public
+	// availability routes, comma-separated and lowercased, or "*" for any;
+	// empty for none. See CORSOrigins.
+	PublicCORSOrigins string
+	// PublicRateLimit is how many public requests a second each client IP
+	// may make on average, in each process; 0 turns the budget off.
+	PublicRateLimit int
+	// PublicRateLimitBurst is how many public requests a client IP may make
+	// at once; 0 when PublicRateLimit is.
+	PublicRateLimitBurst int
+	// PublicStreamsPerIP caps the streams one client IP holds open in each
+	// process; 0 is no cap.
+	PublicStreamsPerIP int
+	// PublicStreamHeartbeat is the longest a stream goes without a line.
+	PublicStreamHeartbeat time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed,
+	// as comma-separated CIDR prefixes; empty trusts none. See
+	// TrustedProxyPrefixes.
+	TrustedProxies string
 	// LowStockCheckInterval is how often requested low-stock checks run.
 	LowStockCheckInterval time.Duration
 	// LowStockAlertInterval is the least time between two low-stock alerts
@@ -121,6 +141,26 @@ func (c Config) HoldTTL() time.Duration {
 // is answered "busy, retry" instead of queueing behind other checkouts.
 func (c Config) LockTimeout() time.Duration {
 	return time.Duration(c.LockTimeoutMillis) * time.Millisecond
+}
+
+// CORSOrigins returns PublicCORSOrigins as a list.
+func (c Config) CORSOrigins() []string {
+	if c.PublicCORSOrigins == "" {
+		return nil
+	}
+	return strings.Split(c.PublicCORSOrigins, ",")
+}
+
+// TrustedProxyPrefixes returns TrustedProxies as prefixes.
+func (c Config) TrustedProxyPrefixes() []netip.Prefix {
+	if c.TrustedProxies == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
 }
 
 // RequireDatabaseURL returns an *Error when DATABASE_URL is unset, for the
@@ -183,6 +223,11 @@ type env struct {
 	ReaperInterval           string `envconfig:"REAPER_INTERVAL" default:"30s"`
 	StockNotify              string `envconfig:"STOCK_NOTIFY" default:"1"`
 	AvailabilityMaxSubs      string `envconfig:"AVAILABILITY_MAX_SUBSCRIBERS" default:"10000"`
+	PublicCORSOrigins        string `envconfig:"PUBLIC_CORS_ORIGINS"`
+	PublicRateLimit          string `envconfig:"PUBLIC_RATE_LIMIT" default:"20,100"`
+	PublicStreamsPerIP       string `envconfig:"PUBLIC_STREAMS_PER_IP" default:"20"`
+	PublicStreamHeartbeat    string `envconfig:"PUBLIC_STREAM_HEARTBEAT" default:"15s"`
+	TrustedProxies           string `envconfig:"TRUSTED_PROXIES"`
 	LowStockCheckInterval    string `envconfig:"LOW_STOCK_CHECK_INTERVAL" default:"5s"`
 	LowStockAlertInterval    string `envconfig:"LOW_STOCK_ALERT_INTERVAL" default:"24h"`
 	SlackWebhookURL          string `envconfig:"SLACK_WEBHOOK_URL"`
@@ -291,6 +336,9 @@ func (e env) parse() (Config, error) {
 		return Config{}, err
 	}
 	c.AvailabilityMaxSubscribers = int(subs)
+	if err := parsePublic(e, &c); err != nil {
+		return Config{}, err
+	}
 
 	switch e.StripeRefundOversold {
 	case "0":
@@ -390,6 +438,64 @@ func parseRateLimit(name, value string) (rate, burst int, err error) {
 		return 0, 0, bad
 	}
 	return int(r), int(b), nil
+}
+
+// parsePublic parses the settings of the public availability routes into c.
+func parsePublic(e env, c *Config) error {
+	origins, err := parseOrigins(e.PublicCORSOrigins)
+	if err != nil {
+		return err
+	}
+	c.PublicCORSOrigins = origins
+	if c.PublicRateLimit, c.PublicRateLimitBurst, err = parseRateLimit("PUBLIC_RATE_LIMIT", e.PublicRateLimit); err != nil {
+		return err
+	}
+	streams, err := parseInt("PUBLIC_STREAMS_PER_IP", e.PublicStreamsPerIP, 0, 100_000)
+	if err != nil {
+		return err
+	}
+	c.PublicStreamsPerIP = int(streams)
+	if c.PublicStreamHeartbeat, err = parseDuration("PUBLIC_STREAM_HEARTBEAT", e.PublicStreamHeartbeat, time.Second, 15*time.Second, "1s to 15s, such as 15s"); err != nil {
+		return err
+	}
+	var prefixes []string
+	var proxies []string
+	if e.TrustedProxies != "" {
+		proxies = strings.Split(e.TrustedProxies, ",")
+	}
+	for _, s := range proxies {
+		p, err := netip.ParsePrefix(s)
+		if a, aerr := netip.ParseAddr(s); aerr == nil {
+			p, err = a.Prefix(a.BitLen())
+		}
+		if err != nil {
+			return &Error{Name: "TRUSTED_PROXIES", Value: e.TrustedProxies, Problem: "is not allowed",
+				Allowed: "use comma-separated addresses or CIDR prefixes, such as 10.0.0.0/8,192.0.2.7"}
+		}
+		prefixes = append(prefixes, p.Masked().String())
+	}
+	c.TrustedProxies = strings.Join(prefixes, ",")
+	return nil
+}
+
+// parseOrigins checks PUBLIC_CORS_ORIGINS: "*", or comma-separated origins
+// (scheme://host[:port], http or https, nothing after), returned lowercased.
+func parseOrigins(value string) (string, error) {
+	if value == "" || value == "*" {
+		return value, nil
+	}
+	bad := &Error{Name: "PUBLIC_CORS_ORIGINS", Value: value, Problem: "is not allowed",
+		Allowed: "use * or comma-separated origins such as https://shop.example,http://localhost:3000"}
+	var origins []string
+	for _, o := range strings.Split(value, ",") {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") {
+			return "", bad
+		}
+		origins = append(origins, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return strings.Join(origins, ","), nil
 }
 
 // parseDuration parses a Go duration in [lo, hi]; allowed words the range

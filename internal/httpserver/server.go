@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -54,6 +55,22 @@ type Server struct {
 	logger          *slog.Logger
 	addr            string
 	shutdownTimeout time.Duration
+	// draining is closed when a graceful shutdown begins; see Draining.
+	draining  chan struct{}
+	drainOnce sync.Once
+}
+
+type drainingKey struct{}
+
+// Draining returns a channel that is closed once the server serving the
+// request ctx belongs to begins its graceful shutdown, or nil (which never
+// closes) outside such a request. Handlers that would otherwise never
+// finish, such as event streams, end when it closes: the shutdown waits for
+// every request in flight, and a stream open until its client leaves would
+// hold it until the shutdown timeout.
+func Draining(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(drainingKey{}).(chan struct{})
+	return ch
 }
 
 // New returns a server with the health and metrics routes mounted.
@@ -72,6 +89,7 @@ func New(opts Options) *Server {
 		logger:          opts.Logger,
 		addr:            opts.Addr,
 		shutdownTimeout: opts.ShutdownTimeout,
+		draining:        make(chan struct{}),
 	}
 	mw := instrument(opts.Logger, newRequestMetrics(opts.Registry))
 	s.router.Use(mw)
@@ -115,8 +133,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		// Requests deliberately do not inherit ctx: cancelling it starts the
-		// shutdown, and in-flight requests must be allowed to finish.
+		// shutdown, and in-flight requests must be allowed to finish. They
+		// can see the shutdown begin through Draining instead.
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), drainingKey{}, s.draining)
+		},
 	}
+	srv.RegisterOnShutdown(func() { s.drainOnce.Do(func() { close(s.draining) }) })
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

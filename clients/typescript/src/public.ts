@@ -1,6 +1,6 @@
 // The browser-safe side: a shop's public availability, without a token.
 import { InventoryUnavailableError } from "./errors.js";
-import type { AvailabilityItem } from "./handwritten.js";
+import type { AvailabilityItem } from "./types.js";
 import { streamEvents, type SubscribeOptions, type Subscription } from "./sse.js";
 import { Transport, segment, type FetchLike, type RequestOptions } from "./transport.js";
 

@@ -1,6 +1,5 @@
 // The request and response shapes, named. Every one here comes from
-// docs/openapi.yaml through src/generated/openapi.ts (npm run generate);
-// the few the spec does not describe yet are in handwritten.ts.
+// docs/openapi.yaml through src/generated/openapi.ts (npm run generate).
 import type { components } from "./generated/openapi.js";
 
 type Schemas = components["schemas"];
@@ -71,13 +70,22 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type {
-  Shop,
-  Location,
-  CreateShopRequest,
-  UpdateShopRequest,
-  CreateLocationRequest,
-  UpdateLocationRequest,
-  AvailabilityItem,
-  StockEvent,
-} from "./handwritten.js";
+/** A shop, with its locations (`default` always among them). */
+export type Shop = Schemas["Shop"];
+/** A location stock is kept at; lower `priority` numbers are allocated first. */
+export type Location = Schemas["Location"];
+/** `POST /api/inventory/shops` (service token only). */
+export type CreateShopRequest = Schemas["CreateShopRequest"];
+/** `PATCH /api/inventory/shops/{shopId}`: any of the fields. */
+export type UpdateShopRequest = Schemas["UpdateShopRequest"];
+/** `POST .../locations`. */
+export type CreateLocationRequest = Schemas["CreateLocationRequest"];
+/** `PATCH .../locations/{locationId}`: any of the fields. */
+export type UpdateLocationRequest = Schemas["UpdateLocationRequest"];
+/**
+ * A variant line as the public availability routes show it: nothing about
+ * on hand, reserved, safety stock, holds or locations.
+ */
+export type AvailabilityItem = Schemas["PublicItem"];
+/** An `event: stock` of the authenticated shop stream: the public item plus on hand and reserved. */
+export type StockEvent = Schemas["PrivateStockItem"];

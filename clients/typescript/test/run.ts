@@ -43,8 +43,7 @@ async function main(): Promise<number> {
       CHECKOUTD_DATABASE_URL: db.url,
       CHECKOUTD_STRIPE_API_BASE: stripe.base,
     };
-    // Only this folder's *.test.js: pending/ holds the end-to-end tests of
-    // routes the server does not serve yet (see its README).
+    // Only this folder's *.test.js, not the harness's modules.
     const files = readdirSync(here).filter((f) => f.endsWith(".test.js")).sort().map((f) => join(here, f));
     const code = await new Promise<number>((res) => {
       const child = spawn(process.execPath, ["--test", "--test-concurrency=4", "--test-reporter=spec", ...files], {

@@ -1,6 +1,6 @@
 // The public availability helpers and the event streams, against a fake
-// fetch and a fake EventSource: the server does not serve these routes yet
-// (their end-to-end tests wait in test/pending/).
+// fetch and a fake EventSource, for what a real server will not do on cue
+// (broken streams, reconnects); public.test.ts runs them end to end.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {

@@ -791,6 +791,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inventory/shops/{shopId}/stream": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Stream every line of the shop, live
+         * @description Server-Sent Events: `retry:`, then one `stock` event per line of the
+         *     shop with its current state (a page at a time for a large shop),
+         *     then one on every change, coalesced per line, each with an `id:`;
+         *     `data:` is a PrivateStockItem. A `: heartbeat` comment at least every
+         *     15 s. A reconnect starts again with the current state. The shop's
+         *     request budget is spent once, when the stream opens; the stream ends
+         *     when the client leaves or the server shuts down.
+         */
+        get: operations["streamShopStock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/shops/{shopId}/availability": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Public availability of some SKUs
+         * @description The public items of 1 to 50 SKUs: every known variant line of each,
+         *     in `(sku, variantKey)` order; unknown SKUs are absent. Exact to within
+         *     the live stream's latency. `If-None-Match` with the current `ETag`
+         *     (weak comparison, lists and `*` too) answers 304. A shop that has not
+         *     turned `publicAvailability` on answers 404 exactly as one that does
+         *     not exist.
+         */
+        get: operations["getPublicAvailability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** CORS preflight */
+        options: operations["preflightPublicAvailability"];
+        /**
+         * Public availability of some SKUs, headers only
+         * @description As GET, without the body.
+         */
+        head: operations["headPublicAvailability"];
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/shops/{shopId}/availability/stream": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Public availability of some SKUs, live
+         * @description Server-Sent Events for `EventSource`: first `retry:` (ms), then one
+         *     `stock` event per current line, then one on every change of those
+         *     lines (coalesced per line; the last state is always sent), each with
+         *     an `id:` that increases across reconnects; `data:` is a PublicItem. A
+         *     `: heartbeat` comment at least every 15 s. A reconnect, with
+         *     `Last-Event-ID` or not, starts again with the current state of every
+         *     line. The stream ends when the client leaves and when the server
+         *     shuts down. Past the client's open-stream budget, or when the server
+         *     serves `AVAILABILITY_MAX_SUBSCRIBERS` streams, 429.
+         */
+        get: operations["streamPublicAvailability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** CORS preflight */
+        options: operations["preflightPublicAvailabilityStream"];
+        /** The stream's status and headers, without opening it */
+        head: operations["headPublicAvailabilityStream"];
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     alert: {
@@ -1331,6 +1448,45 @@ export interface components {
             expiresAt: string;
         };
         /**
+         * @description All a browser ever sees of a stock line: nothing of on hand,
+         *     reserved, safety stock, holds or locations.
+         */
+        PublicItem: {
+            sku: components["schemas"]["Sku"];
+            variantKey: components["schemas"]["VariantKey"];
+            /**
+             * Format: int64
+             * @description On hand − reserved − safety stock across every location, never below 0; lapsed holds do not count.
+             */
+            available: number;
+            /** @description `available` is at or below the line's low-stock threshold. */
+            lowStock: boolean;
+            /** @description The line may be sold past its stock. */
+            backorderAllowed: boolean;
+        };
+        PublicAvailability: {
+            /** @description In `(sku, variantKey)` order; SKUs the shop never stocked are absent. */
+            items: components["schemas"]["PublicItem"][];
+        };
+        /** @description A PublicItem with the units behind it, in the shop's own stream only. */
+        PrivateStockItem: {
+            sku: components["schemas"]["PublicItem"]["sku"];
+            variantKey: components["schemas"]["PublicItem"]["variantKey"];
+            available: components["schemas"]["PublicItem"]["available"];
+            lowStock: components["schemas"]["PublicItem"]["lowStock"];
+            backorderAllowed: components["schemas"]["PublicItem"]["backorderAllowed"];
+            /**
+             * Format: int64
+             * @description Units on hand across every location.
+             */
+            onHand: number;
+            /**
+             * Format: int64
+             * @description Units held by active holds that have not lapsed.
+             */
+            reserved: number;
+        };
+        /**
          * @description A stable, machine-readable code; branch on it, never on `message`.
          *     `forbidden` is part of the vocabulary but not sent: what a token may
          *     not touch answers 404 `not_found`.
@@ -1841,6 +1997,176 @@ export interface components {
                 "application/json": components["schemas"]["PaymentProviderError"];
             };
         };
+        /** @description The public items of the SKUs asked for. */
+        PublicAvailability: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                ETag: components["headers"]["ETag"];
+                "Cache-Control": components["headers"]["PublicCacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                Vary: components["headers"]["Vary"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "sku": "MUG",
+                 *           "variantKey": "",
+                 *           "available": 0,
+                 *           "lowStock": true,
+                 *           "backorderAllowed": true
+                 *         },
+                 *         {
+                 *           "sku": "TEE",
+                 *           "variantKey": "size:L",
+                 *           "available": 3,
+                 *           "lowStock": true,
+                 *           "backorderAllowed": false
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["PublicAvailability"];
+            };
+        };
+        /** @description `If-None-Match` matched the current `ETag`: no body. */
+        PublicNotModified: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                ETag: components["headers"]["ETag"];
+                "Cache-Control": components["headers"]["PublicCacheControl"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description No `sku`, more than 50, a malformed one, or a malformed query string; `details` names them. */
+        PublicInvalidRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["NoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_request",
+                 *       "message": "sku must name at least one SKU",
+                 *       "details": [
+                 *         {
+                 *           "field": "sku",
+                 *           "issue": "must name at least one SKU"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ValidationError"];
+            };
+        };
+        /**
+         * @description The shop does not exist, has not turned `publicAvailability` on, or
+         *     its id cannot be a shop's: the same bytes and headers for each.
+         */
+        PublicNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["NoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "not_found",
+                 *       "message": "shop not found"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `rate_limited`: the client IP's request budget (`PUBLIC_RATE_LIMIT`)
+         *     or, for a stream, its open-stream budget (`PUBLIC_STREAMS_PER_IP`) is
+         *     spent, or the server serves as many streams as it may
+         *     (`AVAILABILITY_MAX_SUBSCRIBERS`). Retry after `retryAfter` ms
+         *     (`Retry-After` in seconds).
+         */
+        PublicRateLimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                "Cache-Control": components["headers"]["NoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "rate_limited",
+                 *       "message": "this client's request budget is spent, retry later",
+                 *       "retryAfter": 1000
+                 *     }
+                 */
+                "application/json": components["schemas"]["RateLimitedError"];
+            };
+        };
+        /**
+         * @description `rate_limited`: the shop's request budget is spent, or the server
+         *     serves as many streams as it may (`AVAILABILITY_MAX_SUBSCRIBERS`).
+         */
+        StreamRateLimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "rate_limited",
+                 *       "message": "this server's stream capacity is spent, retry later",
+                 *       "retryAfter": 5000
+                 *     }
+                 */
+                "application/json": components["schemas"]["RateLimitedError"];
+            };
+        };
+        /**
+         * @description `inventory_unavailable`: the streams are turned off (`STOCK_NOTIFY=0`),
+         *     the server is stopping, or the database is unreachable.
+         */
+        StreamUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "inventory_unavailable",
+                 *       "message": "live stock streams are turned off on this server"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The CORS preflight's answer, without a body. For an allowed origin it
+         *     carries the allowance; for any other, none (which tells its browser
+         *     no).
+         */
+        CORSPreflight: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Methods"?: "GET, HEAD, OPTIONS";
+                "Access-Control-Allow-Headers"?: "Last-Event-ID, If-None-Match, Cache-Control";
+                "Access-Control-Max-Age"?: 7200;
+                Allow: components["headers"]["Allow"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description The database is unreachable; nothing was done (or the outcome is unknown). Fail closed. */
         InventoryUnavailable: {
             headers: {
@@ -1859,6 +2185,14 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+        PublicShopId: string;
+        /** @description 1 to 50 SKUs, repeated (`?sku=TEE&sku=MUG`); a repeat counts once. */
+        PublicSkus: components["schemas"]["Sku"][];
+        /** @description Entity tags (or `*`); a match by weak comparison answers 304. */
+        IfNoneMatch: string;
+        /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+        Origin: string;
         /**
          * @description An id for the request, echoed in the response and in logs. A value not
          *     matching the pattern is replaced by a generated id.
@@ -1893,6 +2227,28 @@ export interface components {
          * @example GET, PATCH
          */
         Allow: string;
+        /**
+         * @description A strong entity tag of the answer's public fields; it changes exactly when they do.
+         * @example "5d2c0a1f8e3b4c6d9a7e2f1b0c3d4e5f"
+         */
+        ETag: string;
+        /** @description A CDN or browser may keep the answer for a second. */
+        PublicCacheControl: "public, max-age=1";
+        /** @description Not to be cached. */
+        NoStore: "no-store";
+        /**
+         * @description For an `Origin` allowed by `PUBLIC_CORS_ORIGINS`: `*` when it is `*`,
+         *     else the origin itself (and then every answer says `Vary: Origin`).
+         * @example https://acme.example
+         */
+        "Access-Control-Allow-Origin": string;
+        /** @description The headers a page may read besides the CORS-safelisted ones. */
+        "Access-Control-Expose-Headers": "ETag, Retry-After, X-Request-Id";
+        /**
+         * @description `Origin` when `PUBLIC_CORS_ORIGINS` lists origins.
+         * @example Origin
+         */
+        Vary: string;
     };
     pathItems: never;
 }
@@ -3096,6 +3452,274 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["PaymentProviderError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    streamShopStock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *
+                     *     id: 1795652856681670
+                     *     event: stock
+                     *     data: {"sku":"TEE","variantKey":"size:L","available":3,"lowStock":true,"backorderAllowed":false,"onHand":5,"reserved":2}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["StreamRateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["StreamUnavailable"];
+        };
+    };
+    getPublicAvailability: {
+        parameters: {
+            query: {
+                /** @description 1 to 50 SKUs, repeated (`?sku=TEE&sku=MUG`); a repeat counts once. */
+                sku: components["parameters"]["PublicSkus"];
+            };
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+                /** @description Entity tags (or `*`); a match by weak comparison answers 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PublicAvailability"];
+            304: components["responses"]["PublicNotModified"];
+            400: components["responses"]["PublicInvalidRequest"];
+            404: components["responses"]["PublicNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["PublicRateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    preflightPublicAvailability: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["CORSPreflight"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    headPublicAvailability: {
+        parameters: {
+            query: {
+                /** @description 1 to 50 SKUs, repeated (`?sku=TEE&sku=MUG`); a repeat counts once. */
+                sku: components["parameters"]["PublicSkus"];
+            };
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+                /** @description Entity tags (or `*`); a match by weak comparison answers 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description As GET's 200, without the body. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["PublicCacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: components["responses"]["PublicNotModified"];
+            400: components["responses"]["PublicInvalidRequest"];
+            404: components["responses"]["PublicNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["PublicRateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    streamPublicAvailability: {
+        parameters: {
+            query: {
+                /** @description 1 to 50 SKUs, repeated (`?sku=TEE&sku=MUG`); a repeat counts once. */
+                sku: components["parameters"]["PublicSkus"];
+            };
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+                /** @description Sent by EventSource on a reconnect; accepted, and not needed. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *
+                     *     id: 1795652856681668
+                     *     event: stock
+                     *     data: {"sku":"TEE","variantKey":"size:L","available":3,"lowStock":true,"backorderAllowed":false}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["PublicInvalidRequest"];
+            404: components["responses"]["PublicNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["PublicRateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["StreamUnavailable"];
+        };
+    };
+    preflightPublicAvailabilityStream: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["CORSPreflight"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    headPublicAvailabilityStream: {
+        parameters: {
+            query: {
+                /** @description 1 to 50 SKUs, repeated (`?sku=TEE&sku=MUG`); a repeat counts once. */
+                sku: components["parameters"]["PublicSkus"];
+            };
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The page's origin, sent by browsers; see PUBLIC_CORS_ORIGINS. */
+                Origin?: components["parameters"]["Origin"];
+            };
+            path: {
+                /** @description The shop. One that does not exist, does not show its stock publicly, or cannot exist answers the same 404. */
+                shopId: components["parameters"]["PublicShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stream would be served; none is opened. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["PublicInvalidRequest"];
+            404: components["responses"]["PublicNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["PublicRateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["InventoryUnavailable"];
         };
     };

@@ -2,8 +2,8 @@
 // availability"), from Node: fetch streams, as Node 20 has no EventSource.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { InventoryAPIError, PublicAvailabilityClient, type AvailabilityItem, type StockEvent } from "../../src/index.js";
-import { newShop, server, serviceClient, stock } from "../harness/env.js";
+import { InventoryAPIError, PublicAvailabilityClient, type AvailabilityItem, type StockEvent } from "../src/index.js";
+import { newShop, server, serviceClient, stock } from "./harness/env.js";
 
 const client = serviceClient();
 const pub = new PublicAvailabilityClient({ baseUrl: server.url, EventSource: null });
