@@ -110,7 +110,7 @@ func startDev(t *testing.T) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if want := "Storefront (live stock badges): " + base + storefrontPath; !strings.Contains(stdout.String(), want) {
+	if want := "Storefront: " + base + storefrontPath; !strings.Contains(stdout.String(), want) {
 		t.Errorf("the banner does not say %q:\n%s", want, stdout.String())
 	}
 	return base
