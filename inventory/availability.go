@@ -74,7 +74,7 @@ func (l *Ledger) LineStockOf(ctx context.Context, shopID string, lines []LineRef
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.AvailabilityOfLines(ctx, l.db, db.AvailabilityOfLinesParams{
+	rows, err := l.queries.GetStockLines(ctx, l.db, db.GetStockLinesParams{
 		ShopID: shopID, Skus: skus, VariantKeys: variantKeys, DefaultThreshold: l.cfg.DefaultLowStockThreshold,
 	})
 	if err != nil {
@@ -100,7 +100,7 @@ func (l *Ledger) LineStockPage(ctx context.Context, shopID string, after LineRef
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.AvailabilityPage(ctx, l.db, db.AvailabilityPageParams{
+	rows, err := l.queries.ListStockLines(ctx, l.db, db.ListStockLinesParams{
 		ShopID: shopID, AfterSku: after.SKU, AfterVariantKey: after.VariantKey,
 		DefaultThreshold: l.cfg.DefaultLowStockThreshold, Max: int32(limit),
 	})
@@ -114,8 +114,9 @@ func (l *Ledger) LineStockPage(ctx context.Context, shopID string, after LineRef
 	return out, nil
 }
 
-// availabilityRow is a line's totals, as the three availability queries
-// return them.
+// availabilityRow is a line's totals, as AvailabilityOfSKUs and the stock
+// queries it shares with StockInfo (GetStockLines, ListStockLines) return
+// them.
 type availabilityRow db.AvailabilityOfSKUsRow
 
 func lineStock(r availabilityRow) LineStock {

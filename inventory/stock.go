@@ -218,28 +218,11 @@ func (l *Ledger) ListStock(ctx context.Context, shopID string, opts ListStockOpt
 	if err != nil {
 		return nil, l.dbError("list stock", err)
 	}
-	out := &StockPage{Items: []StockInfo{}}
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		next := page.EncodeCursor(stockCursor{SKU: last.Sku, VariantKey: last.VariantKey})
-		out.NextCursor = &next
-	}
-	if len(rows) == 0 {
-		if err := l.requireShop(ctx, shopID); err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
 	lines := make([]stockLineRow, len(rows))
 	for i, r := range rows {
 		lines[i] = stockLineRow(r)
 	}
-	out.Items, err = l.withLocations(ctx, l.db, shopID, lines)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return l.stockPage(ctx, shopID, lines, limit)
 }
 
 type stockCursor struct {

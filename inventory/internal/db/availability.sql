@@ -12,37 +12,6 @@ WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = ANY (sqlc.arg(skus)::text[])
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 ORDER BY sl.sku, sl.variant_key;
 
--- name: AvailabilityOfLines :many
--- The given lines, as AvailabilityOfSKUs has them; unknown lines are left out.
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
-       coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
-       coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
-       coalesce(sum(e.reserved), 0)::bigint AS reserved,
-       coalesce(sum(e.backorder_limit), 0)::bigint AS backorder_limit
-FROM stock_lines sl
-JOIN (SELECT unnest(sqlc.arg(skus)::text[]) AS sku, unnest(sqlc.arg(variant_keys)::text[]) AS variant_key) r
-    ON r.sku = sl.sku AND r.variant_key = sl.variant_key
-LEFT JOIN stock_levels_effective e ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
-WHERE sl.shop_id = sqlc.arg(shop_id)
-GROUP BY sl.shop_id, sl.sku, sl.variant_key
-ORDER BY sl.sku, sl.variant_key;
-
--- name: AvailabilityPage :many
--- A page of the shop's lines after the cursor line ('' and '' for the first
--- page), as AvailabilityOfSKUs has them.
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
-       coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
-       coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
-       coalesce(sum(e.reserved), 0)::bigint AS reserved,
-       coalesce(sum(e.backorder_limit), 0)::bigint AS backorder_limit
-FROM stock_lines sl
-LEFT JOIN stock_levels_effective e ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
-WHERE sl.shop_id = sqlc.arg(shop_id)
-  AND (sl.sku, sl.variant_key) > (sqlc.arg(after_sku)::text, sqlc.arg(after_variant_key)::text)
-GROUP BY sl.shop_id, sl.sku, sl.variant_key
-ORDER BY sl.sku, sl.variant_key
-LIMIT sqlc.arg(max);
-
 -- name: StockChangeSnapshot :one
 -- Where the change log stands: the snapshot of this statement, and when the
 -- server started (a restart empties the unlogged log).
