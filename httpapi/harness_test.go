@@ -191,7 +191,7 @@ func (h *harness) stock(t testing.TB, shop, sku, variantKey, location string, on
 }
 
 // location adds a location to a shop.
-func (h *harness) location(t testing.TB, shop, id string, priority int32) {
+func (h *harness) location(t testing.TB, shop, id string, priority int64) {
 	t.Helper()
 	if _, err := h.ledger.AddLocation(context.Background(), shop, id, id, priority); err != nil {
 		t.Fatalf("add location %s to %s: %v", id, shop, err)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"reflect"
 
@@ -37,17 +36,6 @@ func (p present[T]) ptr() *T {
 		return nil
 	}
 	return &p.value
-}
-
-// locationPriority turns a priority field into the ledger's int32. A number past
-// int32 saturates rather than wraps, so the ledger refuses it as out of
-// range instead of storing some other number.
-func locationPriority(p present[int64]) *int32 {
-	if !p.set {
-		return nil
-	}
-	v := int32(max(min(p.value, math.MaxInt32), math.MinInt32))
-	return &v
 }
 
 type createShopRequest struct {
@@ -142,11 +130,7 @@ func (a *API) addLocation(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	var p int32
-	if v := locationPriority(req.Priority); v != nil {
-		p = *v
-	}
-	loc, err := a.ledger.AddLocation(r.Context(), pathVar(r, "shopId"), req.ID.value, req.Name.value, p)
+	loc, err := a.ledger.AddLocation(r.Context(), pathVar(r, "shopId"), req.ID.value, req.Name.value, req.Priority.value)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -167,7 +151,7 @@ func (a *API) updateLocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc, err := a.ledger.UpdateLocation(r.Context(), pathVar(r, "shopId"), pathVar(r, "locationId"), inventory.LocationUpdate{
-		Name: req.Name.ptr(), Priority: locationPriority(req.Priority),
+		Name: req.Name.ptr(), Priority: req.Priority.ptr(),
 	})
 	if err != nil {
 		a.fail(w, r, err)

@@ -297,7 +297,7 @@ func TestReserve(t *testing.T) {
 	t.Parallel()
 	type loc struct {
 		id       string
-		priority int32
+		priority int64
 	}
 	tests := []struct {
 		name      string

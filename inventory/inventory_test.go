@@ -32,7 +32,7 @@ func (f *fixture) stock(tb testing.TB, sku, variantKey, location string, onHand 
 	f.shop.StockLine(tb, sku, variantKey, location, onHand)
 }
 
-func (f *fixture) location(tb testing.TB, id string, priority int32) {
+func (f *fixture) location(tb testing.TB, id string, priority int64) {
 	tb.Helper()
 	f.shop.Location(tb, id, priority)
 }

@@ -37,15 +37,17 @@ type LocationUpdate struct {
 	// Name is 1 to 255 characters.
 	Name *string
 	// Priority is MinPriority to MaxPriority. It orders the holds placed
-	// after the change; stock already held stays where it was taken.
-	Priority *int32
+	// after the change; stock already held stays where it was taken. It is
+	// an int64 so that callers pass what they were given and any number out
+	// of range is refused here, never wrapped on the way in.
+	Priority *int64
 }
 
 // AddLocation adds a location to a shop and returns it. Holds take stock
 // from locations in ascending priority, then by id; the default location
 // has priority 0. An empty name names the location after its id. An id the
 // shop already has is ErrLocationExists.
-func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, priority int32) (*Location, error) {
+func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, priority int64) (*Location, error) {
 	var c checker
 	c.shopID("shopId", shopID)
 	c.locationID("id", id)
@@ -58,7 +60,7 @@ func (l *Ledger) AddLocation(ctx context.Context, shopID, id, name string, prior
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	row, err := l.queries.CreateLocation(ctx, l.db, db.CreateLocationParams{ShopID: shopID, ID: id, Name: name, Priority: priority})
+	row, err := l.queries.CreateLocation(ctx, l.db, db.CreateLocationParams{ShopID: shopID, ID: id, Name: name, Priority: int32(priority)})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("add location %q: %w", id, ErrLocationExists)
@@ -112,7 +114,12 @@ func (l *Ledger) UpdateLocation(ctx context.Context, shopID, locationID string, 
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	row, err := l.queries.UpdateLocation(ctx, l.db, db.UpdateLocationParams{ShopID: shopID, ID: locationID, Name: u.Name, Priority: u.Priority})
+	var priority *int32
+	if u.Priority != nil {
+		p := int32(*u.Priority)
+		priority = &p
+	}
+	row, err := l.queries.UpdateLocation(ctx, l.db, db.UpdateLocationParams{ShopID: shopID, ID: locationID, Name: u.Name, Priority: priority})
 	if errors.Is(err, pgx.ErrNoRows) {
 		if err := l.requireShop(ctx, shopID); err != nil {
 			return nil, err
@@ -128,7 +135,7 @@ func (l *Ledger) UpdateLocation(ctx context.Context, shopID, locationID string, 
 	return &Location{ID: row.ID, Name: row.Name, Priority: row.Priority}, nil
 }
 
-func (c *checker) priority(field string, v int32) {
+func (c *checker) priority(field string, v int64) {
 	if v < MinPriority || v > MaxPriority {
 		c.add(field, "must be an integer from %d to %d", MinPriority, MaxPriority)
 	}

@@ -92,7 +92,7 @@ func TestShopValidation(t *testing.T) {
 			return err
 		}, "locationId"},
 		{"update location: priority", func() error {
-			p := int32(inventory.MaxPriority + 1)
+			p := int64(inventory.MaxPriority + 1)
 			_, err := f.ledger.UpdateLocation(ctx, f.shopID, inventory.DefaultLocation, inventory.LocationUpdate{Priority: &p})
 			return err
 		}, "priority"},
@@ -196,7 +196,7 @@ func TestLocations(t *testing.T) {
 		t.Errorf("ListLocations = %v, want allocation order %v", got, want)
 	}
 
-	p, name := int32(-10), "Berlin Mitte"
+	p, name := int64(-10), "Berlin Mitte"
 	loc, err = f.ledger.UpdateLocation(ctx, f.shopID, "berlin", inventory.LocationUpdate{Priority: &p, Name: &name})
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func TestUpdateLocationPriorityOrdersAllocation(t *testing.T) {
 	if got, want := first.Items[0].Allocations, []inventory.Allocation{{LocationID: "default", Quantity: 1}}; !slices.Equal(got, want) {
 		t.Fatalf("before the change: allocations %+v, want %+v", got, want)
 	}
-	p := int32(-1)
+	p := int64(-1)
 	if _, err := f.ledger.UpdateLocation(ctx, f.shopID, "north", inventory.LocationUpdate{Priority: &p}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -122,7 +121,7 @@ func runLocationsAdd(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if _, err := onLedger(ctx, a, fs, "locations", func(ledger *inventory.Ledger) (*inventory.Location, error) {
-		return ledger.AddLocation(ctx, *shop, id, *name, priorityArg(*priority))
+		return ledger.AddLocation(ctx, *shop, id, *name, int64(*priority))
 	}); err != nil {
 		return err
 	}
@@ -164,7 +163,7 @@ func runLocationsUpdate(ctx context.Context, a *app, args []string) error {
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "priority":
-			p := priorityArg(*priority)
+			p := int64(*priority)
 			u.Priority = &p
 		case "name":
 			u.Name = name
@@ -213,13 +212,6 @@ func onLedger[T any](ctx context.Context, a *app, fs *flag.FlagSet, name string,
 		return zero, shopsFail(fs, err)
 	}
 	return v, nil
-}
-
-// priorityArg turns a --priority value into a location priority. Values
-// past int32 saturate rather than wrap, so the ledger refuses them as out
-// of range instead of storing some other number.
-func priorityArg(n int) int32 {
-	return int32(max(min(n, math.MaxInt32), math.MinInt32))
 }
 
 // shopsFail turns the ledger's answer into the command's: a bad argument is

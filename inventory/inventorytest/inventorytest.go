@@ -73,7 +73,7 @@ func (s *Shop) StockLine(tb testing.TB, sku, variantKey, locationID string, onHa
 }
 
 // Location adds a location named after its id.
-func (s *Shop) Location(tb testing.TB, id string, priority int32) {
+func (s *Shop) Location(tb testing.TB, id string, priority int64) {
 	tb.Helper()
 	if _, err := s.Ledger.AddLocation(context.Background(), s.ID, id, id, priority); err != nil {
 		tb.Fatalf("add location %s to %s: %v", id, s.ID, err)
