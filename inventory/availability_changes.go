@@ -71,8 +71,10 @@ func (l *Ledger) StockChangesSince(ctx context.Context, since ChangeCursor) ([]C
 	return changed, next, nil
 }
 
-// PruneStockChanges deletes the log of every transaction that had finished
-// when before was taken, and returns how many rows went. Readers prune with
+// PruneStockChanges deletes the log of every transaction older than the
+// oldest still running (on the whole server) when before was taken, and
+// returns how many rows went: never a change before has not seen, though
+// it may keep some it has. Readers prune with
 // a cursor at least a minute old, and a reader that has not read for most
 // of a minute starts again (ErrStockChangesLost's remedy), so no reader
 // loses a change it has not read.
