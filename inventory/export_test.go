@@ -1,5 +1,11 @@
 package inventory
 
+import (
+	"context"
+
+	"github.com/checkoutd/checkoutd/inventory/internal/db"
+)
+
 // GroupRun describes a group of operations as it starts.
 type GroupRun = groupRun
 
@@ -14,4 +20,37 @@ func QueuedOps(l *Ledger) int {
 	l.group.mu.Lock()
 	defer l.group.mu.Unlock()
 	return len(l.group.queue)
+}
+
+// ReserveParams are the reserve statement's parameters; ReserveRow is a row
+// of what it returns.
+type (
+	ReserveParams = db.ReserveHoldParams
+	ReserveRow    = db.ReserveHoldRow
+)
+
+// ReserveAlone runs the reserve statement for one hold, as a lone Reserve
+// does.
+func ReserveAlone(ctx context.Context, l *Ledger, arg ReserveParams) ([]ReserveRow, error) {
+	return l.queries.ReserveHold(ctx, l.db, arg)
+}
+
+// ReserveTogether places the holds of args as one group of l's, as the
+// batcher runs a group of holds, and returns what each hold's Reserve would
+// read.
+func ReserveTogether(ctx context.Context, l *Ledger, args []ReserveParams) ([][]ReserveRow, error) {
+	ops := make([]*reserveOp, len(args))
+	group := make([]*groupCall, len(args))
+	for i, arg := range args {
+		ops[i] = &reserveOp{arg: arg}
+		group[i] = &groupCall{ctx: ctx, op: ops[i]}
+	}
+	if err := l.runPlaced(ctx, group, ops); err != nil {
+		return nil, err
+	}
+	rows := make([][]ReserveRow, len(ops))
+	for i, op := range ops {
+		rows[i] = op.rows
+	}
+	return rows, nil
 }

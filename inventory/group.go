@@ -34,7 +34,7 @@ type batcher struct {
 	// waits for more operations before it runs.
 	window time.Duration
 	// sender runs a group's statements (the pool); run runs a group.
-	sender batchSender
+	sender groupSender
 	run    func(ctx context.Context, group []*groupCall)
 
 	mu      sync.Mutex
@@ -68,7 +68,7 @@ type groupCall struct {
 	queued, taken bool
 }
 
-func newBatcher(cfg Config, sender batchSender, run func(context.Context, []*groupCall)) *batcher {
+func newBatcher(cfg Config, sender groupSender, run func(context.Context, []*groupCall)) *batcher {
 	b := &batcher{maxSize: cfg.GroupSize, inFlight: cfg.GroupsInFlight, window: cfg.GroupWindow, sender: sender, run: run}
 	if b.maxSize <= 0 {
 		b.maxSize = DefaultGroupSize

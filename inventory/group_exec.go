@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,10 +46,23 @@ func (ls *lockSet) addLine(shopID, sku, variantKey string) {
 	ls.stock.VariantKeys = append(ls.stock.VariantKeys, variantKey)
 }
 
-// batchSender is what runs a group: the pool.
+// groupSender is what runs a group: the pool.
+type groupSender interface {
+	batchSender
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// batchSender sends a batch of statements: the pool, or a transaction.
 type batchSender interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
+
+// notCommittedError is an error after which a group is known not to have
+// committed, so that its members may run again on their own.
+type notCommittedError struct{ err error }
+
+func (e *notCommittedError) Error() string { return e.err.Error() }
+func (e *notCommittedError) Unwrap() error { return e.err }
 
 // runGroup runs a group as one transaction. A group of one runs its
 // statement on its own, exactly as without grouping. If the database
@@ -61,8 +75,11 @@ func (l *Ledger) runGroup(ctx context.Context, group []*groupCall) {
 		if err == nil {
 			return
 		}
-		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err) {
+		var (
+			pgErr        *pgconn.PgError
+			notCommitted *notCommittedError
+		)
+		if !errors.As(err, &pgErr) && !errors.As(err, &notCommitted) && !pgconn.SafeToRetry(err) {
 			// The connection failed with the commit perhaps under way:
 			// running the members again could place their holds twice.
 			// Each gets the error, as a lone statement would.
@@ -80,35 +97,140 @@ func (l *Ledger) runGroup(ctx context.Context, group []*groupCall) {
 	}
 }
 
-// runTogether sends the group in one pipelined batch, which PostgreSQL runs
-// as one implicit transaction with one commit: the locks first, then each
+// runTogether runs a group of two or more operations as one transaction
+// with one commit. Holds are worked out together when there are two or
+// more (runPlaced); otherwise the group is one pipelined batch, which
+// PostgreSQL runs as one implicit transaction: the locks first, then each
 // member's statement in arrival order. It returns the first error, in
-// which case nothing the group did was committed (a server error) or
-// whether it was is unknown (a connection error).
+// which case nothing the group did was committed (a server error, or a
+// *notCommittedError) or whether it was is unknown (a connection error).
 func (l *Ledger) runTogether(ctx context.Context, group []*groupCall) error {
+	var reserves []*reserveOp
+	for _, c := range group {
+		if r, ok := c.op.(*reserveOp); ok {
+			reserves = append(reserves, r)
+		}
+	}
+	if len(reserves) > 1 {
+		return l.runPlaced(ctx, group, reserves)
+	}
 	var ls lockSet
 	for _, c := range group {
 		c.op.locks(&ls)
 	}
-	// Each statement is queued by calling its generated query on a
-	// recorder, and read back by calling it again on the batch's results,
-	// so the SQL and its decoding stay sqlc's.
-	rec := &recorder{batch: &pgx.Batch{}}
-	steps := make([]func(conn db.DBTX) error, 0, len(group)+2)
-	if len(ls.holds.HoldIds) > 0 {
-		steps = append(steps, func(conn db.DBTX) error { return l.queries.LockGroupHolds(ctx, conn, ls.holds) })
-	}
-	steps = append(steps, func(conn db.DBTX) error { return l.queries.LockGroupStock(ctx, conn, ls.stock) })
+	steps := l.lockSteps(ctx, &ls)
 	for _, c := range group {
 		steps = append(steps, func(conn db.DBTX) error { return c.op.exec(ctx, l.queries, conn) })
 	}
+	return sendSteps(ctx, l.group.sender, steps)
+}
+
+// runPlaced runs a group that places two or more holds, in a transaction
+// of two round trips. The first locks what the group touches, runs its
+// commits and releases in arrival order, and reads the stock rows of the
+// lines its holds ask for and which of their idempotency keys are taken.
+// The holds are then worked out in Go, in arrival order (planGroupHolds),
+// and the second round trip writes them all in one statement and commits.
+// A commit or release still runs its own statement: a flash sale is holds.
+//
+// Commits and releases go before the group's holds, whatever their places
+// in the queue: every member was waiting when the group formed, so none
+// of them had been answered, and any order among them is one the callers
+// could have seen.
+func (l *Ledger) runPlaced(ctx context.Context, group []*groupCall, reserves []*reserveOp) error {
+	var (
+		ls    lockSet
+		lines db.ReadGroupStockParams
+		keys  db.FindGroupHoldKeysParams
+	)
+	for _, c := range group {
+		c.op.locks(&ls)
+	}
+	for _, r := range reserves {
+		for i := range r.arg.Skus {
+			lines.ShopIds = append(lines.ShopIds, r.arg.ShopID)
+			lines.Skus = append(lines.Skus, r.arg.Skus[i])
+			lines.VariantKeys = append(lines.VariantKeys, r.arg.VariantKeys[i])
+		}
+		if r.arg.IdempotencyKey != nil {
+			keys.ShopIds = append(keys.ShopIds, r.arg.ShopID)
+			keys.IdempotencyKeys = append(keys.IdempotencyKeys, *r.arg.IdempotencyKey)
+		}
+	}
+
+	tx, err := l.group.sender.Begin(ctx)
+	if err != nil {
+		return &notCommittedError{fmt.Errorf("begin group: %w", err)}
+	}
+	// After Commit this does nothing.
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	var (
+		stock []db.ReadGroupStockRow
+		taken []db.FindGroupHoldKeysRow
+	)
+	steps := l.lockSteps(ctx, &ls)
+	for _, c := range group {
+		if _, ok := c.op.(*reserveOp); !ok {
+			steps = append(steps, func(conn db.DBTX) error { return c.op.exec(ctx, l.queries, conn) })
+		}
+	}
+	steps = append(steps, func(conn db.DBTX) (err error) {
+		stock, err = l.queries.ReadGroupStock(ctx, conn, lines)
+		return err
+	})
+	if len(keys.ShopIds) > 0 {
+		steps = append(steps, func(conn db.DBTX) (err error) {
+			taken, err = l.queries.FindGroupHoldKeys(ctx, conn, keys)
+			return err
+		})
+	}
+	if err := sendSteps(ctx, tx, steps); err != nil {
+		return &notCommittedError{err}
+	}
+
+	takenKeys := make(map[shopLine]bool, len(taken))
+	for _, k := range taken {
+		takenKeys[shopLine{k.ShopID, lineKey{"", k.IdempotencyKey}}] = true
+	}
+	plan := planGroupHolds(reserves, newGroupStock(stock), takenKeys, l.cfg.DefaultLowStockThreshold)
+	var written []db.PlaceGroupHoldsRow
+	if plan.placed > 0 {
+		if written, err = l.queries.PlaceGroupHolds(ctx, tx, plan.write); err != nil {
+			return &notCommittedError{fmt.Errorf("place %d holds: %w", plan.placed, err)}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	plan.stamp(reserves, written)
+	for i, r := range reserves {
+		r.rows, r.err = plan.rows[i], nil
+	}
+	return nil
+}
+
+// lockSteps are the statements that lock what ls names, holds first.
+func (l *Ledger) lockSteps(ctx context.Context, ls *lockSet) []func(conn db.DBTX) error {
+	var steps []func(conn db.DBTX) error
+	if len(ls.holds.HoldIds) > 0 {
+		steps = append(steps, func(conn db.DBTX) error { return l.queries.LockGroupHolds(ctx, conn, ls.holds) })
+	}
+	return append(steps, func(conn db.DBTX) error { return l.queries.LockGroupStock(ctx, conn, ls.stock) })
+}
+
+// sendSteps sends steps in one pipelined batch and reads back their
+// results, returning the first error. Each step calls a generated query,
+// first on a recorder, which queues the statement, then on the batch's
+// results, which answers it, so the SQL and its decoding stay sqlc's.
+func sendSteps(ctx context.Context, sender batchSender, steps []func(conn db.DBTX) error) error {
+	rec := &recorder{batch: &pgx.Batch{}}
 	for _, step := range steps {
 		if err := step(rec); !errors.Is(err, errRecorded) {
 			return err
 		}
 	}
-
-	results := l.group.sender.SendBatch(ctx, rec.batch)
+	results := sender.SendBatch(ctx, rec.batch)
 	res := &batchReader{results: results}
 	var first error
 	for _, step := range steps {

@@ -7,7 +7,48 @@ package db
 
 import (
 	"context"
+	"time"
 )
+
+const findGroupHoldKeys = `-- name: FindGroupHoldKeys :many
+SELECT h.shop_id, h.idempotency_key::text AS idempotency_key
+FROM holds h
+JOIN (
+    SELECT unnest($1::text[]) AS shop_id, unnest($2::text[]) AS idempotency_key
+) k ON h.shop_id = k.shop_id AND h.idempotency_key = k.idempotency_key
+`
+
+type FindGroupHoldKeysParams struct {
+	ShopIds         []string
+	IdempotencyKeys []string
+}
+
+type FindGroupHoldKeysRow struct {
+	ShopID         string
+	IdempotencyKey string
+}
+
+// The idempotency keys of a group's holds that earlier holds have taken:
+// those holds are not placed again.
+func (q *Queries) FindGroupHoldKeys(ctx context.Context, db DBTX, arg FindGroupHoldKeysParams) ([]FindGroupHoldKeysRow, error) {
+	rows, err := db.Query(ctx, findGroupHoldKeys, arg.ShopIds, arg.IdempotencyKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FindGroupHoldKeysRow
+	for rows.Next() {
+		var i FindGroupHoldKeysRow
+		if err := rows.Scan(&i.ShopID, &i.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const lockGroupHolds = `-- name: LockGroupHolds :exec
 SELECT h.id
@@ -78,4 +119,220 @@ func (q *Queries) LockGroupStock(ctx context.Context, db DBTX, arg LockGroupStoc
 		arg.HoldIds,
 	)
 	return err
+}
+
+const placeGroupHolds = `-- name: PlaceGroupHolds :many
+WITH new_holds AS (
+    INSERT INTO holds (shop_id, id, status, expires_at, idempotency_key, reference, checkout_mode)
+    SELECT h.shop_id, h.id, 'active',
+           date_trunc('second', now() + make_interval(secs => h.ttl_seconds)),
+           nullif(h.idempotency_key, ''), h.reference, nullif(h.checkout_mode, '')
+    FROM (
+        SELECT unnest($1::text[]) AS shop_id,
+               unnest($2::text[]) AS id,
+               unnest($3::int[]) AS ttl_seconds,
+               unnest($4::text[]) AS idempotency_key,
+               unnest($5::text[]) AS reference,
+               unnest($6::text[]) AS checkout_mode
+    ) h
+    RETURNING shop_id, id, expires_at, created_at
+),
+allocs AS (
+    SELECT unnest($7::text[]) AS shop_id,
+           unnest($8::text[]) AS hold_id,
+           unnest($9::text[]) AS sku,
+           unnest($10::text[]) AS variant_key,
+           unnest($11::text[]) AS location_id,
+           unnest($12::bigint[]) AS quantity,
+           unnest($13::bigint[]) AS backordered,
+           unnest($14::text[]) AS reference
+),
+inserted_allocations AS (
+    INSERT INTO hold_allocations (shop_id, hold_id, sku, variant_key, location_id, quantity, backordered, open_until)
+    SELECT a.shop_id, a.hold_id, a.sku, a.variant_key, a.location_id, a.quantity, a.backordered, n.expires_at
+    FROM allocs a
+    JOIN new_holds n ON n.shop_id = a.shop_id AND n.id = a.hold_id
+),
+reserved AS (
+    UPDATE stock_levels s
+    SET reserved = s.reserved + d.quantity,
+        updated_at = now()
+    FROM (
+        SELECT shop_id, sku, variant_key, location_id, sum(quantity) AS quantity
+        FROM allocs
+        GROUP BY shop_id, sku, variant_key, location_id
+    ) d
+    WHERE s.shop_id = d.shop_id AND s.sku = d.sku AND s.variant_key = d.variant_key AND s.location_id = d.location_id
+),
+recorded AS (
+    INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, hold_id)
+    -- Straight from the arrays, so the movements are numbered in the
+    -- order the group placed its holds.
+    SELECT a.shop_id, a.sku, a.variant_key, a.location_id, 'RESERVATION', a.quantity, a.reference, a.hold_id
+    FROM allocs a
+),
+low AS (
+    INSERT INTO stock_checks (shop_id, sku, variant_key)
+    SELECT DISTINCT c.shop_id, c.sku, c.variant_key
+    FROM (
+        SELECT unnest($15::text[]) AS shop_id,
+               unnest($16::text[]) AS sku,
+               unnest($17::text[]) AS variant_key
+    ) c
+    ON CONFLICT DO NOTHING
+)
+SELECT n.shop_id::text AS shop_id, n.id::text AS id, n.expires_at, n.created_at
+FROM new_holds n
+`
+
+type PlaceGroupHoldsParams struct {
+	HoldShopIds      []string
+	HoldIds          []string
+	TtlSeconds       []int32
+	IdempotencyKeys  []string
+	HoldReferences   []string
+	CheckoutModes    []string
+	AllocShopIds     []string
+	AllocHoldIds     []string
+	AllocSkus        []string
+	AllocVariantKeys []string
+	AllocLocationIds []string
+	AllocQuantities  []int64
+	AllocBackordered []int64
+	AllocReferences  []string
+	CheckShopIds     []string
+	CheckSkus        []string
+	CheckVariantKeys []string
+}
+
+type PlaceGroupHoldsRow struct {
+	ShopID    string
+	ID        string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Writes the holds a group placed, worked out in Go from ReadGroupStock:
+// the holds, their allocations, the stock they reserve (summed per row),
+// a RESERVATION movement per allocation and the low-stock checks, in one
+// statement. The rows were locked by this transaction before it read
+// them, so this statement's snapshot holds their latest versions and
+// "reserved + quantity" is formed from the locked values, as ReserveHold's
+// UPDATE is. The CHECK constraints of stock_levels stand behind the Go
+// arithmetic as they stand behind ReserveHold's. An idempotency key taken
+// meanwhile by another transaction fails the statement (there is no ON
+// CONFLICT here), and the group then runs each hold alone.
+func (q *Queries) PlaceGroupHolds(ctx context.Context, db DBTX, arg PlaceGroupHoldsParams) ([]PlaceGroupHoldsRow, error) {
+	rows, err := db.Query(ctx, placeGroupHolds,
+		arg.HoldShopIds,
+		arg.HoldIds,
+		arg.TtlSeconds,
+		arg.IdempotencyKeys,
+		arg.HoldReferences,
+		arg.CheckoutModes,
+		arg.AllocShopIds,
+		arg.AllocHoldIds,
+		arg.AllocSkus,
+		arg.AllocVariantKeys,
+		arg.AllocLocationIds,
+		arg.AllocQuantities,
+		arg.AllocBackordered,
+		arg.AllocReferences,
+		arg.CheckShopIds,
+		arg.CheckSkus,
+		arg.CheckVariantKeys,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PlaceGroupHoldsRow
+	for rows.Next() {
+		var i PlaceGroupHoldsRow
+		if err := rows.Scan(
+			&i.ShopID,
+			&i.ID,
+			&i.ExpiresAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const readGroupStock = `-- name: ReadGroupStock :many
+SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit,
+       loc.priority, sl.safety_stock, sl.low_stock_threshold
+FROM (
+    SELECT DISTINCT unnest($1::text[]) AS shop_id,
+           unnest($2::text[]) AS sku,
+           unnest($3::text[]) AS variant_key
+) w
+JOIN stock_levels s ON s.shop_id = w.shop_id AND s.sku = w.sku AND s.variant_key = w.variant_key
+JOIN stock_lines sl ON sl.shop_id = s.shop_id AND sl.sku = s.sku AND sl.variant_key = s.variant_key
+JOIN locations loc ON loc.shop_id = s.shop_id AND loc.id = s.location_id
+ORDER BY s.shop_id, s.sku, s.variant_key, loc.priority, s.location_id
+`
+
+type ReadGroupStockParams struct {
+	ShopIds     []string
+	Skus        []string
+	VariantKeys []string
+}
+
+type ReadGroupStockRow struct {
+	ShopID            string
+	Sku               string
+	VariantKey        string
+	LocationID        string
+	OnHand            int64
+	Reserved          int64
+	BackorderLimit    int64
+	Priority          int32
+	SafetyStock       int64
+	LowStockThreshold *int64
+}
+
+// Reads the stock rows of the lines a group's holds ask for, with their
+// locations' priorities and their lines' settings, for the group to work
+// out its holds in Go (group_reserve.go). It runs in the group's
+// transaction after LockGroupStock has locked these rows and after the
+// group's commits and releases have changed them, so what it reads is what
+// the rows hold and go on holding until the group commits. Rows come in the
+// order a line takes free stock from its locations: (priority,
+// location_id).
+func (q *Queries) ReadGroupStock(ctx context.Context, db DBTX, arg ReadGroupStockParams) ([]ReadGroupStockRow, error) {
+	rows, err := db.Query(ctx, readGroupStock, arg.ShopIds, arg.Skus, arg.VariantKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ReadGroupStockRow
+	for rows.Next() {
+		var i ReadGroupStockRow
+		if err := rows.Scan(
+			&i.ShopID,
+			&i.Sku,
+			&i.VariantKey,
+			&i.LocationID,
+			&i.OnHand,
+			&i.Reserved,
+			&i.BackorderLimit,
+			&i.Priority,
+			&i.SafetyStock,
+			&i.LowStockThreshold,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
