@@ -278,5 +278,9 @@ func (a *app) ledger(pool *pgxpool.Pool, metrics *inventory.Metrics) *inventory.
 		DefaultLowStockThreshold: a.cfg.LowStockDefaultThreshold,
 		Logger:                   a.logger,
 		Metrics:                  metrics,
+		GroupSize:                a.cfg.GroupSize,
+		GroupsInFlight:           a.cfg.GroupsInFlight,
+		GroupWindow:              a.cfg.GroupWindow,
+		ReadGroupSize:            a.cfg.ReadGroupSize,
 	})
 }

@@ -50,6 +50,19 @@ type Config struct {
 	DatabaseMaxConns int32
 	// LockTimeoutMillis is the row-lock wait budget; see LockTimeout.
 	LockTimeoutMillis int
+	// GroupSize is how many concurrent holds, commits and releases one
+	// transaction may carry; 1 turns group commit off
+	// (inventory.Config.GroupSize).
+	GroupSize int
+	// GroupsInFlight is how many group transactions each process runs at
+	// once.
+	GroupsInFlight int
+	// GroupWindow is how long a group with room waits for more operations
+	// before it runs; 0, the default, never waits.
+	GroupWindow time.Duration
+	// ReadGroupSize is how many concurrent validations one query may
+	// answer; 1 turns their grouping off.
+	ReadGroupSize int
 	// InventoryAuthorityToken is the service token that may act on every
 	// shop over the API; empty leaves only shop API keys.
 	InventoryAuthorityToken string
@@ -212,6 +225,10 @@ type env struct {
 	LogLevel                 string `envconfig:"LOG_LEVEL" default:"info"`
 	DatabaseMaxConns         string `envconfig:"DATABASE_MAX_CONNS" default:"16"`
 	LockTimeoutMillis        string `envconfig:"INVENTORY_LOCK_TIMEOUT_MS" default:"3000"`
+	GroupSize                string `envconfig:"INVENTORY_GROUP_SIZE" default:"64"`
+	GroupsInFlight           string `envconfig:"INVENTORY_GROUPS_IN_FLIGHT" default:"2"`
+	GroupWindow              string `envconfig:"INVENTORY_GROUP_WINDOW" default:"0s"`
+	ReadGroupSize            string `envconfig:"INVENTORY_READ_GROUP_SIZE" default:"128"`
 	InventoryAuthorityToken  string `envconfig:"INVENTORY_AUTHORITY_TOKEN"`
 	RateLimitPerShop         string `envconfig:"RATE_LIMIT_PER_SHOP" default:"200,400"`
 	StripeSecretKey          string `envconfig:"STRIPE_SECRET_KEY"`
@@ -416,7 +433,29 @@ func (e env) parse() (Config, error) {
 	}
 	c.LockTimeoutMillis = int(lockMS)
 
+	if err := parseGroups(e, &c); err != nil {
+		return Config{}, err
+	}
 	return c, nil
+}
+
+// parseGroups reads the settings of group commit and grouped validations.
+func parseGroups(e env, c *Config) error {
+	size, err := parseInt("INVENTORY_GROUP_SIZE", e.GroupSize, 1, 1024)
+	if err != nil {
+		return err
+	}
+	inFlight, err := parseInt("INVENTORY_GROUPS_IN_FLIGHT", e.GroupsInFlight, 1, 16)
+	if err != nil {
+		return err
+	}
+	readSize, err := parseInt("INVENTORY_READ_GROUP_SIZE", e.ReadGroupSize, 1, 1024)
+	if err != nil {
+		return err
+	}
+	c.GroupSize, c.GroupsInFlight, c.ReadGroupSize = int(size), int(inFlight), int(readSize)
+	c.GroupWindow, err = parseDuration("INVENTORY_GROUP_WINDOW", e.GroupWindow, 0, 10*time.Millisecond, "0s to 10ms, such as 0s or 500us")
+	return err
 }
 
 // parseRateLimit parses "rate" or "rate,burst": requests a second, 0 (off)
