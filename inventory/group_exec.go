@@ -100,8 +100,8 @@ func (l *Ledger) runGroup(ctx context.Context, group []*groupCall) {
 // runTogether runs a group of two or more operations as one transaction
 // with one commit. Holds are worked out together when there are two or
 // more (runPlaced); otherwise the group is one pipelined batch, which
-// PostgreSQL runs as one implicit transaction: the locks first, then each
-// member's statement in arrival order. It returns the first error, in
+// PostgreSQL runs as one implicit transaction: the locks first, then the
+// commits, the releases and the hold (see closingSteps). It returns the first error, in
 // which case nothing the group did was committed (a server error, or a
 // *notCommittedError) or whether it was is unknown (a connection error).
 func (l *Ledger) runTogether(ctx context.Context, group []*groupCall) error {
@@ -118,11 +118,38 @@ func (l *Ledger) runTogether(ctx context.Context, group []*groupCall) error {
 	for _, c := range group {
 		c.op.locks(&ls)
 	}
-	steps := l.lockSteps(ctx, &ls)
-	for _, c := range group {
-		steps = append(steps, func(conn db.DBTX) error { return c.op.exec(ctx, l.queries, conn) })
+	steps := append(l.lockSteps(ctx, &ls), l.closingSteps(ctx, group)...)
+	for _, r := range reserves {
+		steps = append(steps, func(conn db.DBTX) error { return r.exec(ctx, l.queries, conn) })
 	}
 	return sendSteps(ctx, l.group.sender, steps)
+}
+
+// closingSteps are the statements of a group's commits and releases: all
+// its commits in one (commitTogether), then each release's own, in arrival
+// order. A group's holds go after them: every member was waiting when the
+// group formed, none had been answered, so any order among them is one the
+// callers could have seen.
+func (l *Ledger) closingSteps(ctx context.Context, group []*groupCall) []func(conn db.DBTX) error {
+	var (
+		steps   []func(conn db.DBTX) error
+		commits []*commitOp
+	)
+	for _, c := range group {
+		switch op := c.op.(type) {
+		case *commitOp:
+			commits = append(commits, op)
+		case *reserveOp:
+		default:
+			steps = append(steps, func(conn db.DBTX) error { return op.exec(ctx, l.queries, conn) })
+		}
+	}
+	if len(commits) > 0 {
+		steps = append([]func(conn db.DBTX) error{func(conn db.DBTX) error {
+			return commitTogether(ctx, l.queries, conn, commits)
+		}}, steps...)
+	}
+	return steps
 }
 
 // runPlaced runs a group that places two or more holds, in a transaction
@@ -131,12 +158,7 @@ func (l *Ledger) runTogether(ctx context.Context, group []*groupCall) error {
 // lines its holds ask for and which of their idempotency keys are taken.
 // The holds are then worked out in Go, in arrival order (planGroupHolds),
 // and the second round trip writes them all in one statement and commits.
-// A commit or release still runs its own statement: a flash sale is holds.
-//
-// Commits and releases go before the group's holds, whatever their places
-// in the queue: every member was waiting when the group formed, so none
-// of them had been answered, and any order among them is one the callers
-// could have seen.
+// Commits and releases go before the group's holds (see closingSteps).
 func (l *Ledger) runPlaced(ctx context.Context, group []*groupCall, reserves []*reserveOp) error {
 	var (
 		ls    lockSet
@@ -169,12 +191,7 @@ func (l *Ledger) runPlaced(ctx context.Context, group []*groupCall, reserves []*
 		stock []db.ReadGroupStockRow
 		taken []db.FindGroupHoldKeysRow
 	)
-	steps := l.lockSteps(ctx, &ls)
-	for _, c := range group {
-		if _, ok := c.op.(*reserveOp); !ok {
-			steps = append(steps, func(conn db.DBTX) error { return c.op.exec(ctx, l.queries, conn) })
-		}
-	}
+	steps := append(l.lockSteps(ctx, &ls), l.closingSteps(ctx, group)...)
 	steps = append(steps, func(conn db.DBTX) (err error) {
 		stock, err = l.queries.ReadGroupStock(ctx, conn, lines)
 		return err
@@ -313,12 +330,14 @@ func (l *Ledger) reserveRows(ctx context.Context, arg db.ReserveHoldParams) ([]d
 	return op.rows, op.err
 }
 
-// commitRows runs the commit statement, in a group when l groups.
-func (l *Ledger) commitRows(ctx context.Context, arg db.CommitHoldParams) ([]db.CommitHoldRow, error) {
+// commitRows runs the commit statement for one hold, in a group when l
+// groups.
+func (l *Ledger) commitRows(ctx context.Context, shopID, holdID, reference string) ([]db.CommitHoldsRow, error) {
+	op := &commitOp{shopID: shopID, holdID: holdID, reference: reference}
 	if !l.grouped() {
-		return l.queries.CommitHold(ctx, l.db, arg)
+		err := op.exec(ctx, l.queries, l.db)
+		return op.rows, err
 	}
-	op := &commitOp{arg: arg}
 	if err := l.group.do(ctx, op); err != nil {
 		return nil, err
 	}
@@ -361,17 +380,44 @@ func (o *reserveOp) fail(err error) { o.rows, o.err = nil, err }
 
 // commitOp is a commit in a group.
 type commitOp struct {
-	arg  db.CommitHoldParams
-	rows []db.CommitHoldRow
-	err  error
+	shopID, holdID, reference string
+	rows                      []db.CommitHoldsRow
+	err                       error
 }
 
-func (o *commitOp) locks(ls *lockSet) { ls.addHold(o.arg.ShopID, o.arg.HoldID) }
+func (o *commitOp) locks(ls *lockSet) { ls.addHold(o.shopID, o.holdID) }
 
 func (o *commitOp) exec(ctx context.Context, q *db.Queries, conn db.DBTX) error {
-	var err error
-	o.rows, err = q.CommitHold(ctx, conn, o.arg)
-	return err
+	return commitTogether(ctx, q, conn, []*commitOp{o})
+}
+
+// commitTogether runs the commits of ops in one statement and gives each op
+// the rows of its hold. When several ops commit the same hold, the first
+// commits it with its reference and the others find it committed, as they
+// would one after another.
+func commitTogether(ctx context.Context, q *db.Queries, conn db.DBTX, ops []*commitOp) error {
+	var arg db.CommitHoldsParams
+	first := make(map[[2]string]*commitOp, len(ops))
+	for _, op := range ops {
+		op.rows = nil
+		key := [2]string{op.shopID, op.holdID}
+		if first[key] != nil {
+			continue
+		}
+		first[key] = op
+		arg.ShopIds = append(arg.ShopIds, op.shopID)
+		arg.HoldIds = append(arg.HoldIds, op.holdID)
+		arg.CommitReferences = append(arg.CommitReferences, op.reference)
+	}
+	rows, err := q.CommitHolds(ctx, conn, arg)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		op := first[[2]string{r.ShopID, r.HoldID}]
+		op.rows = append(op.rows, r)
+	}
+	return nil
 }
 
 func (o *commitOp) fail(err error) { o.rows, o.err = nil, err }

@@ -312,7 +312,7 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.commitRows(ctx, db.CommitHoldParams{ShopID: shopID, HoldID: holdID, Reference: reference})
+	rows, err := l.commitRows(ctx, shopID, holdID, reference)
 	if err != nil {
 		return nil, l.dbError("commit hold", err)
 	}

@@ -1,7 +1,7 @@
 -- name: LockGroupHolds :exec
 -- Locks the open, unlapsed holds a group of commits and releases closes,
 -- before anything else the group does: holds before stock rows is the order
--- CommitHold, CloseHolds and the reaper take them in, and (shop_id, id)
+-- CommitHolds, CloseHolds and the reaper take them in, and (shop_id, id)
 -- makes two groups take theirs in the same order. Holds that are closed or
 -- lapsed are left alone: their members' statements change nothing, and the
 -- requests that close lapsed holds lock them in an order of their own.

@@ -19,7 +19,7 @@
 -- committed during the wait made that stale candidate fail
 -- stock_levels_no_oversell although the row actually written was fine.
 -- Formed from the locked values, the candidate is the row written, in any
--- plan. CommitHold, CloseHolds, ApplyStockChange and SetBackorderLimit do
+-- plan. CommitHolds, CloseHolds, ApplyStockChange and SetBackorderLimit do
 -- the same.
 --
 -- Returns one row per line (location_id '') when the hold was not placed,
@@ -193,61 +193,74 @@ LEFT JOIN locations loc ON loc.shop_id = a.shop_id AND loc.id = a.location_id
 WHERE a.shop_id = sqlc.arg(shop_id) AND a.hold_id = sqlc.arg(hold_id)
 ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
 
--- name: CommitHold :many
--- Commits an open, unexpired hold: its units leave on_hand and reserved
--- together, with a SALE movement per allocation. Like ReserveHold, it sets
--- every column the stock_levels CHECKs read from the locked rows. Returns the committed hold,
--- a row per allocation, or no rows when the hold was not open (or had
--- lapsed), and the caller looks at why.
-WITH closed AS (
+-- name: CommitHolds :many
+-- Commits open, unexpired holds: their units leave on_hand and reserved
+-- together, with a SALE movement per allocation. It takes many holds, so
+-- that a group of commits (group_exec.go) is one statement; a lone commit
+-- passes one. Each (shop_id, hold_id) must appear once. Like ReserveHold, it
+-- sets every column the stock_levels CHECKs read from the locked rows, and
+-- it sums what several holds give back to one row before it updates it.
+-- Returns a row per allocation of each hold it committed, and nothing for a
+-- hold that was not open (or had lapsed): the caller looks at why.
+WITH req AS (
+    SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id,
+           unnest(sqlc.arg(hold_ids)::text[]) AS id,
+           unnest(sqlc.arg(commit_references)::text[]) AS reference
+),
+closed AS (
     UPDATE holds h
     SET status = 'committed',
-        commit_reference = sqlc.arg(reference)::text,
+        commit_reference = r.reference,
         closed_at = now(),
         updated_at = now()
-    WHERE h.shop_id = sqlc.arg(shop_id)
-      AND h.id = sqlc.arg(hold_id)
+    FROM req r
+    WHERE h.shop_id = r.shop_id
+      AND h.id = r.id
       AND h.status IN ('active', 'pending_payment')
       AND h.expires_at > now()
-    RETURNING h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_mode
+    RETURNING h.shop_id, h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_mode,
+              r.reference AS commit_reference
 ),
 alloc AS (
-    SELECT a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
+    SELECT a.shop_id, a.hold_id, a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
     FROM hold_allocations a
-    JOIN closed c ON c.id = a.hold_id
-    WHERE a.shop_id = sqlc.arg(shop_id)
+    JOIN closed c ON c.shop_id = a.shop_id AND c.id = a.hold_id
+),
+per_level AS (
+    SELECT a.shop_id, a.sku, a.variant_key, a.location_id, sum(a.quantity) AS quantity
+    FROM alloc a
+    GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
 ),
 locked AS (
-    SELECT s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
+    SELECT s.shop_id, s.sku, s.variant_key, s.location_id, s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
-    JOIN alloc a ON a.sku = s.sku AND a.variant_key = s.variant_key AND a.location_id = s.location_id
-    WHERE s.shop_id = sqlc.arg(shop_id)
-    ORDER BY s.sku, s.variant_key, s.location_id
+    JOIN per_level p ON p.shop_id = s.shop_id AND p.sku = s.sku AND p.variant_key = s.variant_key AND p.location_id = s.location_id
+    ORDER BY s.shop_id, s.sku, s.variant_key, s.location_id
     FOR NO KEY UPDATE OF s
 ),
 sold AS (
     UPDATE stock_levels s
-    SET on_hand = k.on_hand - a.quantity,
-        reserved = k.reserved - a.quantity,
+    SET on_hand = k.on_hand - p.quantity,
+        reserved = k.reserved - p.quantity,
         backorder_limit = k.backorder_limit,
         updated_at = now()
-    FROM alloc a
-    JOIN locked k ON k.sku = a.sku AND k.variant_key = a.variant_key AND k.location_id = a.location_id
-    WHERE s.shop_id = sqlc.arg(shop_id)
-      AND s.sku = a.sku AND s.variant_key = a.variant_key AND s.location_id = a.location_id
+    FROM per_level p
+    JOIN locked k ON k.shop_id = p.shop_id AND k.sku = p.sku AND k.variant_key = p.variant_key AND k.location_id = p.location_id
+    WHERE s.shop_id = p.shop_id AND s.sku = p.sku AND s.variant_key = p.variant_key AND s.location_id = p.location_id
 ),
 recorded AS (
     INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, notes, hold_id)
-    SELECT sqlc.arg(shop_id), a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, sqlc.arg(reference),
-           coalesce(c.checkout_mode, ''), sqlc.arg(hold_id)
-    FROM alloc a, closed c
+    SELECT a.shop_id, a.sku, a.variant_key, a.location_id, 'SALE', -a.quantity, c.commit_reference,
+           coalesce(c.checkout_mode, ''), a.hold_id
+    FROM alloc a
+    JOIN closed c ON c.shop_id = a.shop_id AND c.id = a.hold_id
 )
-SELECT c.expires_at, c.created_at, c.reference, c.checkout_session_id,
+SELECT c.shop_id::text AS shop_id, c.id::text AS hold_id, c.expires_at, c.created_at, c.reference, c.checkout_session_id,
        a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
 FROM closed c
-CROSS JOIN alloc a
-LEFT JOIN locations loc ON loc.shop_id = sqlc.arg(shop_id) AND loc.id = a.location_id
-ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
+JOIN alloc a ON a.shop_id = c.shop_id AND a.hold_id = c.id
+LEFT JOIN locations loc ON loc.shop_id = c.shop_id AND loc.id = a.location_id
+ORDER BY c.shop_id, c.id, a.sku, a.variant_key, loc.priority, a.location_id;
 
 -- name: LockDueHolds :many
 -- Picks open holds that lapsed before now for the reaper. SKIP LOCKED lets
