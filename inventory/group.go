@@ -51,6 +51,9 @@ type groupRun struct {
 	// LeaderQueued tells whether the operation that leads the group had to
 	// queue, i.e. found every group slot busy when it arrived.
 	LeaderQueued bool
+	// Holds is how many of the operations are holds; with two or more the
+	// group works them out together (runPlaced).
+	Holds int
 }
 
 // groupCall is one operation waiting for, or running in, a group.
@@ -131,7 +134,13 @@ func (b *batcher) lead(ctx context.Context, group []*groupCall) {
 		b.mu.Unlock()
 	}
 	if b.observe != nil {
-		b.observe(groupRun{Size: len(group), LeaderQueued: group[0].queued})
+		run := groupRun{Size: len(group), LeaderQueued: group[0].queued}
+		for _, c := range group {
+			if _, ok := c.op.(*reserveOp); ok {
+				run.Holds++
+			}
+		}
+		b.observe(run)
 	}
 	// A panic in the run (a bug) must still free the slot and the members,
 	// or every later caller would queue behind it for ever: they fail, and

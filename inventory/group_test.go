@@ -134,7 +134,7 @@ func TestGroupLoneRequestRunsAtOnce(t *testing.T) {
 	if _, err := g.ledger.Commit(context.Background(), g.shopID, hold.ID, "order"); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	want := []inventory.GroupRun{{Size: 1}, {Size: 1}}
+	want := []inventory.GroupRun{{Size: 1, Holds: 1}, {Size: 1}}
 	if got := g.runs(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("groups run = %+v; want %+v: each lone request a group of one that never queued", got, want)
 	}
@@ -164,7 +164,7 @@ func TestGroupRefusesOneAndPlacesTheOthers(t *testing.T) {
 		t.Fatalf("first hold: %+v", lead)
 	}
 	runs := g.runs()
-	if want := (inventory.GroupRun{Size: 7, LeaderQueued: true}); len(runs) != 2 || runs[1] != want {
+	if want := (inventory.GroupRun{Size: 7, LeaderQueued: true, Holds: 7}); len(runs) != 2 || runs[1] != want {
 		t.Fatalf("groups run = %+v; want one of 1, then %+v", runs, want)
 	}
 
