@@ -442,13 +442,6 @@ func TestRunFollowsNoRedirect(t *testing.T) {
 	}
 }
 
-func TestNewClient(t *testing.T) {
-	tr := newClient(64, time.Second).Transport.(*http.Transport)
-	if tr.MaxIdleConnsPerHost < 64 || tr.MaxIdleConns < 64 || tr.Proxy != nil {
-		t.Errorf("transport: MaxIdleConnsPerHost %d MaxIdleConns %d proxy set %v", tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.Proxy != nil)
-	}
-}
-
 func TestCheckURL(t *testing.T) {
 	for _, u := range []string{
 		"", "http://127.0.0.1:8080", "http://127.1.2.3", "https://localhost:8443/", "http://LOCALHOST",
