@@ -50,7 +50,9 @@ type API struct {
 	ledger *inventory.Ledger
 	keys   *apikey.Store
 	cfg    Config
-	log    *slog.Logger
+	// serviceToken is cfg.ServiceToken, hashed once.
+	serviceToken apikey.ServiceToken
+	log          *slog.Logger
 	// limiter is nil when the per-shop budget is off.
 	limiter     *bucketLimiter
 	rateLimited *prometheus.CounterVec
@@ -73,8 +75,9 @@ func New(ledger *inventory.Ledger, keys *apikey.Store, cfg Config, logger *slog.
 	}
 	a := &API{
 		ledger: ledger, keys: keys, cfg: cfg, log: logger,
-		limiter:     newBucketLimiter(cfg.RateLimit, time.Now),
-		rateLimited: newRateLimitedCounter(cfg.Registerer),
+		serviceToken: apikey.NewServiceToken(cfg.ServiceToken),
+		limiter:      newBucketLimiter(cfg.RateLimit, time.Now),
+		rateLimited:  newRateLimitedCounter(cfg.Registerer),
 
 		corsPolicy:    newCORSPolicy(cfg.Public.CORSOrigins),
 		clientIPs:     clientIPs{trusted: cfg.Public.TrustedProxies},
