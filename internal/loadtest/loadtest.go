@@ -215,7 +215,8 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		cfg:       c,
 		base:      base,
 		url:       base.String(),
-		shop:      base.Path + "/api/inventory/shops/" + url.PathEscape(c.Shop),
+		path:      base.EscapedPath(),
+		shop:      base.EscapedPath() + "/api/inventory/shops/" + url.PathEscape(c.Shop),
 		runID:     strconv.FormatInt(time.Now().UnixMilli(), 36),
 		auth:      []byte("Authorization: Bearer " + c.Token + "\r\n"),
 		validate1: validateBodyPrefix(c.Shop),
@@ -272,6 +273,7 @@ type runner struct {
 	cfg   Config
 	base  *url.URL
 	url   string // base URL without a trailing slash
+	path  string // the base URL's path, escaped: "" or /prefix
 	shop  string // path of the shop's routes
 	runID string // tells this run's references apart from other runs'
 	// auth is the Authorization header line every request carries.
@@ -307,10 +309,10 @@ func (r *runner) lifecycle(ctx context.Context, w *wire, n int64, t *tally) {
 	sku := SKU(int((n-1)%int64(r.cfg.SKUs)) + 1)
 	switch r.cfg.Mode {
 	case ModeValidate:
-		r.once(ctx, t, r.sendRaw(w, KindValidate, http.MethodPost, r.base.Path+"/api/inventory/validate", r.validateBody(sku), nil))
+		r.once(ctx, t, r.send(w, KindValidate, http.MethodPost, r.path+"/api/inventory/validate", r.validateBody(sku), nil))
 		return
 	case ModeStock:
-		r.once(ctx, t, r.sendRaw(w, KindStock, http.MethodGet, r.shop+"/stock/"+url.PathEscape(sku), nil, nil))
+		r.once(ctx, t, r.send(w, KindStock, http.MethodGet, r.shop+"/stock/"+url.PathEscape(sku), nil, nil))
 		return
 	}
 	ref := "load-" + r.runID + "-" + strconv.FormatInt(n, 10)
@@ -384,7 +386,7 @@ func (r *runner) post(w *wire, kind Kind, path string, body any, out any) result
 	if err != nil {
 		return result{kind: kind, err: err}
 	}
-	return r.sendRaw(w, kind, http.MethodPost, path, buf, out)
+	return r.send(w, kind, http.MethodPost, path, buf, out)
 }
 
 // validateBodyPrefix is a validate body of one unit for shop, up to the
@@ -404,10 +406,10 @@ func (r *runner) validateBody(sku string) []byte {
 	return append(b, `","variantKey":"","quantity":1}]}`...)
 }
 
-// sendRaw sends a request to path on w, with body (JSON) unless it is
+// send sends a request to path on w, with body (JSON) unless it is
 // nil, and decodes a 2xx answer into out, if not nil. The latency runs
 // from sending to having read the whole response.
-func (r *runner) sendRaw(w *wire, kind Kind, method, path string, body []byte, out any) result {
+func (r *runner) send(w *wire, kind Kind, method, path string, body []byte, out any) result {
 	res := result{kind: kind}
 	start := time.Now()
 	status, data, err := w.do(method, path, r.auth, body)
@@ -440,7 +442,7 @@ func (r *runner) sendRaw(w *wire, kind Kind, method, path string, body []byte, o
 // run against a server that is not there fails at once instead of
 // reporting a wall of connection errors.
 func (r *runner) healthz(w *wire) error {
-	status, _, err := w.do(http.MethodGet, r.base.Path+"/healthz", nil, nil)
+	status, _, err := w.do(http.MethodGet, r.path+"/healthz", nil, nil)
 	if err != nil {
 		return fmt.Errorf("server not answering: %w", err)
 	}

@@ -501,3 +501,14 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// A base URL with a path sends every request under it.
+func TestRunUnderABasePath(t *testing.T) {
+	_, srv := newFake(t)
+	prefixed := httptest.NewServer(http.StripPrefix("/prefix", srv.Config.Handler))
+	defer prefixed.Close()
+	c := config(prefixed.URL + "/prefix/")
+	c.Setup, c.Requests, c.Mode = true, 4, ModeValidate
+	r := run(t, c)
+	checkResponses(t, r, map[string]int64{"validate 200": 4})
+}
