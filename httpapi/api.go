@@ -50,7 +50,9 @@ type API struct {
 	ledger *inventory.Ledger
 	keys   *apikey.Store
 	cfg    Config
-	log    *slog.Logger
+	// serviceToken is cfg.ServiceToken, hashed once.
+	serviceToken apikey.ServiceToken
+	log          *slog.Logger
 	// limiter is nil when the per-shop budget is off.
 	limiter     *bucketLimiter
 	rateLimited *prometheus.CounterVec
@@ -73,8 +75,9 @@ func New(ledger *inventory.Ledger, keys *apikey.Store, cfg Config, logger *slog.
 	}
 	a := &API{
 		ledger: ledger, keys: keys, cfg: cfg, log: logger,
-		limiter:     newBucketLimiter(cfg.RateLimit, time.Now),
-		rateLimited: newRateLimitedCounter(cfg.Registerer),
+		serviceToken: apikey.NewServiceToken(cfg.ServiceToken),
+		limiter:      newBucketLimiter(cfg.RateLimit, time.Now),
+		rateLimited:  newRateLimitedCounter(cfg.Registerer),
 
 		corsPolicy:    newCORSPolicy(cfg.Public.CORSOrigins),
 		clientIPs:     clientIPs{trusted: cfg.Public.TrustedProxies},
@@ -109,7 +112,11 @@ func (a *API) Mount(r *mux.Router) {
 		r.Handle(shop+path, a.authenticate(a.limit(a.authorizeShop(h)))).Methods(method)
 	}
 
+	// The reads edge workers make on every cart come first: mux tries the
+	// routes in order, a path pattern each, and no two routes here match
+	// the same path.
 	route(http.MethodPost, base+"/validate", a.validate)
+	shopRoute(http.MethodGet, "/stock/{sku}", a.stockInfo)
 	route(http.MethodPost, base+"/shops", a.createShop)
 
 	shopRoute(http.MethodGet, "", a.getShop)
@@ -120,7 +127,6 @@ func (a *API) Mount(r *mux.Router) {
 
 	shopRoute(http.MethodGet, "/stream", a.shopStream)
 	shopRoute(http.MethodGet, "/stock", a.listStock)
-	shopRoute(http.MethodGet, "/stock/{sku}", a.stockInfo)
 	shopRoute(http.MethodPut, "/stock/{sku}/settings", a.updateSettings)
 	shopRoute(http.MethodPost, "/adjustments", a.adjust)
 	shopRoute(http.MethodPost, "/receipts", a.receive)

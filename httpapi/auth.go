@@ -36,7 +36,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		var p principal
-		if apikey.MatchesServiceToken(token, a.cfg.ServiceToken) {
+		if a.serviceToken.Matches(token) {
 			p.service = true
 		} else {
 			shopID, err := a.keys.Verify(r.Context(), token)

@@ -36,7 +36,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json", nil)
 		return false
 	}
@@ -45,6 +45,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if !utf8.Valid(body) {
 		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "is not valid UTF-8"}})
 		return false
+	}
+	// A request type that parses its usual body by hand (validate's, on
+	// every cart) does so first; it says false when unsure.
+	if p, ok := v.(plainParsing); ok && p.parsePlain(body) {
+		return true
 	}
 	// The usual body, whose keys are all exact field names and whose
 	// strings hold no NUL, is parsed once, straight into v. Any other, and
@@ -55,6 +60,23 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return true
 	}
 	return decodeChecked(w, body, v)
+}
+
+// plainParsing is a request type whose usual bodies parsePlain parses by
+// hand, into the value encoding/json would give, reporting false (and
+// leaving the value alone) for any other body.
+type plainParsing interface {
+	parsePlain(body []byte) bool
+}
+
+// isJSON reports whether a Content-Type names application/json, asking
+// mime only when it is not exactly that.
+func isJSON(contentType string) bool {
+	if contentType == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // decodeChecked decodes body, valid UTF-8 JSON of a request, into v with

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/inventory"
@@ -80,6 +82,7 @@ func TestDecodeOneParseAgreesWithFullChecks(t *testing.T) {
 		`{"items":[{"sku":"A","quantity":1},"B"]}`,
 		`{"reference":5}`,
 	}
+	bodies = append(bodies, plainValidateBodies...)
 	for _, body := range bodies {
 		oneParse, oneStatus, oneBody := runDecode(t, body, decode)
 		full, fullStatus, fullBody := runDecode(t, body, func(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -102,3 +105,125 @@ func runDecode(t *testing.T, body string, fn func(http.ResponseWriter, *http.Req
 	}
 	return nil, rec.Code, rec.Body.String()
 }
+
+// plainValidateBodies are validate bodies at the edges of what parsePlain
+// takes by hand.
+var plainValidateBodies = []string{
+	`{}`,
+	` { } `,
+	"{\t\"shopId\"\r\n:\"s\" , \"items\" : [ { \"sku\" : \"A\" , \"quantity\" : 2 } ] }\n",
+	`{"shopId":"s","items":[]}`,
+	`{"items":[],"shopId":"s"}`,
+	`{"shopId":"s","items":null}`,
+	`{"shopId":null}`,
+	`{"shopId":"s","items":[{}]}`,
+	`{"shopId":"s","items":[{"sku":null,"quantity":1}]}`,
+	`{"shopId":"s","items":[{"sku":"A","sku":"B","quantity":1}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1,"quantity":2}]}`,
+	`{"shopId":"s","items":[{"sku":"A","variantKey":"v","variantKey":"w"}]}`,
+	`{"shopId":"s","items":[],"items":[{"sku":"A"}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":-1}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":-0}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":0}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":01}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":+1}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":-}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1.0}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1E2}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":999999999999999999}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":9223372036854775807}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":9223372036854775808}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":-9223372036854775808}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1x}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":true}]}`,
+	`{"shopId":"s","items":[{"sku":"A\"B","quantity":1}]}`,
+	`{"shopId":"s","items":[{"sku":"A\/B","quantity":1}]}`,
+	`{"shopId":"s","items":[{"sku":"A\u00e9","quantity":1}]}`,
+	`{"shopId":"s","items":[{"sku":"Aé☃","variantKey":"size:M","quantity":1}]}`,
+	"{\"shopId\":\"s\",\"items\":[{\"sku\":\"A\tB\",\"quantity\":1}]}",
+	"{\"shopId\":\"s\x7f\"}",
+	`{"shopId":"s","items":[{"sku":"A","quantity":1},]}`,
+	`{"shopId":"s","items":[,{"sku":"A","quantity":1}]}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1}`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1}]`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1}]}]`,
+	`{"shopId":"s","items":[{"sku":"A","quantity":1}]} x`,
+	`{"shopId":"s" "items":[]}`,
+	`{"shopId" "s"}`,
+	`{"shopId":'s'}`,
+	`{shopId:"s"}`,
+	`{"shopId":"s","items":[["A"]]}`,
+}
+
+// Whatever body parsePlain takes, encoding/json takes too, into the same
+// value; and what it leaves, it leaves untouched.
+func FuzzValidateParsePlain(f *testing.F) {
+	for _, body := range plainValidateBodies {
+		f.Add([]byte(body))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !utf8.Valid(body) || len(bytes.TrimSpace(body)) == 0 {
+			return // decode answers these before parsePlain sees them
+		}
+		untouched := validateRequest{ShopID: "untouched"}
+		got := untouched
+		if !got.parsePlain(body) {
+			if !reflect.DeepEqual(got, untouched) {
+				t.Fatalf("parsePlain(%q) said false but changed the request to %+v", body, got)
+			}
+			return
+		}
+		var want validateRequest
+		rec := httptest.NewRecorder()
+		if !decodeChecked(rec, body, &want) {
+			t.Fatalf("parsePlain(%q) took a body the full checks refuse: %d %s", body, rec.Code, rec.Body)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("parsePlain(%q) = %+v, the full checks %+v", body, got, want)
+		}
+	})
+}
+
+// validate's written answer to a cart it could hold is what writeJSON
+// writes for it.
+func TestValidBodyIsTheEncodedResult(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusOK, &inventory.ValidateResult{OK: true})
+	if got := rec.Body.String(); got != string(validBody) {
+		t.Errorf("writeJSON wrote %q, validBody is %q", got, validBody)
+	}
+}
+
+// BenchmarkDecodeValidate parses an edge worker's usual validate body by
+// hand (plain), and as decode did before parsePlain: one encoding/json
+// parse after plainBody's scan (json).
+func BenchmarkDecodeValidate(b *testing.B) {
+	body := []byte(`{"shopId":"acme","items":[{"sku":"TEE","variantKey":"size:M","quantity":1},{"sku":"MUG","variantKey":"","quantity":2}]}`)
+	b.Run("plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var req validateRequest
+			if !req.parsePlain(body) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		typ := reflect.TypeOf(&validateRequest{})
+		for b.Loop() {
+			var req validateRequest
+			if !plainBody(body, typ) || decodeInto(body, &req) != nil {
+				b.Fatal("refused")
+			}
+		}
+	})
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, for benchmarks.
+type discardWriter struct{ h http.Header }
+
+func (w discardWriter) Header() http.Header         { return w.h }
+func (w discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w discardWriter) WriteHeader(int)             {}

@@ -28,6 +28,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(withAPITimes(v))
 }
 
+// writeRaw writes body, JSON as writeJSON would encode it, with status.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// jsonContentType is the Content-Type of every JSON body, shared so that
+// setting it costs no allocation; net/http only reads it.
+var jsonContentType = []string{"application/json"}
+
 // MaxErrorBodyBytes bounds every error body (the contract's 64 KiB).
 const MaxErrorBodyBytes = 64 << 10
 

@@ -18,7 +18,7 @@ func (a *API) stockInfo(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, info)
+	writeRaw(w, http.StatusOK, appendStockInfo(make([]byte, 0, 512), info))
 }
 
 // stockLineNotFoundMessage is the 404 message for a stock line err says is

@@ -32,5 +32,13 @@ func (a *API) validate(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	if res.OK {
+		writeRaw(w, http.StatusOK, validBody)
+		return
+	}
 	writeJSON(w, http.StatusOK, res)
 }
+
+// validBody is writeJSON's body for a validation that found every item: the
+// answer to most carts, written without encoding it each time.
+var validBody = []byte(`{"ok":true}` + "\n")

@@ -83,20 +83,18 @@ func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) 
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	rows, err := l.queries.GetStockLine(ctx, l.db, db.GetStockLineParams{
-		ShopID: shopID, Sku: sku, VariantKey: variantKey, DefaultThreshold: l.cfg.DefaultLowStockThreshold,
-	})
-	if err != nil {
+	op := &stockReadOp{line: shopLine{shopID, lineKey{sku, variantKey}}, threshold: l.cfg.DefaultLowStockThreshold}
+	if err := l.read(ctx, op); err != nil {
 		return nil, l.dbError("read stock", err)
 	}
-	if len(rows) == 0 {
+	if len(op.rows) == 0 {
 		return nil, l.stockLineNotFound(ctx, shopID, sku, variantKey)
 	}
-	return stockLineInfo(rows), nil
+	return stockLineInfo(op.rows), nil
 }
 
-// stockLineInfo is the StockInfo of one line's GetStockLine rows.
-func stockLineInfo(rows []db.GetStockLineRow) *StockInfo {
+// stockLineInfo is the StockInfo of one line's GetStockLineGroup rows.
+func stockLineInfo(rows []db.GetStockLineGroupRow) *StockInfo {
 	line := stockLineRow{Sku: rows[0].Sku, VariantKey: rows[0].VariantKey, SafetyStock: rows[0].SafetyStock, LowStockThreshold: rows[0].LowStockThreshold}
 	var locations []LocationStock
 	for _, r := range rows {

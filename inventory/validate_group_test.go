@@ -230,3 +230,94 @@ func TestLoneValidateRunsAtOnce(t *testing.T) {
 		t.Errorf("groups = %+v, want %+v: each lone validation led a group of one without queuing", runs, want)
 	}
 }
+
+type stockRead struct{ shop, sku, variantKey string }
+
+type stockOutcome struct {
+	info *inventory.StockInfo
+	err  error
+}
+
+// TestStockReadGroupAnswersEachCaller: stock reads of different shops,
+// the same line twice, a line at several locations, one only configured,
+// lines a shop does not have and a shop that does not exist, answered in
+// one group with a validation, each get exactly what they get alone.
+func TestStockReadGroupAnswersEachCaller(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newValidateGroupFixture(t)
+	a := inventorytest.NewShop(t, f.alone, nil)
+	b := inventorytest.NewShop(t, f.alone, nil)
+	a.Location(t, "north", 5)
+	a.Location(t, "south", 1)
+	a.StockLine(t, "TEE", "", "north", 4)
+	a.StockLine(t, "TEE", "", "south", 2)
+	a.Stock(t, "TEE", 3)
+	a.StockLine(t, "TEE", "size:M", "default", 2)
+	a.Hold(t, time.Minute, 2, "TEE")
+	b.Stock(t, "TEE", 50)
+	if _, err := f.alone.UpdateSettings(ctx, b.ID, "SAFE", "", inventory.StockSettings{BackorderLimit: ptr[int64](3)}); err != nil {
+		t.Fatal(err)
+	}
+	reads := []stockRead{
+		{a.ID, "TEE", ""},
+		{a.ID, "TEE", ""},
+		{a.ID, "TEE", "size:M"},
+		{b.ID, "TEE", ""},
+		{b.ID, "SAFE", ""},
+		{a.ID, "TEE", "size:L"},
+		{a.ID, "NOPE", ""},
+		{testdb.ShopID(t), "TEE", ""},
+	}
+
+	release := make(chan struct{})
+	f.mu.Lock()
+	f.hold = release
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = f.grouped.StockInfo(ctx, a.ID, "TEE", "") })
+	waitUntil(t, func() bool { return len(f.groups()) == 1 })
+	got := make([]stockOutcome, len(reads))
+	for i, r := range reads {
+		wg.Go(func() {
+			info, err := f.grouped.StockInfo(ctx, r.shop, r.sku, r.variantKey)
+			got[i] = stockOutcome{info, err}
+		})
+		waitUntil(t, func() bool { return inventory.QueuedValidations(f.grouped) == i+1 })
+	}
+	var validated validateOutcome
+	wg.Go(func() {
+		res, err := f.grouped.Validate(ctx, b.ID, []inventory.Line{{SKU: "TEE", Quantity: 50}})
+		validated = validateOutcome{res, err}
+	})
+	waitUntil(t, func() bool { return inventory.QueuedValidations(f.grouped) == len(reads)+1 })
+	close(release)
+	wg.Wait()
+
+	if runs := f.groups(); len(runs) != 2 || runs[1] != (inventory.GroupRun{Size: len(reads) + 1, LeaderQueued: true}) {
+		t.Fatalf("groups = %+v, want the lead alone, then all %d reads in one", runs, len(reads)+1)
+	}
+	for i, r := range reads {
+		info, err := f.alone.StockInfo(ctx, r.shop, r.sku, r.variantKey)
+		if want := (stockOutcome{info, err}); !reflect.DeepEqual(got[i], want) {
+			t.Errorf("read %d (%+v): grouped %+v / %v, alone %+v / %v", i, r, got[i].info, got[i].err, want.info, want.err)
+		}
+	}
+	if info := got[0].info; info == nil || info.OnHand != 9 || info.Reserved != 2 || len(info.Locations) != 3 ||
+		info.Locations[0].LocationID != "default" || info.Locations[1].LocationID != "south" {
+		t.Errorf("TEE at three locations = %+v, want 9 on hand, 2 reserved, default then south then north", info)
+	}
+	if info := got[4].info; info == nil || info.OnHand != 0 || info.BackorderLimit != 3 {
+		t.Errorf("SAFE, only configured = %+v, want none on hand and a backorder limit of 3", info)
+	}
+	if !errors.Is(got[6].err, inventory.ErrStockLineNotFound) || !errors.Is(got[7].err, checkoutd.ErrShopNotFound) {
+		t.Errorf("a line the shop lacks = %v, an unknown shop = %v", got[6].err, got[7].err)
+	}
+	var missing *inventory.StockLineNotFoundError
+	if !errors.As(got[5].err, &missing) || len(missing.OtherVariantKeys) != 2 {
+		t.Errorf("TEE size:L = %v, want not found naming the sku's two variant keys", got[5].err)
+	}
+	if validated.err != nil || !validated.res.OK {
+		t.Errorf("the validation in the group = %+v / %v, want ok", validated.res, validated.err)
+	}
+}

@@ -167,13 +167,34 @@ func (s *Store) Active(ctx context.Context, shopID, keyID string) (bool, error) 
 // MatchesServiceToken reports, in constant time, whether token is the
 // service token. An empty service token matches nothing.
 func MatchesServiceToken(token, serviceToken string) bool {
+	return NewServiceToken(serviceToken).Matches(token)
+}
+
+// ServiceToken is the service token, hashed once for the comparisons a
+// server makes on every request.
+type ServiceToken struct {
+	sum [sha256.Size]byte
+	set bool
+}
+
+// NewServiceToken returns serviceToken ready to compare; an empty one
+// matches nothing.
+func NewServiceToken(serviceToken string) ServiceToken {
 	if serviceToken == "" {
+		return ServiceToken{}
+	}
+	return ServiceToken{sum: sha256.Sum256([]byte(serviceToken)), set: true}
+}
+
+// Matches reports, in constant time, whether token is the service token.
+// Comparing hashes keeps the comparison's time independent of where the
+// strings differ and of their lengths.
+func (t ServiceToken) Matches(token string) bool {
+	if !t.set {
 		return false
 	}
-	// Comparing hashes keeps the comparison's time independent of where the
-	// strings differ and of their lengths.
-	a, b := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(serviceToken))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	sum := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1
 }
 
 func randomString(n int) string {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,20 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"request_id":"req-123"`) || !strings.Contains(logs.String(), "secret detail") {
 		t.Errorf("the panic was not logged with its request id:\n%s", logs.String())
+	}
+}
+
+// validRequestID keeps exactly the ids the contract's pattern allows.
+func TestValidRequestID(t *testing.T) {
+	pattern := regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	ids := []string{"", "a", "req-123", "edge-req.42:abc_DEF", strings.Repeat("x", 128), strings.Repeat("x", 129),
+		"a b", "a\nb", "a/b", "a%20", "é", "a\x00", "[x]", "a,b", "a;b", "~", "+", "=", "a\tb"}
+	for c := range 256 {
+		ids = append(ids, "id"+string(rune(c)), string([]byte{byte(c)}))
+	}
+	for _, id := range ids {
+		if got, want := validRequestID(id), pattern.MatchString(id); got != want {
+			t.Errorf("validRequestID(%q) = %v, want %v", id, got, want)
+		}
 	}
 }

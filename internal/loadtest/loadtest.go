@@ -10,12 +10,10 @@
 package loadtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -213,26 +211,29 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
-	client := newClient(c.Clients, c.RequestTimeout)
-	defer client.CloseIdleConnections()
 	r := &runner{
-		cfg:    c,
-		client: client,
-		base:   base.String(),
-		shop:   base.String() + "/api/inventory/shops/" + url.PathEscape(c.Shop),
-		runID:  strconv.FormatInt(time.Now().UnixMilli(), 36),
+		cfg:       c,
+		base:      base,
+		url:       base.String(),
+		path:      base.EscapedPath(),
+		shop:      base.EscapedPath() + "/api/inventory/shops/" + url.PathEscape(c.Shop),
+		runID:     strconv.FormatInt(time.Now().UnixMilli(), 36),
+		auth:      []byte("Authorization: Bearer " + c.Token + "\r\n"),
+		validate1: validateBodyPrefix(c.Shop),
 	}
+	control := r.newWire(ctx)
+	defer control.close()
 
 	report := &Report{
-		URL: r.base, Shop: c.Shop, Mode: c.Mode, Clients: c.Clients, SKUs: c.SKUs,
+		URL: r.url, Shop: c.Shop, Mode: c.Mode, Clients: c.Clients, SKUs: c.SKUs,
 		Duration: c.Duration, Requests: c.Requests,
 	}
-	if err := r.healthz(ctx); err != nil {
+	if err := r.healthz(control); err != nil {
 		return nil, err
 	}
 	if c.Setup {
 		start := time.Now()
-		n, err := r.setup(ctx)
+		n, err := r.setup(control)
 		if err != nil {
 			return nil, err
 		}
@@ -247,7 +248,11 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	for i := range workers {
 		t := newTally()
 		workers[i] = t
-		wg.Go(func() { r.work(ctx, stop, t) })
+		wg.Go(func() {
+			w := r.newWire(ctx)
+			defer w.close()
+			r.work(ctx, stop, w, t)
+		})
 	}
 	wg.Wait()
 	report.Elapsed = time.Since(start)
@@ -264,60 +269,50 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	return report, nil
 }
 
-// newClient returns the one client a run uses: it keeps an idle connection
-// per worker, never uses a proxy and never follows a redirect, so that every
-// request goes to the base URL's host and nowhere else.
-func newClient(clients int, timeout time.Duration) *http.Client {
-	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:          clients,
-			MaxIdleConnsPerHost:   clients,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       timeout,
-	}
+type runner struct {
+	cfg   Config
+	base  *url.URL
+	url   string // base URL without a trailing slash
+	path  string // the base URL's path, escaped: "" or /prefix
+	shop  string // path of the shop's routes
+	runID string // tells this run's references apart from other runs'
+	// auth is the Authorization header line every request carries.
+	auth []byte
+	// validate1 is a validate body up to its SKU (see validateBody).
+	validate1 []byte
+	next      atomic.Int64
 }
 
-type runner struct {
-	cfg    Config
-	client *http.Client
-	base   string // base URL without a trailing slash
-	shop   string // base URL of the shop's routes
-	runID  string // tells this run's references apart from other runs'
-	next   atomic.Int64
+// newWire returns a connection of its own to the server for one worker.
+func (r *runner) newWire(ctx context.Context) *wire {
+	return newWire(ctx, r.base, r.cfg.RequestTimeout)
 }
 
 // work runs lifecycles until stop is done or the run's count is used up.
 // Requests run under ctx, not stop, so that the lifecycle under way when the
 // time is up finishes instead of being cut off and counted as failed.
-func (r *runner) work(ctx, stop context.Context, t *tally) {
+func (r *runner) work(ctx, stop context.Context, w *wire, t *tally) {
 	for stop.Err() == nil {
 		n := r.next.Add(1)
 		if r.cfg.Requests > 0 && n > r.cfg.Requests {
 			r.next.Add(-1) // keep next at the number started
 			return
 		}
-		r.lifecycle(ctx, n, t)
+		r.lifecycle(ctx, w, n, t)
 	}
 }
 
 // lifecycle holds one unit of lifecycle n's SKU, then commits or releases
 // the hold as the mode says. It records nothing for a request cut off by
 // ctx: an interrupted run reports only what finished.
-func (r *runner) lifecycle(ctx context.Context, n int64, t *tally) {
+func (r *runner) lifecycle(ctx context.Context, w *wire, n int64, t *tally) {
 	sku := SKU(int((n-1)%int64(r.cfg.SKUs)) + 1)
 	switch r.cfg.Mode {
 	case ModeValidate:
-		body := map[string]any{"shopId": r.cfg.Shop, "items": []map[string]any{{"sku": sku, "variantKey": "", "quantity": 1}}}
-		r.once(ctx, t, r.send(ctx, KindValidate, http.MethodPost, r.base+"/api/inventory/validate", body, nil))
+		r.once(ctx, t, r.send(w, KindValidate, http.MethodPost, r.path+"/api/inventory/validate", r.validateBody(sku), nil))
 		return
 	case ModeStock:
-		r.once(ctx, t, r.send(ctx, KindStock, http.MethodGet, r.shop+"/stock/"+url.PathEscape(sku), nil, nil))
+		r.once(ctx, t, r.send(w, KindStock, http.MethodGet, r.shop+"/stock/"+url.PathEscape(sku), nil, nil))
 		return
 	}
 	ref := "load-" + r.runID + "-" + strconv.FormatInt(n, 10)
@@ -328,7 +323,7 @@ func (r *runner) lifecycle(ctx context.Context, n int64, t *tally) {
 	var hold struct {
 		ID string `json:"id"`
 	}
-	res := r.post(ctx, KindHold, r.shop+"/holds", body, &hold)
+	res := r.post(w, KindHold, r.shop+"/holds", body, &hold)
 	if ctx.Err() != nil {
 		return
 	}
@@ -344,9 +339,9 @@ func (r *runner) lifecycle(ctx context.Context, n int64, t *tally) {
 	var next result
 	switch r.cfg.Mode {
 	case ModeHoldCommit:
-		next = r.post(ctx, KindCommit, r.shop+"/holds/"+url.PathEscape(hold.ID)+"/commit", map[string]any{"reference": ref}, nil)
+		next = r.post(w, KindCommit, r.shop+"/holds/"+url.PathEscape(hold.ID)+"/commit", map[string]any{"reference": ref}, nil)
 	case ModeHoldRelease:
-		next = r.post(ctx, KindRelease, r.shop+"/holds/"+url.PathEscape(hold.ID)+"/release", map[string]any{"reason": "load_test"}, nil)
+		next = r.post(w, KindRelease, r.shop+"/holds/"+url.PathEscape(hold.ID)+"/release", map[string]any{"reason": "load_test"}, nil)
 	default:
 		t.ok++
 		return
@@ -386,48 +381,45 @@ type result struct {
 }
 
 // post sends body as JSON and decodes a 2xx answer into out, if not nil.
-func (r *runner) post(ctx context.Context, kind Kind, u string, body any, out any) result {
-	return r.send(ctx, kind, http.MethodPost, u, body, out)
+func (r *runner) post(w *wire, kind Kind, path string, body any, out any) result {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return result{kind: kind, err: err}
+	}
+	return r.send(w, kind, http.MethodPost, path, buf, out)
 }
 
-// send sends a request, with body as JSON unless it is nil, and decodes a
-// 2xx answer into out, if not nil. The latency runs from sending to having
-// read the whole response.
-func (r *runner) send(ctx context.Context, kind Kind, method, u string, body any, out any) result {
+// validateBodyPrefix is a validate body of one unit for shop, up to the
+// SKU's opening quote.
+func validateBodyPrefix(shop string) []byte {
+	quoted, _ := json.Marshal(shop)
+	return append(append([]byte(`{"shopId":`), quoted...), `,"items":[{"sku":"`...)
+}
+
+// validateBody is a validate body asking for one unit of sku, one of the
+// load SKUs, whose names JSON need not escape. Built, not marshalled:
+// the client's cost is part of what a run measures.
+func (r *runner) validateBody(sku string) []byte {
+	b := make([]byte, 0, len(r.validate1)+len(sku)+40)
+	b = append(b, r.validate1...)
+	b = append(b, sku...)
+	return append(b, `","variantKey":"","quantity":1}]}`...)
+}
+
+// send sends a request to path on w, with body (JSON) unless it is
+// nil, and decodes a 2xx answer into out, if not nil. The latency runs
+// from sending to having read the whole response.
+func (r *runner) send(w *wire, kind Kind, method, path string, body []byte, out any) result {
 	res := result{kind: kind}
-	var payload io.Reader = http.NoBody
-	if body != nil {
-		buf, err := json.Marshal(body)
-		if err != nil {
-			res.err = err
-			return res
-		}
-		payload = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, payload)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+r.cfg.Token)
 	start := time.Now()
-	resp, err := r.client.Do(req)
+	status, data, err := w.do(method, path, r.auth, body)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	resp.Body.Close()
 	res.latency = time.Since(start)
-	res.status = resp.StatusCode
-	if err != nil {
-		res.status, res.err = 0, fmt.Errorf("read response: %w", err)
-		return res
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	res.status = status
+	if status < 200 || status > 299 {
 		var e struct {
 			Error string `json:"error"`
 		}
@@ -449,26 +441,20 @@ func (r *runner) send(ctx context.Context, kind Kind, method, u string, body any
 // healthz checks that something answers GET /healthz with 200, so that a
 // run against a server that is not there fails at once instead of
 // reporting a wall of connection errors.
-func (r *runner) healthz(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := r.client.Do(req)
+func (r *runner) healthz(w *wire) error {
+	status, _, err := w.do(http.MethodGet, r.path+"/healthz", nil, nil)
 	if err != nil {
 		return fmt.Errorf("server not answering: %w", err)
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s/healthz: %s", r.base, resp.Status)
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s/healthz: %d %s", r.url, status, http.StatusText(status))
 	}
 	return nil
 }
 
 // setup sets every load SKU's on-hand quantity at the default location to
 // SetupQuantity, 100 per request, and returns how many requests it took.
-func (r *runner) setup(ctx context.Context) (int, error) {
+func (r *runner) setup(w *wire) (int, error) {
 	requests := 0
 	for from := 1; from <= r.cfg.SKUs; from += setupBatch {
 		to := min(from+setupBatch-1, r.cfg.SKUs)
@@ -484,7 +470,7 @@ func (r *runner) setup(ctx context.Context) (int, error) {
 			"createdBy": "checkoutd load",
 			"changes":   changes,
 		}
-		res := r.post(ctx, "adjustment", r.shop+"/adjustments", body, nil)
+		res := r.post(w, "adjustment", r.shop+"/adjustments", body, nil)
 		requests++
 		switch {
 		case res.err != nil:

@@ -442,13 +442,6 @@ func TestRunFollowsNoRedirect(t *testing.T) {
 	}
 }
 
-func TestNewClient(t *testing.T) {
-	tr := newClient(64, time.Second).Transport.(*http.Transport)
-	if tr.MaxIdleConnsPerHost < 64 || tr.MaxIdleConns < 64 || tr.Proxy != nil {
-		t.Errorf("transport: MaxIdleConnsPerHost %d MaxIdleConns %d proxy set %v", tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.Proxy != nil)
-	}
-}
-
 func TestCheckURL(t *testing.T) {
 	for _, u := range []string{
 		"", "http://127.0.0.1:8080", "http://127.1.2.3", "https://localhost:8443/", "http://LOCALHOST",
@@ -507,4 +500,15 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate = %v, want an error containing %q", err, tt.want)
 		}
 	}
+}
+
+// A base URL with a path sends every request under it.
+func TestRunUnderABasePath(t *testing.T) {
+	_, srv := newFake(t)
+	prefixed := httptest.NewServer(http.StripPrefix("/prefix", srv.Config.Handler))
+	defer prefixed.Close()
+	c := config(prefixed.URL + "/prefix/")
+	c.Setup, c.Requests, c.Mode = true, 4, ModeValidate
+	r := run(t, c)
+	checkResponses(t, r, map[string]int64{"validate 200": 4})
 }

@@ -64,23 +64,30 @@ WHERE sl.shop_id = sqlc.arg(shop_id)
 GROUP BY sl.shop_id, sl.sku, sl.variant_key
 ORDER BY sl.sku, sl.variant_key;
 
--- name: GetStockLine :many
--- One line with its per-location rows in allocation order, in one round
--- trip: a row per location the line is stocked at, or one with stocked
--- false for a line stocked nowhere; none for an unknown line. The caller
--- sums the totals, as GetStockLines has them.
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+-- name: GetStockLineGroup :many
+-- Lines of any shops with their per-location rows, in one round trip for
+-- the stock reads of a group (a lone read runs it too, so grouped and
+-- alone cannot differ): per line asked for, a row per location it is
+-- stocked at in allocation order, or one with stocked false for a line
+-- stocked nowhere; none for an unknown line. Each line is to be asked
+-- for once. The caller sums the totals, as GetStockLines has them.
+WITH req AS (
+    SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id,
+           unnest(sqlc.arg(skus)::text[]) AS sku,
+           unnest(sqlc.arg(variant_keys)::text[]) AS variant_key
+)
+SELECT sl.shop_id, sl.sku, sl.variant_key, sl.safety_stock,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        (e.location_id IS NOT NULL)::boolean AS stocked,
        coalesce(e.location_id, '')::text AS location_id,
        coalesce(e.on_hand, 0)::bigint AS on_hand,
        coalesce(e.reserved, 0)::bigint AS reserved,
        coalesce(e.backorder_limit, 0)::bigint AS backorder_limit
-FROM stock_lines sl
+FROM req
+JOIN stock_lines sl ON sl.shop_id = req.shop_id AND sl.sku = req.sku AND sl.variant_key = req.variant_key
 LEFT JOIN (stock_levels_effective e JOIN locations loc ON loc.shop_id = e.shop_id AND loc.id = e.location_id)
     ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
-WHERE sl.shop_id = sqlc.arg(shop_id) AND sl.sku = sqlc.arg(sku) AND sl.variant_key = sqlc.arg(variant_key)
-ORDER BY loc.priority, e.location_id;
+ORDER BY sl.shop_id, sl.sku, sl.variant_key, loc.priority, e.location_id;
 
 -- name: SkuVariantKeys :many
 -- The first variant keys a shop stocks a sku under, for telling a client

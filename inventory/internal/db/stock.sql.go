@@ -212,29 +212,35 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, db DBTX, arg GetIdempot
 	return i, err
 }
 
-const getStockLine = `-- name: GetStockLine :many
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+const getStockLineGroup = `-- name: GetStockLineGroup :many
+WITH req AS (
+    SELECT unnest($2::text[]) AS shop_id,
+           unnest($3::text[]) AS sku,
+           unnest($4::text[]) AS variant_key
+)
+SELECT sl.shop_id, sl.sku, sl.variant_key, sl.safety_stock,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
        (e.location_id IS NOT NULL)::boolean AS stocked,
        coalesce(e.location_id, '')::text AS location_id,
        coalesce(e.on_hand, 0)::bigint AS on_hand,
        coalesce(e.reserved, 0)::bigint AS reserved,
        coalesce(e.backorder_limit, 0)::bigint AS backorder_limit
-FROM stock_lines sl
+FROM req
+JOIN stock_lines sl ON sl.shop_id = req.shop_id AND sl.sku = req.sku AND sl.variant_key = req.variant_key
 LEFT JOIN (stock_levels_effective e JOIN locations loc ON loc.shop_id = e.shop_id AND loc.id = e.location_id)
     ON e.shop_id = sl.shop_id AND e.sku = sl.sku AND e.variant_key = sl.variant_key
-WHERE sl.shop_id = $2 AND sl.sku = $3 AND sl.variant_key = $4
-ORDER BY loc.priority, e.location_id
+ORDER BY sl.shop_id, sl.sku, sl.variant_key, loc.priority, e.location_id
 `
 
-type GetStockLineParams struct {
+type GetStockLineGroupParams struct {
 	DefaultThreshold int64
-	ShopID           string
-	Sku              string
-	VariantKey       string
+	ShopIds          []string
+	Skus             []string
+	VariantKeys      []string
 }
 
-type GetStockLineRow struct {
+type GetStockLineGroupRow struct {
+	ShopID            string
 	Sku               string
 	VariantKey        string
 	SafetyStock       int64
@@ -246,25 +252,28 @@ type GetStockLineRow struct {
 	BackorderLimit    int64
 }
 
-// One line with its per-location rows in allocation order, in one round
-// trip: a row per location the line is stocked at, or one with stocked
-// false for a line stocked nowhere; none for an unknown line. The caller
-// sums the totals, as GetStockLines has them.
-func (q *Queries) GetStockLine(ctx context.Context, db DBTX, arg GetStockLineParams) ([]GetStockLineRow, error) {
-	rows, err := db.Query(ctx, getStockLine,
+// Lines of any shops with their per-location rows, in one round trip for
+// the stock reads of a group (a lone read runs it too, so grouped and
+// alone cannot differ): per line asked for, a row per location it is
+// stocked at in allocation order, or one with stocked false for a line
+// stocked nowhere; none for an unknown line. Each line is to be asked
+// for once. The caller sums the totals, as GetStockLines has them.
+func (q *Queries) GetStockLineGroup(ctx context.Context, db DBTX, arg GetStockLineGroupParams) ([]GetStockLineGroupRow, error) {
+	rows, err := db.Query(ctx, getStockLineGroup,
 		arg.DefaultThreshold,
-		arg.ShopID,
-		arg.Sku,
-		arg.VariantKey,
+		arg.ShopIds,
+		arg.Skus,
+		arg.VariantKeys,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []GetStockLineRow
+	var items []GetStockLineGroupRow
 	for rows.Next() {
-		var i GetStockLineRow
+		var i GetStockLineGroupRow
 		if err := rows.Scan(
+			&i.ShopID,
 			&i.Sku,
 			&i.VariantKey,
 			&i.SafetyStock,
