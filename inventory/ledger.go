@@ -41,8 +41,9 @@ type Config struct {
 	// group as soon as it may: groups form only from operations that
 	// arrive while others run.
 	GroupWindow time.Duration
-	// ReadGroupSize is how many concurrent Validate calls one query may
-	// answer (default DefaultReadGroupSize); 1 turns their grouping off.
+	// ReadGroupSize is how many concurrent Validate and stock line reads
+	// one query may answer (default DefaultReadGroupSize); 1 turns their
+	// grouping off.
 	// See docs/inventory.md, "Grouped validations".
 	ReadGroupSize int
 	// ReadGroupsInFlight is how many of those queries may run at once

@@ -60,8 +60,8 @@ type Config struct {
 	// GroupWindow is how long a group with room waits for more operations
 	// before it runs; 0, the default, never waits.
 	GroupWindow time.Duration
-	// ReadGroupSize is how many concurrent validations one query may
-	// answer; 1 turns their grouping off.
+	// ReadGroupSize is how many concurrent validations and stock reads one
+	// query may answer; 1 turns their grouping off.
 	ReadGroupSize int
 	// InventoryAuthorityToken is the service token that may act on every
 	// shop over the API; empty leaves only shop API keys.
