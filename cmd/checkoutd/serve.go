@@ -97,6 +97,11 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 		return errors.New("database schema is not up to date: run 'checkoutd migrate' first")
 	}
 	setGCPercent()
+	if a.cfg.PprofAddr != "" {
+		if _, err := startProfiling(ctx, a.cfg.PprofAddr, a.logger); err != nil {
+			return err
+		}
+	}
 
 	a.logger.InfoContext(ctx, "checkoutd starting",
 		"http_addr", a.cfg.HTTPAddr,
@@ -121,6 +126,10 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 		"public_rate_limit_burst", a.cfg.PublicRateLimitBurst,
 		"public_streams_per_ip", a.cfg.PublicStreamsPerIP,
 		"trusted_proxies", a.cfg.TrustedProxies,
+		"inventory_group_size", a.cfg.GroupSize,
+		"inventory_groups_in_flight", a.cfg.GroupsInFlight,
+		"inventory_group_window", a.cfg.GroupWindow.String(),
+		"inventory_read_group_size", a.cfg.ReadGroupSize,
 		// Which channels are on, never their URLs: Slack's is a secret.
 		"alert_channels", alertChannels(a).Names(),
 	)

@@ -137,6 +137,9 @@ type Config struct {
 	// ConsoleSessionKey signs the console's sessions; empty derives a key
 	// from InventoryAuthorityToken (see console.SessionKey).
 	ConsoleSessionKey string
+	// PprofAddr, when set, is where serve answers Go's profiles
+	// (/debug/pprof/), on a listener of its own; empty serves none.
+	PprofAddr string
 }
 
 // AsyncPaymentHold is how long a hold keeps its stock after a checkout
@@ -254,6 +257,7 @@ type env struct {
 	AlertBudgetWindow        string `envconfig:"ALERT_BUDGET_WINDOW" default:"10m"`
 	ConsoleEnabled           string `envconfig:"CONSOLE_ENABLED" default:"0"`
 	ConsoleSessionKey        string `envconfig:"CONSOLE_SESSION_KEY"`
+	PprofAddr                string `envconfig:"PPROF_ADDR"`
 }
 
 // Load reads the configuration from the environment and validates it. The
@@ -285,6 +289,12 @@ func (e env) parse() (Config, error) {
 		return Config{}, &Error{Name: "HTTP_ADDR", Value: e.HTTPAddr, Problem: "is not allowed", Allowed: "use host:port or :port, e.g. :8080"}
 	}
 	c.HTTPAddr = e.HTTPAddr
+	if e.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(e.PprofAddr); err != nil {
+			return Config{}, &Error{Name: "PPROF_ADDR", Value: e.PprofAddr, Problem: "is not allowed", Allowed: "use host:port, e.g. 127.0.0.1:6060, or leave it unset"}
+		}
+		c.PprofAddr = e.PprofAddr
+	}
 
 	rate, burst, err := parseRateLimit("RATE_LIMIT_PER_SHOP", e.RateLimitPerShop)
 	if err != nil {

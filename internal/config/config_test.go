@@ -197,6 +197,7 @@ func TestLoadAcceptedValues(t *testing.T) {
 		{"CONSOLE_SESSION_KEY", "0123456789abcdef0123456789abcdef", func(c Config) bool {
 			return !c.ConsoleEnabled && c.ConsoleSessionKey == "0123456789abcdef0123456789abcdef"
 		}},
+		{"PPROF_ADDR", "127.0.0.1:6060", func(c Config) bool { return c.PprofAddr == "127.0.0.1:6060" }},
 		// A secret without a URL signs nothing, and harms nothing.
 		{"ALERT_WEBHOOK_SECRET", "s", func(c Config) bool { return c.AlertWebhookURL == "" && c.AlertWebhookSecret == "s" }},
 	}
@@ -263,6 +264,7 @@ func TestLoadRejects(t *testing.T) {
 		{"INVENTORY_LOCK_TIMEOUT_MS", "49", `INVENTORY_LOCK_TIMEOUT_MS="49" is out of range: use 50-60000`},
 		{"INVENTORY_LOCK_TIMEOUT_MS", "60001", `INVENTORY_LOCK_TIMEOUT_MS="60001" is out of range: use 50-60000`},
 		{"INVENTORY_LOCK_TIMEOUT_MS", "3s", `INVENTORY_LOCK_TIMEOUT_MS="3s" is not an integer: use 50-60000`},
+		{"PPROF_ADDR", "6060", `PPROF_ADDR="6060" is not allowed: use host:port, e.g. 127.0.0.1:6060, or leave it unset`},
 		{"INVENTORY_GROUP_SIZE", "0", `INVENTORY_GROUP_SIZE="0" is out of range: use 1-1024`},
 		{"INVENTORY_GROUPS_IN_FLIGHT", "17", `INVENTORY_GROUPS_IN_FLIGHT="17" is out of range: use 1-16`},
 		{"INVENTORY_GROUP_WINDOW", "11ms", `INVENTORY_GROUP_WINDOW="11ms" is not allowed: use a duration from 0s to 10ms, such as 0s or 500us`},
