@@ -62,9 +62,9 @@ type groupCall struct {
 	ctx context.Context
 	op  groupOp
 	// lead receives the group this call is to lead, when it is first in the
-	// queue as a group finishes.
+	// queue as a group finishes; done is closed once the call's group has
+	// run. Both are made only when the call queues.
 	lead chan []*groupCall
-	// done is closed once the call's group has run.
 	done chan struct{}
 	// queued tells whether the call waited in the queue; taken, guarded by
 	// batcher.mu, that a group took it out of the queue.
@@ -86,7 +86,7 @@ func newBatcher(cfg Config, sender groupSender, run func(context.Context, []*gro
 // early only with ctx's error, when ctx ends while op is still queued; op
 // has then not run at all.
 func (b *batcher) do(ctx context.Context, op groupOp) error {
-	c := &groupCall{ctx: ctx, op: op, lead: make(chan []*groupCall, 1), done: make(chan struct{})}
+	c := &groupCall{ctx: ctx, op: op}
 	b.mu.Lock()
 	if b.running < b.inFlight {
 		b.running++
@@ -95,6 +95,8 @@ func (b *batcher) do(ctx context.Context, op groupOp) error {
 		b.lead(ctx, []*groupCall{c})
 		return nil
 	}
+	// Only a call that queues is handed a group or told it has run.
+	c.lead, c.done = make(chan []*groupCall, 1), make(chan struct{})
 	c.queued = true
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
@@ -164,7 +166,9 @@ func (b *batcher) lead(ctx context.Context, group []*groupCall) {
 // queued call, with the queue as its group, or back.
 func (b *batcher) handOn(group []*groupCall) {
 	for _, c := range group {
-		close(c.done)
+		if c.queued {
+			close(c.done)
+		}
 	}
 
 	b.mu.Lock()

@@ -3,6 +3,8 @@ package inventory
 import (
 	"fmt"
 	"sort"
+
+	"github.com/checkoutd/checkoutd"
 )
 
 // Line asks for a quantity of one stock line.
@@ -28,15 +30,21 @@ func (c *checker) lines(field string, lines []Line) {
 	// the same limit as one line's quantity.
 	sums := make(map[lineKey]int64, len(lines))
 	for i, l := range lines {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		c.sku(f+".sku", l.SKU)
-		c.variantKey(f+".variantKey", l.VariantKey)
-		c.quantity(f+".quantity", l.Quantity, 1)
+		// An item's field names are only spelled out for an item with
+		// something to say: every validation on every cart comes through
+		// here, and almost all of them are fine.
+		item := func() string { return fmt.Sprintf("%s[%d]", field, i) }
+		if !checkoutd.ValidSKU(l.SKU) || !checkoutd.ValidVariantKey(l.VariantKey) || l.Quantity < 1 || l.Quantity > MaxQuantity {
+			f := item()
+			c.sku(f+".sku", l.SKU)
+			c.variantKey(f+".variantKey", l.VariantKey)
+			c.quantity(f+".quantity", l.Quantity, 1)
+		}
 		k := lineKey{l.SKU, l.VariantKey}
 		before := sums[k]
 		sums[k] += l.Quantity
 		if l.Quantity >= 1 && l.Quantity <= MaxQuantity && before <= MaxQuantity && sums[k] > MaxQuantity {
-			c.add(f+".quantity", "summed with the earlier items for the same sku and variantKey, must be at most %d", MaxQuantity)
+			c.add(item()+".quantity", "summed with the earlier items for the same sku and variantKey, must be at most %d", MaxQuantity)
 		}
 	}
 }
@@ -44,6 +52,10 @@ func (c *checker) lines(field string, lines []Line) {
 // mergeLines sums lines that name the same stock line and sorts the result by
 // (sku, variant key): the order stock rows are locked in.
 func mergeLines(lines []Line) []Line {
+	if len(lines) == 1 {
+		// Most carts at the edge ask for one line: nothing to sum or sort.
+		return []Line{lines[0]}
+	}
 	sums := make(map[lineKey]int64, len(lines))
 	for _, l := range lines {
 		sums[lineKey{l.SKU, l.VariantKey}] += l.Quantity
