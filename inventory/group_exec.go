@@ -206,15 +206,15 @@ func (l *Ledger) runPlaced(ctx context.Context, group []*groupCall, reserves []*
 		return &notCommittedError{err}
 	}
 
-	takenKeys := make(map[shopLine]bool, len(taken))
+	takenKeys := make(map[shopKey]bool, len(taken))
 	for _, k := range taken {
-		takenKeys[shopLine{k.ShopID, lineKey{"", k.IdempotencyKey}}] = true
+		takenKeys[shopKey{k.ShopID, k.IdempotencyKey}] = true
 	}
 	plan := planGroupHolds(reserves, newGroupStock(stock), takenKeys, l.cfg.DefaultLowStockThreshold)
 	var written []db.PlaceGroupHoldsRow
-	if plan.placed > 0 {
+	if plan.placed() > 0 {
 		if written, err = l.queries.PlaceGroupHolds(ctx, tx, plan.write); err != nil {
-			return &notCommittedError{fmt.Errorf("place %d holds: %w", plan.placed, err)}
+			return &notCommittedError{fmt.Errorf("place %d holds: %w", plan.placed(), err)}
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -397,10 +397,10 @@ func (o *commitOp) exec(ctx context.Context, q *db.Queries, conn db.DBTX) error 
 // would one after another.
 func commitTogether(ctx context.Context, q *db.Queries, conn db.DBTX, ops []*commitOp) error {
 	var arg db.CommitHoldsParams
-	first := make(map[[2]string]*commitOp, len(ops))
+	first := make(map[shopKey]*commitOp, len(ops))
 	for _, op := range ops {
 		op.rows = nil
-		key := [2]string{op.shopID, op.holdID}
+		key := shopKey{op.shopID, op.holdID}
 		if first[key] != nil {
 			continue
 		}
@@ -414,7 +414,7 @@ func commitTogether(ctx context.Context, q *db.Queries, conn db.DBTX, ops []*com
 		return err
 	}
 	for _, r := range rows {
-		op := first[[2]string{r.ShopID, r.HoldID}]
+		op := first[shopKey{r.ShopID, r.HoldID}]
 		op.rows = append(op.rows, r)
 	}
 	return nil

@@ -137,16 +137,22 @@ func (p *linePlan) covered() bool {
 // reads, as ReserveHold would have returned them, and the statement that
 // writes the holds placed.
 type groupPlan struct {
-	rows   [][]db.ReserveHoldRow
-	write  db.PlaceGroupHoldsParams
-	placed int
+	rows  [][]db.ReserveHoldRow
+	write db.PlaceGroupHoldsParams
 }
+
+// placed is how many holds the plan places.
+func (plan *groupPlan) placed() int { return len(plan.write.HoldIds) }
+
+// shopKey names something of one shop by a string of its own: a hold by
+// its id, or by its idempotency key.
+type shopKey struct{ shopID, key string }
 
 // planGroupHolds works out ops in order over st, which it changes as each
 // hold is placed. A hold whose idempotency key is in taken, or was used by
 // an earlier hold of the group, is not placed: its Reserve then finds the
 // hold that has the key, as it does after ReserveHold's ON CONFLICT.
-func planGroupHolds(ops []*reserveOp, st groupStock, taken map[shopLine]bool, defaultThreshold int64) *groupPlan {
+func planGroupHolds(ops []*reserveOp, st groupStock, taken map[shopKey]bool, defaultThreshold int64) *groupPlan {
 	plan := &groupPlan{rows: make([][]db.ReserveHoldRow, len(ops))}
 	w := &plan.write
 	for n, op := range ops {
@@ -165,11 +171,9 @@ func planGroupHolds(ops []*reserveOp, st groupStock, taken map[shopLine]bool, de
 			lines[j] = planLine(line, arg.Skus[i], arg.VariantKeys[i], arg.Quantities[i], defaultThreshold)
 			ok = ok && lines[j].covered()
 		}
-		// Idempotency keys are kept apart from lines by the empty SKU,
-		// which no line has.
 		var keyTaken bool
 		if arg.IdempotencyKey != nil {
-			key := shopLine{arg.ShopID, lineKey{"", *arg.IdempotencyKey}}
+			key := shopKey{arg.ShopID, *arg.IdempotencyKey}
 			keyTaken = taken[key]
 			if ok && !keyTaken {
 				taken[key] = true
@@ -184,7 +188,6 @@ func planGroupHolds(ops []*reserveOp, st groupStock, taken map[shopLine]bool, de
 			continue
 		}
 
-		plan.placed++
 		w.HoldShopIds = append(w.HoldShopIds, arg.ShopID)
 		w.HoldIds = append(w.HoldIds, arg.HoldID)
 		w.TtlSeconds = append(w.TtlSeconds, arg.TtlSeconds)
@@ -223,9 +226,9 @@ func planGroupHolds(ops []*reserveOp, st groupStock, taken map[shopLine]bool, de
 
 // stamp gives the rows of the holds ops placed the times the database set.
 func (plan *groupPlan) stamp(ops []*reserveOp, written []db.PlaceGroupHoldsRow) {
-	times := make(map[string][2]time.Time, len(written))
+	times := make(map[shopKey][2]time.Time, len(written))
 	for _, h := range written {
-		times[h.ShopID+"\x00"+h.ID] = [2]time.Time{h.ExpiresAt, h.CreatedAt}
+		times[shopKey{h.ShopID, h.ID}] = [2]time.Time{h.ExpiresAt, h.CreatedAt}
 	}
 	for i := range plan.rows {
 		for j := range plan.rows[i] {
@@ -233,7 +236,7 @@ func (plan *groupPlan) stamp(ops []*reserveOp, written []db.PlaceGroupHoldsRow) 
 			if !r.Placed {
 				continue
 			}
-			t := times[ops[i].arg.ShopID+"\x00"+ops[i].arg.HoldID]
+			t := times[shopKey{ops[i].arg.ShopID, ops[i].arg.HoldID}]
 			r.ExpiresAt, r.CreatedAt = t[0], t[1]
 		}
 	}
