@@ -244,13 +244,19 @@ func (s settlement) awaitPayment(ctx context.Context) (Outcome, error) {
 	return s.finish(ctx, StatusPendingPayment, AwaitingPayment, nil)
 }
 
-// release gives the hold's stock back, unless the checkout is settled.
+// release gives the hold's stock back, unless the checkout is settled. An
+// expired session can no longer be paid, so its hold goes back even while
+// it is expiring (Ledger.SessionClosed); a failed payment releases it.
 func (s settlement) release(ctx context.Context, status Status, reason string) (Outcome, error) {
 	if s.status.Settled() {
 		return Unchanged, nil
 	}
 	if s.holdID != "" {
-		_, err := s.ledger.Release(ctx, s.shopID, s.holdID, reason)
+		giveBack := s.ledger.Release
+		if status == StatusExpired {
+			giveBack = s.ledger.SessionClosed
+		}
+		_, err := giveBack(ctx, s.shopID, s.holdID, reason)
 		var notActive *inventory.HoldNotActiveError
 		if err != nil && !errors.As(err, &notActive) {
 			return "", err

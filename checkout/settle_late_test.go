@@ -29,7 +29,7 @@ var closeHolds = []closeHold{
 	}},
 	{"lapsed", "expired", func(t *testing.T, f *settleFixture, holdID string) {
 		t.Helper()
-		inventorytest.MakeDue(t, f.pool, f.shopID, holdID)
+		inventorytest.MakeSessionsDue(t, f.pool, f.shopID, holdID)
 	}},
 }
 

@@ -105,7 +105,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		a := f.checkout(t, 1)
 		f.shop.Release(t, *a.ReservationID)
 		b := f.checkout(t, 1)
-		inventorytest.MakeDue(t, f.pool, f.shopID, *b.ReservationID)
+		inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *b.ReservationID)
 
 		suffix := f.shopID[len(f.shopID)-12:]
 		appA, appB := "wh-a-"+suffix, "wh-b-"+suffix
@@ -169,7 +169,7 @@ func TestLatePaymentLockOrder(t *testing.T) {
 		a := f.checkout(t, 1)
 		f.shop.Release(t, *a.ReservationID)
 		abandoned := f.checkout(t, 1)
-		inventorytest.MakeDue(t, f.pool, f.shopID, *abandoned.ReservationID)
+		inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *abandoned.ReservationID)
 
 		suffix := f.shopID[len(f.shopID)-12:]
 		appA, appC := "wh-a-"+suffix, "co-c-"+suffix

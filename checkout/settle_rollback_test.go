@@ -52,7 +52,7 @@ func TestRolledBackSettlementCountsAndLogsNothing(t *testing.T) {
 		{name: "commit", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
 			want: map[string]float64{"holds_committed_total": 1}, wantLogs: []string{"hold committed"}},
 		{name: "release", typ: stripe.EventTypeCheckoutSessionExpired, paymentStatus: "unpaid",
-			want: map[string]float64{"holds_released_total": 1}, wantLogs: []string{"hold released"}},
+			want: map[string]float64{"holds_expired_total": 1}, wantLogs: []string{"hold expired with its session"}},
 		{name: "sell after release", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
 			prepare: func(t *testing.T, f *settleFixture, s *checkout.Session) {
 				f.shop.Release(t, *s.ReservationID)
@@ -61,14 +61,14 @@ func TestRolledBackSettlementCountsAndLogsNothing(t *testing.T) {
 			wantLogs: []string{"hold placed", "hold committed", "paid after the hold was closed"}},
 		{name: "oversold after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
 			prepare: func(t *testing.T, f *settleFixture, s *checkout.Session) {
-				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
+				inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *s.ReservationID)
 				f.stock(t, "A", "", 1)
 			},
 			want:     map[string]float64{"insufficient_stock_rejections_total": 1},
 			wantLogs: []string{"paid order oversold"}},
 		{name: "sell after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid",
 			prepare: func(t *testing.T, f *settleFixture, s *checkout.Session) {
-				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
+				inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *s.ReservationID)
 			},
 			want:     map[string]float64{"holds_expired_total": 1, "holds_created_total": 1, "holds_committed_total": 1},
 			wantLogs: []string{"hold expired", "hold placed", "hold committed"}},

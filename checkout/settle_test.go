@@ -198,8 +198,8 @@ func TestEventTypesAndPaymentStatuses(t *testing.T) {
 			t.Fatalf("outcome %s, want released", out)
 		}
 		h := f.hold(t, *s.ReservationID)
-		if h.Status != "released" || deref(h.ReleaseReason) != "session_expired" {
-			t.Errorf("hold %s (%s), want released (session_expired)", h.Status, deref(h.ReleaseReason))
+		if h.Status != "expired" || deref(h.ReleaseReason) != "session_expired" {
+			t.Errorf("hold %s (%s), want expired (session_expired)", h.Status, deref(h.ReleaseReason))
 		}
 		if c := f.checkoutOf(t, s); c.Status != checkout.StatusExpired {
 			t.Errorf("checkout status %q, want expired", c.Status)

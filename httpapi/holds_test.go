@@ -23,7 +23,7 @@ func TestHoldCreate(t *testing.T) {
 	})
 	expect(t, r, http.StatusCreated, "")
 	m := r.Obj(t)
-	assertKeys(t, m, "id", "shopId", "status", "expiresAt", "createdAt", "checkoutSessionId", "reference", "items")
+	assertKeys(t, m, "id", "shopId", "status", "expiresAt", "createdAt", "checkoutSessionId", "checkoutSessionExpiresAt", "reference", "items")
 	id := str(t, m, "id")
 	if !strings.HasPrefix(id, "hold_") {
 		t.Errorf("id %q", id)
@@ -50,7 +50,7 @@ func TestHoldCreate(t *testing.T) {
 	assertKeys(t, allocs[0], "locationId", "quantity", "backordered")
 	assertJSON(t, r, map[string]any{
 		"id": id, "shopId": shop, "status": "active", "expiresAt": m["expiresAt"], "createdAt": m["createdAt"],
-		"checkoutSessionId": nil, "reference": "cart-42",
+		"checkoutSessionId": nil, "checkoutSessionExpiresAt": nil, "reference": "cart-42",
 		"items": []any{map[string]any{"sku": "SKU-123", "variantKey": "size:M", "quantity": 2,
 			"allocations": []any{map[string]any{"locationId": "default", "quantity": 2, "backordered": 0}}}},
 	})

@@ -13,18 +13,33 @@ import (
 	"github.com/checkoutd/checkoutd/inventory/internal/db"
 )
 
-// HoldStatus is where a hold is in its life. active and pending_payment holds
-// are open: they hold stock. The other three are final.
+// HoldStatus is where a hold is in its life. active, pending_payment and
+// expiring holds are open: they hold stock. The other three are final.
 type HoldStatus string
 
 // The states of a hold.
 const (
 	HoldActive         HoldStatus = "active"
 	HoldPendingPayment HoldStatus = "pending_payment"
-	HoldCommitted      HoldStatus = "committed"
-	HoldReleased       HoldStatus = "released"
-	HoldExpired        HoldStatus = "expired"
+	// HoldExpiring is a hold bound to a Stripe Checkout Session whose
+	// expiry has passed: it keeps its stock until Stripe says the session
+	// expired (or its payment commits the hold), or until its session's own
+	// expiry plus SessionGrace, whichever comes first.
+	HoldExpiring  HoldStatus = "expiring"
+	HoldCommitted HoldStatus = "committed"
+	HoldReleased  HoldStatus = "released"
+	HoldExpired   HoldStatus = "expired"
 )
+
+// SessionGrace is how long past its Stripe session's own expiry an expiring
+// hold keeps its stock when Stripe has not answered: Stripe has closed the
+// page by then. The database has the same figure (hold_open_until).
+const SessionGrace = 5 * time.Minute
+
+// Open reports whether a hold of status s still holds stock.
+func (s HoldStatus) Open() bool {
+	return s == HoldActive || s == HoldPendingPayment || s == HoldExpiring
+}
 
 // Hold is stock set aside for a checkout until it is committed (sold),
 // released, or expires.
@@ -35,8 +50,11 @@ type Hold struct {
 	ExpiresAt         time.Time  `json:"expiresAt"`
 	CreatedAt         time.Time  `json:"createdAt"`
 	CheckoutSessionID *string    `json:"checkoutSessionId"`
-	Reference         string     `json:"reference"`
-	Items             []HoldItem `json:"items"`
+	// CheckoutSessionExpiresAt is when the hold's Stripe session expires
+	// (Stripe closes the page then), nil while it has none.
+	CheckoutSessionExpiresAt *time.Time `json:"checkoutSessionExpiresAt"`
+	Reference                string     `json:"reference"`
+	Items                    []HoldItem `json:"items"`
 }
 
 // HoldItem is one line of a hold and where its units were taken from.
@@ -270,8 +288,10 @@ func (h *Hold) addAllocation(sku, variantKey string, a Allocation) {
 	it.Allocations = append(it.Allocations, a)
 }
 
-// GetHold returns a hold with its lines. An open hold past its expiry is
-// reported as expired, whether or not the reaper has closed it yet.
+// GetHold returns a hold with its lines. An open hold that no longer holds
+// stock is reported as expired, whether or not the reaper has closed it yet;
+// an active one bound to a Stripe session and past its expiry, as expiring,
+// whether or not the reaper has marked it yet.
 func (l *Ledger) GetHold(ctx context.Context, shopID, holdID string) (*Hold, error) {
 	row, err := l.queries.GetHold(ctx, l.db, db.GetHoldParams{ShopID: shopID, ID: holdID})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -293,9 +313,11 @@ func (l *Ledger) GetHold(ctx context.Context, shopID, holdID string) (*Hold, err
 		CheckoutSessionID: row.CheckoutSessionID,
 		Reference:         row.Reference,
 	}
-	if row.Lapsed {
-		h.Status = HoldExpired
+	if row.CheckoutSessionExpiresAt != nil {
+		t := row.CheckoutSessionExpiresAt.UTC()
+		h.CheckoutSessionExpiresAt = &t
 	}
+	h.Status = reportedStatus(row.Status, row.Lapsed, row.Expiring)
 	for _, a := range allocs {
 		h.addAllocation(a.Sku, a.VariantKey, Allocation{LocationID: a.LocationID, Quantity: a.Quantity, Backordered: a.Backordered})
 	}
@@ -305,7 +327,8 @@ func (l *Ledger) GetHold(ctx context.Context, shopID, holdID string) (*Hold, err
 // Commit turns an open hold into a sale: its units leave on_hand and reserved
 // together, with a SALE movement per allocation. Committing a committed hold
 // returns it unchanged. A released or expired hold, including an open one
-// past its expiry, is a *HoldNotActiveError.
+// that no longer holds stock, is a *HoldNotActiveError. An expiring hold
+// still holds its stock for its session's payment, so it commits.
 func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (*Hold, error) {
 	var c checker
 	c.text("reference", reference, maxTextLen)
@@ -325,6 +348,10 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 			CreatedAt:         rows[0].CreatedAt.UTC(),
 			CheckoutSessionID: rows[0].CheckoutSessionID,
 			Reference:         rows[0].Reference,
+		}
+		if t := rows[0].CheckoutSessionExpiresAt; t != nil {
+			u := t.UTC()
+			hold.CheckoutSessionExpiresAt = &u
 		}
 		for _, r := range rows {
 			hold.addAllocation(r.Sku, r.VariantKey, Allocation{LocationID: r.LocationID, Quantity: r.Quantity, Backordered: r.Backordered})
@@ -351,27 +378,34 @@ func (l *Ledger) Commit(ctx context.Context, shopID, holdID, reference string) (
 // Release gives an open hold's units back, with a RELEASE movement per
 // allocation. Releasing a released or expired hold returns it unchanged;
 // releasing a committed one is a *HoldNotActiveError.
+//
+// A hold past its expiry is not released: it has expired, and is closed as
+// expired if the reaper has not done so yet, or, bound to a Stripe session,
+// it is expiring and keeps its stock until Stripe closes the session
+// (SessionClosed), since the customer may still be paying.
 func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*Hold, error) {
 	var c checker
 	c.text("reason", reason, maxTextLen)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	// A lapsed hold has expired, whether or not the reaper closed it yet:
-	// releasing it leaves it expired, and closes it now if need be.
 	hold, err := l.GetHold(ctx, shopID, holdID)
 	if err != nil {
 		return nil, err
 	}
-	if hold.Status == HoldExpired {
+	switch hold.Status {
+	case HoldExpired:
 		return hold, l.expireLapsed(ctx, shopID, holdID)
+	case HoldExpiring:
+		return hold, nil
 	}
 	closed, err := l.closeRows(ctx, db.CloseHoldsParams{
-		ShopIds:   []string{shopID},
-		HoldIds:   []string{holdID},
-		Status:    string(HoldReleased),
-		Reason:    reason,
-		DueBefore: farFuture,
+		ShopIds:      []string{shopID},
+		HoldIds:      []string{holdID},
+		Status:       string(HoldReleased),
+		Reason:       reason,
+		DueBefore:    farFuture,
+		UnlapsedOnly: true,
 	})
 	if err != nil {
 		return nil, l.dbError("release hold", err)
@@ -384,6 +418,46 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 		l.log.InfoContext(ctx, "hold released", "shop_id", shopID, "hold_id", holdID, "reason", reason)
 		return hold, nil
 	}
+	switch hold.Status {
+	case HoldCommitted:
+		return nil, &HoldNotActiveError{HoldID: holdID, Status: hold.Status}
+	case HoldExpired:
+		// It lapsed while the release waited: it expired, as above.
+		return hold, l.expireLapsed(ctx, shopID, holdID)
+	}
+	return hold, nil
+}
+
+// SessionClosed gives back the units of an open hold whose Stripe Checkout
+// Session can no longer be paid (Stripe expired it, or said so), with a
+// RELEASE movement per allocation: the hold is expired, whatever its expiry.
+// A closed hold is returned unchanged; a committed one is a
+// *HoldNotActiveError.
+func (l *Ledger) SessionClosed(ctx context.Context, shopID, holdID, reason string) (*Hold, error) {
+	var c checker
+	c.text("reason", reason, maxTextLen)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	closed, err := l.closeRows(ctx, db.CloseHoldsParams{
+		ShopIds:   []string{shopID},
+		HoldIds:   []string{holdID},
+		Status:    string(HoldExpired),
+		Reason:    reason,
+		DueBefore: farFuture,
+	})
+	if err != nil {
+		return nil, l.dbError("close session hold", err)
+	}
+	hold, err := l.GetHold(ctx, shopID, holdID)
+	if err != nil {
+		return nil, err
+	}
+	if len(closed) == 1 {
+		l.metrics.holdsExpired(1)
+		l.log.InfoContext(ctx, "hold expired with its session", "shop_id", shopID, "hold_id", holdID, "reason", reason)
+		return hold, nil
+	}
 	if hold.Status == HoldCommitted {
 		return nil, &HoldNotActiveError{HoldID: holdID, Status: hold.Status}
 	}
@@ -392,7 +466,8 @@ func (l *Ledger) Release(ctx context.Context, shopID, holdID, reason string) (*H
 
 // Extend pushes an active hold's expiry ttl further out, but never more than
 // MaxTTLSeconds past now: extending again and again cannot keep stock longer
-// than one hold may last. Only active holds that have not lapsed can be
+// than one hold may last. A hold bound to a Stripe session never goes past
+// the session's expiry. Only active holds that have not lapsed can be
 // extended.
 func (l *Ledger) Extend(ctx context.Context, shopID, holdID string, ttl time.Duration) (*Hold, error) {
 	if ttl < time.Second || ttl > MaxTTLSeconds*time.Second || ttl%time.Second != 0 {

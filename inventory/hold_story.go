@@ -16,13 +16,12 @@ import (
 type HoldRecord struct {
 	Hold
 	// StoredStatus is the status in the database; Status reports a lapsed
-	// open hold as expired before the reaper closes it.
+	// open hold as expired before the reaper closes it, and a bound one past
+	// its expiry as expiring before the reaper marks it.
 	StoredStatus   HoldStatus
 	IdempotencyKey *string
 	// CheckoutMode is sale or rental when a checkout placed the hold.
 	CheckoutMode *string
-	// CheckoutSessionExpiresAt is when the hold's Stripe session expires.
-	CheckoutSessionExpiresAt *time.Time
 	// CommitReference and ReleaseReason say why the hold closed.
 	CommitReference *string
 	ReleaseReason   *string
@@ -64,7 +63,7 @@ func (l *Ledger) HoldStory(ctx context.Context, shopID, holdID string) (*HoldSto
 	}
 	rec := HoldRecord{
 		Hold: *hold, StoredStatus: HoldStatus(row.Status), IdempotencyKey: row.IdempotencyKey,
-		CheckoutMode: row.CheckoutMode, CheckoutSessionExpiresAt: utcPtr(row.CheckoutSessionExpiresAt),
+		CheckoutMode:    row.CheckoutMode,
 		CommitReference: row.CommitReference, ReleaseReason: row.ReleaseReason,
 		UpdatedAt: row.UpdatedAt.UTC(), ClosedAt: utcPtr(row.ClosedAt),
 	}
@@ -119,17 +118,21 @@ func (l *Ledger) FindHolds(ctx context.Context, shopID, word string) ([]HoldSumm
 	}
 	out := make([]HoldSummary, len(rows))
 	for i, r := range rows {
-		out[i] = HoldSummary{ID: r.ID, Status: reportedStatus(r.Status, r.Lapsed), ExpiresAt: r.ExpiresAt.UTC(),
+		out[i] = HoldSummary{ID: r.ID, Status: reportedStatus(r.Status, r.Lapsed, r.Expiring), ExpiresAt: r.ExpiresAt.UTC(),
 			Reference: r.Reference, CheckoutSessionID: r.CheckoutSessionID, CreatedAt: r.CreatedAt.UTC()}
 	}
 	return out, nil
 }
 
-// reportedStatus is a stored status as callers see it: a lapsed open hold
-// has expired.
-func reportedStatus(stored string, lapsed bool) HoldStatus {
-	if lapsed {
+// reportedStatus is a stored status as callers see it: an open hold that
+// no longer holds stock has expired, and a bound one past its expiry that
+// still holds it is expiring, whether or not the reaper has been by.
+func reportedStatus(stored string, lapsed, expiring bool) HoldStatus {
+	switch {
+	case lapsed:
 		return HoldExpired
+	case expiring:
+		return HoldExpiring
 	}
 	return HoldStatus(stored)
 }

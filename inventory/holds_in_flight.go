@@ -11,13 +11,17 @@ import (
 type HoldsInFlight struct {
 	// InFlight counts open holds that still hold stock.
 	InFlight int64
-	// Expiring counts those that expire within the window asked for, and
-	// Soonest lists them, soonest first (up to the limit asked for).
-	Expiring int64
-	Soonest  []HoldSummary
-	// Lapsed counts open holds past their expiry that the reaper has not
-	// closed yet; they no longer hold stock. A number that keeps growing
-	// means the reaper is not running.
+	// EndingSoon counts those whose expiry comes within the window asked
+	// for, and Soonest lists them, soonest first (up to the limit asked for).
+	EndingSoon int64
+	Soonest    []HoldSummary
+	// AwaitingStripe counts holds past their expiry that keep their stock
+	// while Stripe is asked to close their Checkout Session (expiring). A
+	// number that keeps growing means Stripe is not answering.
+	AwaitingStripe int64
+	// Lapsed counts open holds that no longer hold stock and that the
+	// reaper has not closed yet. A number that keeps growing means the
+	// reaper is not running.
 	Lapsed int64
 }
 
@@ -38,13 +42,14 @@ func (l *Ledger) HoldsInFlight(ctx context.Context, shopID string, within time.D
 	if err != nil {
 		return nil, l.dbError("count open holds", err)
 	}
-	out := &HoldsInFlight{InFlight: counts.InFlight, Expiring: counts.Expiring, Lapsed: counts.Lapsed, Soonest: []HoldSummary{}}
-	if counts.Expiring == 0 {
+	out := &HoldsInFlight{InFlight: counts.InFlight, EndingSoon: counts.EndingSoon, AwaitingStripe: counts.AwaitingStripe,
+		Lapsed: counts.Lapsed, Soonest: []HoldSummary{}}
+	if counts.EndingSoon == 0 {
 		return out, nil
 	}
-	rows, err := l.queries.ListExpiringHolds(ctx, l.db, db.ListExpiringHoldsParams{ShopID: shopID, WithinSeconds: secs, Max: int32(limit)})
+	rows, err := l.queries.ListHoldsEndingSoon(ctx, l.db, db.ListHoldsEndingSoonParams{ShopID: shopID, WithinSeconds: secs, Max: int32(limit)})
 	if err != nil {
-		return nil, l.dbError("list expiring holds", err)
+		return nil, l.dbError("list holds ending soon", err)
 	}
 	for _, r := range rows {
 		out.Soonest = append(out.Soonest, HoldSummary{ID: r.ID, Status: HoldStatus(r.Status), ExpiresAt: r.ExpiresAt.UTC(),
@@ -79,7 +84,7 @@ func (l *Ledger) LineHolds(ctx context.Context, shopID, sku, variantKey string, 
 	out := make([]LineHold, len(rows))
 	for i, r := range rows {
 		out[i] = LineHold{
-			HoldSummary: HoldSummary{ID: r.ID, Status: reportedStatus(r.Status, r.Lapsed), ExpiresAt: r.ExpiresAt.UTC(),
+			HoldSummary: HoldSummary{ID: r.ID, Status: reportedStatus(r.Status, r.Lapsed, r.Expiring), ExpiresAt: r.ExpiresAt.UTC(),
 				Reference: r.Reference, CheckoutSessionID: r.CheckoutSessionID, CreatedAt: r.CreatedAt.UTC()},
 			Quantity: r.Quantity, Backordered: r.Backordered,
 		}

@@ -28,6 +28,9 @@ type Config struct {
 	// oversold orders.
 	Sessions stripeclient.Sessions
 	Refunds  Refunds
+	// PaidSessions settles a session the expiry job finds paid; with none,
+	// its webhook does.
+	PaidSessions PaidSessions
 	// LowStockCheckInterval is how often requested low-stock checks are run
 	// (LOW_STOCK_CHECK_INTERVAL, default 5s).
 	LowStockCheckInterval time.Duration
@@ -103,7 +106,7 @@ func NewWorkerClient(db *pgxpool.Pool, ledger *inventory.Ledger, cfg Config) (*r
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewReapWorker(db, ledger))
-	river.AddWorker(workers, NewExpireSessionWorker(ledger, cfg.Sessions, cfg.Logger))
+	river.AddWorker(workers, NewExpireSessionWorker(ledger, cfg.Sessions, cfg.PaidSessions, cfg.Logger))
 	river.AddWorker(workers, NewOversoldAlertWorker(db, alerter, cfg.Logger))
 	river.AddWorker(workers, NewRefundOversoldWorker(cfg.Sessions, cfg.Refunds, cfg.Logger))
 	river.AddWorker(workers, NewCheckStockWorker(db, alerter))

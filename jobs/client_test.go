@@ -17,6 +17,7 @@ import (
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
+	"github.com/checkoutd/checkoutd/checkout/checkouttest"
 	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/inventory/inventorytest"
@@ -78,9 +79,10 @@ func jobCounter(t *testing.T, reg *prometheus.Registry, kind, outcome string) fl
 }
 
 // With the client running, checkouts whose 1-second holds lapse are reaped
-// within a few seconds: their stock is available again and their Stripe
-// sessions are expired. A session the customer paid just as its hold lapsed
-// cannot be expired; that job completes without touching stock again.
+// within a few seconds: their Stripe sessions are expired, and then their
+// stock is available again. A session the customer paid just as its hold
+// lapsed cannot be expired; its job settles the payment, which commits the
+// hold whose stock was kept for it.
 func TestWorkerClientEndToEnd(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
@@ -90,7 +92,8 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	client := startClient(t, f, jobs.Config{
 		Workers: 4, ReaperInterval: 200 * time.Millisecond,
 		Sessions: sessions, Refunds: refunds,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		PaidSessions: checkout.NewStripeSettler(f.pool, checkout.NewSettler(f.ledger, checkout.SettleConfig{}), discard),
+		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}, reg)
 	ctx := context.Background()
 
@@ -116,7 +119,7 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	// The last customer pays just as the hold lapses: Stripe will refuse to
 	// expire that session.
 	paid := created[3]
-	sessions.SetStatus(paid.ID, stripe.CheckoutSessionStatusComplete)
+	sessions.Pay(paid.ID, "pi_e2e_paid")
 	var lapse time.Time
 	for _, s := range created {
 		h, err := f.ledger.GetHold(ctx, f.shopID, *s.ReservationID)
@@ -131,7 +134,11 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 	waitFor(t, 8*time.Second, "holds reaped and sessions expired", func() bool {
 		st := inventorytest.HoldStatuses(t, f.pool, f.shopID)
 		for _, s := range created {
-			if st[*s.ReservationID] != "expired" {
+			want := "expired"
+			if s == paid {
+				want = "committed"
+			}
+			if st[*s.ReservationID] != want {
 				return false
 			}
 		}
@@ -151,9 +158,10 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		onHand, reserved := f.rawReserved(t, sku)
-		if info.Reserved != 0 || info.Available != 10 || onHand != 10 || reserved != 0 {
-			t.Errorf("%s: StockInfo reserved %d available %d; stock_levels on hand %d reserved %d; want 0, 10, 10, 0",
-				sku, info.Reserved, info.Available, onHand, reserved)
+		sold := map[string]int64{"A": 2, "B": 1}[sku]
+		if info.Reserved != 0 || info.Available != 10-sold || onHand != 10-sold || reserved != 0 {
+			t.Errorf("%s: StockInfo reserved %d available %d; stock_levels on hand %d reserved %d; want 0, %d, %d, 0",
+				sku, info.Reserved, info.Available, onHand, reserved, 10-sold, 10-sold)
 		}
 	}
 	for _, s := range created[:3] {
@@ -173,16 +181,23 @@ func TestWorkerClientEndToEnd(t *testing.T) {
 			t.Errorf("session job of hold %s took %d attempts, want 1", j.HoldID, j.Attempt)
 		}
 	}
-	// Stock was given back once per allocation, at expiry, and nothing else
-	// moved: the paid session's job changed nothing.
+	// Stock was given back once per allocation, once each session expired,
+	// and the paid one's was sold: nothing else moved.
 	releases, allocations := f.releaseMovements(t), f.allocations(t)
 	for _, s := range created {
-		if id := *s.ReservationID; releases[id] != allocations[id] {
-			t.Errorf("hold %s: %d RELEASE movements for %d allocations", id, releases[id], allocations[id])
+		want := allocations[*s.ReservationID]
+		if s == paid {
+			want = 0
+		}
+		if id := *s.ReservationID; releases[id] != want {
+			t.Errorf("hold %s: %d RELEASE movements for %d allocations, want %d", id, releases[id], allocations[id], want)
 		}
 	}
 	if n, want := f.movementCount(t), 2+2*2*len(created); n != want {
-		t.Errorf("%d movements, want %d: two stock sets, and a reservation and a release per allocation", n, want)
+		t.Errorf("%d movements, want %d: two stock sets, and a reservation and a release or sale per allocation", n, want)
+	}
+	if c := checkouttest.OfSession(t, f.pool, f.shopID, paid.ID); c.Status != checkout.StatusCompleted {
+		t.Errorf("paid checkout %s, want completed", c.Status)
 	}
 	f.shop.RequireLedgerClean(t)
 

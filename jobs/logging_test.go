@@ -30,7 +30,7 @@ func TestRiverLogsFromWarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the session expiry's INFO line", func() bool {
-		return logs.LineWith("stripe session expired with its hold") != ""
+		return logs.LineWith("stripe session expired; giving the hold's stock back") != ""
 	})
 	// River logs its producer's job counts at INFO every 5 s once jobs ran.
 	time.Sleep(time.Until(start.Add(6 * time.Second)))
@@ -49,7 +49,7 @@ func TestRiverLogsFromWarn(t *testing.T) {
 			t.Errorf("River logged below WARN: %s", line)
 		}
 	}
-	if line := logs.LineWith("stripe session expired with its hold"); !strings.Contains(line, `"level":"INFO"`) {
+	if line := logs.LineWith("stripe session expired; giving the hold's stock back"); !strings.Contains(line, `"level":"INFO"`) {
 		t.Errorf("our worker's line %q, want it at INFO", line)
 	}
 }

@@ -58,9 +58,11 @@ const (
 	reapBudget = 10 * time.Second
 )
 
-// ReapWorker expires lapsed holds in batches until none are due. For each
-// expired hold with a Stripe session it enqueues, in the same transaction, a
-// job to expire the session, so nobody pays for stock that was released.
+// ReapWorker expires lapsed holds in batches until none are due. A hold
+// bound to a Stripe session is not released when it lapses, since its
+// customer may still be paying: it becomes expiring, and the reaper
+// enqueues, in the same transaction, a job to expire the session, which
+// gives the stock back once Stripe can no longer take payment.
 type ReapWorker struct {
 	river.WorkerDefaults[ReapArgs]
 	db     *pgxpool.Pool
@@ -93,7 +95,7 @@ func (w *ReapWorker) Work(ctx context.Context, job *river.Job[ReapArgs]) error {
 			}
 			var expire []river.InsertManyParams
 			for _, e := range expired {
-				if e.CheckoutSessionID != nil {
+				if e.Expiring && e.CheckoutSessionID != nil {
 					expire = append(expire, river.InsertManyParams{Args: ExpireSessionArgs{
 						ShopID: e.ShopID, HoldID: e.HoldID, SessionID: *e.CheckoutSessionID,
 					}})

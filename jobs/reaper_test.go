@@ -26,9 +26,10 @@ func reapWorker(f *fixture) river.Worker[jobs.ReapArgs] {
 	return jobs.NewReapWorker(f.pool, f.ledger)
 }
 
-// One reap job expires every due hold, more than a batch of them, and
-// enqueues a session expiry for each expired hold that has a session: no
-// more, no less. Holds not due and committed holds are left alone.
+// One reap job works through every due hold, more than a batch of them: a
+// hold with a session becomes expiring, keeping its stock, with one session
+// expiry enqueued for it, no more, no less; a hold without one expires.
+// Holds not due and committed holds are left alone.
 func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
@@ -78,9 +79,13 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 
 	status := inventorytest.HoldStatuses(t, f.pool, f.shopID)
 	releases := f.releaseMovements(t)
-	for _, h := range dueHolds {
-		if status[h.ID] != "expired" || releases[h.ID] != 1 {
-			t.Fatalf("due hold %s: %s with %d RELEASE movements, want expired with 1 (did the reaper stop after one batch?)", h.ID, status[h.ID], releases[h.ID])
+	for i, h := range dueHolds {
+		want, wantReleases := "expired", 1
+		if i%3 == 0 {
+			want, wantReleases = "expiring", 0
+		}
+		if status[h.ID] != want || releases[h.ID] != wantReleases {
+			t.Fatalf("due hold %s: %s with %d RELEASE movements, want %s with %d (did the reaper stop after one batch?)", h.ID, status[h.ID], releases[h.ID], want, wantReleases)
 		}
 	}
 	for _, h := range notDueHolds {
@@ -98,7 +103,7 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 		t.Errorf("committed holds were updated by the reaper (%v, %v)", after, err)
 	}
 
-	// Exactly one session expiry per expired hold with a session.
+	// Exactly one session expiry per expiring hold.
 	want := map[string]string{}
 	for i, h := range dueHolds {
 		if i%3 == 0 {
@@ -116,7 +121,7 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 		}
 	}
 	if len(got) != len(want) {
-		t.Errorf("%d session expiry jobs, want %d (one per expired hold with a session)", len(got), len(want))
+		t.Errorf("%d session expiry jobs, want %d (one per expiring hold)", len(got), len(want))
 	}
 	for id, s := range want {
 		if got[id] != s {
@@ -124,14 +129,17 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 		}
 	}
 
-	// Each SKU keeps reserved only what its holds not due hold.
+	// Each SKU keeps reserved only what its expiring holds and its holds
+	// not due hold.
 	for i := range skus {
 		onHand, reserved := f.rawReserved(t, sku(i))
 		var wantReserved, wantOnHand int64 = 0, perSKU
-		for j := due; j < len(holds); j++ {
-			if j%skus == i && j < due+notDue {
+		for j := range holds {
+			switch {
+			case j%skus != i:
+			case j < due && j%3 == 0, j >= due && j < due+notDue:
 				wantReserved++
-			} else if j%skus == i {
+			case j >= due+notDue:
 				wantOnHand--
 			}
 		}
@@ -143,9 +151,9 @@ func TestReapWorkerExpiresDueHoldsInBatches(t *testing.T) {
 }
 
 // The session expiries are enqueued in the reaper's transaction: when
-// enqueueing fails, the holds stay open with their stock, for the next run
-// to expire with their jobs. Otherwise a customer could pay for stock that
-// was given back.
+// enqueueing fails, the holds stay active with their stock, for the next
+// run to mark expiring with their jobs. Otherwise an expiring hold would
+// wait for a job nobody enqueued.
 func TestReapWorkerEnqueuesInItsTransaction(t *testing.T) {
 	f := newFixture(t)
 	f.deleteJobsAtCleanup(t)
@@ -184,20 +192,25 @@ func TestReapWorkerEnqueuesInItsTransaction(t *testing.T) {
 	}
 	f.shop.RequireLedgerClean(t)
 
-	// The retry expires them all, with their jobs.
+	// The retry marks the bound ones expiring, with their jobs, and
+	// expires the others.
 	if o := runWorker(t, f.pool, reapWorker(f), jobs.ReapArgs{}); !o.Completed {
 		t.Fatalf("second reap %+v, want completed", o)
 	}
+	bound := map[string]bool{}
+	for _, h := range holds[:3] {
+		bound[h.ID] = true
+	}
 	for id, st := range inventorytest.HoldStatuses(t, f.pool, f.shopID) {
-		if st != "expired" {
-			t.Errorf("hold %s %s after the second reap, want expired", id, st)
+		if want := map[bool]string{true: "expiring", false: "expired"}[bound[id]]; st != want {
+			t.Errorf("hold %s %s after the second reap, want %s", id, st, want)
 		}
 	}
 	if jobs := f.sessionJobs(t); len(jobs) != 3 {
 		t.Errorf("%d session jobs after the second reap, want 3", len(jobs))
 	}
-	if _, reserved := f.rawReserved(t, "T"); reserved != 0 {
-		t.Errorf("reserved %d after the second reap, want 0", reserved)
+	if _, reserved := f.rawReserved(t, "T"); reserved != 3 {
+		t.Errorf("reserved %d after the second reap, want the expiring holds' 3", reserved)
 	}
 	f.shop.RequireLedgerClean(t)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +21,57 @@ import (
 	"github.com/checkoutd/checkoutd/jobs"
 )
 
-// expiredHoldWithSession returns a hold of 2 units of SKU "A" (stock 5) that
-// lapsed and was closed as expired, its stock given back, with an open
-// session on the fake. Only the hold's own shop is touched: no reaper runs.
-func expiredHoldWithSession(t *testing.T, f *fixture, sessions *testkit.FakeStripe, sessionID string) *inventory.Hold {
+// expiringHoldWithSession returns a hold of 2 units of SKU "A" (stock 5)
+// bound to an open session on the fake, lapsed and marked expiring as the
+// reaper does: it still holds its stock. Only the hold's own shop is
+// touched: no reaper runs.
+func expiringHoldWithSession(t *testing.T, f *fixture, sessions *testkit.FakeStripe, sessionID string) *inventory.Hold {
 	t.Helper()
 	f.shop.Stock(t, "A", 5)
 	h := f.shop.Hold(t, time.Hour, 2, "A")
 	f.setSession(t, []string{h.ID}, []string{sessionID})
 	sessions.Add(sessionID)
-	inventorytest.MakeDue(t, f.pool, f.shopID, h.ID)
-	// Releasing a lapsed hold closes it as expired, as the reaper would.
-	if _, err := f.ledger.Release(context.Background(), f.shopID, h.ID, "test"); err != nil {
+	inventorytest.MakeExpiring(t, f.pool, f.shopID, h.ID)
+	f.requireHeld(t, h.ID, inventory.HoldExpiring, 2)
+	return h
+}
+
+// requireHeld fails the test unless the hold reports status and the shop's
+// SKU "A" has held units reserved, as the stock rows and as availability
+// count them.
+func (f *fixture) requireHeld(t *testing.T, holdID string, status inventory.HoldStatus, held int64) {
+	t.Helper()
+	hold, err := f.ledger.GetHold(context.Background(), f.shopID, holdID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if st := inventorytest.HoldStatuses(t, f.pool, f.shopID)[h.ID]; st != "expired" {
-		t.Fatalf("hold %s, want expired", st)
+	if hold.Status != status {
+		t.Errorf("hold %s, want %s", hold.Status, status)
 	}
-	return h
+	if _, resvd := f.rawReserved(t, "A"); resvd != held {
+		t.Errorf("stock rows reserve %d, want %d", resvd, held)
+	}
+	info, err := f.ledger.StockInfo(context.Background(), f.shopID, "A", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Reserved != held {
+		t.Errorf("availability counts %d reserved, want %d", info.Reserved, held)
+	}
+}
+
+// paidSessions records the sessions the expiry job hands over as paid.
+type paidSessions struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+}
+
+func (p *paidSessions) SettleSession(_ context.Context, shopID string, sess *stripe.CheckoutSession) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, shopID+"/"+sess.ID+"/"+string(sess.Status))
+	return p.err
 }
 
 // shopSnapshot is everything of a shop's stock and holds a worker could
@@ -71,21 +105,22 @@ func (s shopSnapshot) equal(o shopSnapshot) bool {
 	return true
 }
 
-func workExpireSession(t *testing.T, f *fixture, sessions *testkit.FakeStripe, args jobs.ExpireSessionArgs) outcome {
+func workExpireSession(t *testing.T, f *fixture, sessions *testkit.FakeStripe, paid jobs.PaidSessions, args jobs.ExpireSessionArgs) outcome {
 	t.Helper()
-	return runWorker(t, f.pool, river.Worker[jobs.ExpireSessionArgs](jobs.NewExpireSessionWorker(f.ledger, sessions, discard)), args)
+	return runWorker(t, f.pool, river.Worker[jobs.ExpireSessionArgs](jobs.NewExpireSessionWorker(f.ledger, sessions, paid, discard)), args)
 }
 
+// The expiry job gives an expiring hold's stock back only once Stripe can no
+// longer take payment for its session.
 func TestExpireSessionWorker(t *testing.T) {
 	t.Parallel()
 
-	t.Run("expired on Stripe", func(t *testing.T) {
+	t.Run("expired on Stripe releases the stock", func(t *testing.T) {
 		t.Parallel()
 		f, sessions := newFixture(t), newSessions()
-		h := expiredHoldWithSession(t, f, sessions, "cs_ok")
-		before := snapshot(t, f, h.ID)
+		h := expiringHoldWithSession(t, f, sessions, "cs_ok")
 
-		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_ok"})
+		o := workExpireSession(t, f, sessions, nil, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_ok"})
 		if !o.Completed {
 			t.Errorf("job %+v, want completed", o)
 		}
@@ -95,63 +130,87 @@ func TestExpireSessionWorker(t *testing.T) {
 		if st := sessions.Status("cs_ok"); st != stripe.CheckoutSessionStatusExpired {
 			t.Errorf("session %s, want expired", st)
 		}
-		if after := snapshot(t, f, h.ID); !before.equal(after) {
-			t.Errorf("the worker changed the shop: %+v, then %+v", before, after)
+		f.requireHeld(t, h.ID, inventory.HoldExpired, 0)
+		if st := inventorytest.ReadHold(t, f.pool, f.shopID, h.ID); st.Status != "expired" || st.ReleaseReason == nil || *st.ReleaseReason != "session_expired" {
+			t.Errorf("stored hold %s (reason %v), want expired for session_expired", st.Status, st.ReleaseReason)
+		}
+		if n := f.releaseMovements(t)[h.ID]; n != 1 {
+			t.Errorf("%d RELEASE movements for the hold, want 1", n)
+		}
+		// Run again (a retry after a lost acknowledgement): nothing more.
+		if o := workExpireSession(t, f, sessions, nil, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_ok"}); !o.Completed {
+			t.Errorf("second run %+v, want completed", o)
+		}
+		if n := f.releaseMovements(t)[h.ID]; n != 1 {
+			t.Errorf("after a second run %d RELEASE movements, want 1", n)
 		}
 		f.shop.RequireLedgerClean(t)
 	})
 
-	// The customer paid while the hold lapsed: Stripe refuses to expire a
-	// complete session, and the webhook settles the order. The hold's stock
-	// was given back once, at expiry; the job must not touch it again.
-	t.Run("paid meanwhile", func(t *testing.T) {
+	// The customer paid while the hold was expiring: Stripe refuses to
+	// expire a complete session, and the payment is settled at once. The
+	// stock is still held for it: nothing was given back.
+	t.Run("paid meanwhile is settled", func(t *testing.T) {
 		t.Parallel()
 		f, sessions := newFixture(t), newSessions()
-		h := expiredHoldWithSession(t, f, sessions, "cs_paid")
+		h := expiringHoldWithSession(t, f, sessions, "cs_paid")
 		sessions.SetStatus("cs_paid", stripe.CheckoutSessionStatusComplete)
-		before := snapshot(t, f, h.ID)
-		if before.resvd != 0 || before.onHand != 5 {
-			t.Fatalf("after expiry: on hand %d, reserved %d; want 5 and 0", before.onHand, before.resvd)
-		}
+		paid := &paidSessions{}
 
-		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_paid"})
+		o := workExpireSession(t, f, sessions, paid, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_paid"})
 		if !o.Completed {
 			t.Errorf("job %+v, want completed (nil error)", o)
 		}
 		if e, g := sessions.Counts("cs_paid"); e != 1 || g != 1 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
 		}
-		if after := snapshot(t, f, h.ID); !before.equal(after) {
-			t.Errorf("the worker changed the shop: %+v, then %+v", before, after)
+		if want := f.shopID + "/cs_paid/complete"; len(paid.calls) != 1 || paid.calls[0] != want {
+			t.Errorf("settled %v, want [%s]", paid.calls, want)
 		}
-		if n := f.releaseMovements(t)[h.ID]; n != 1 {
-			t.Errorf("%d RELEASE movements for the hold, want the expiry's 1", n)
+		f.requireHeld(t, h.ID, inventory.HoldExpiring, 2)
+		if n := f.releaseMovements(t)[h.ID]; n != 0 {
+			t.Errorf("%d RELEASE movements for the hold, want none", n)
 		}
 		f.shop.RequireLedgerClean(t)
 	})
 
-	t.Run("already expired on Stripe", func(t *testing.T) {
+	t.Run("paid meanwhile, settling fails, is retried", func(t *testing.T) {
 		t.Parallel()
 		f, sessions := newFixture(t), newSessions()
-		h := expiredHoldWithSession(t, f, sessions, "cs_gone")
+		h := expiringHoldWithSession(t, f, sessions, "cs_paid_retry")
+		sessions.SetStatus("cs_paid_retry", stripe.CheckoutSessionStatusComplete)
+		paid := &paidSessions{err: errStripeDown}
+		o := workExpireSession(t, f, sessions, paid, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_paid_retry"})
+		if !o.Retried {
+			t.Errorf("job %+v, want failed, to be retried", o)
+		}
+		f.requireHeld(t, h.ID, inventory.HoldExpiring, 2)
+	})
+
+	t.Run("already expired on Stripe releases the stock", func(t *testing.T) {
+		t.Parallel()
+		f, sessions := newFixture(t), newSessions()
+		h := expiringHoldWithSession(t, f, sessions, "cs_gone")
 		sessions.SetStatus("cs_gone", stripe.CheckoutSessionStatusExpired)
-		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_gone"})
+		o := workExpireSession(t, f, sessions, nil, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_gone"})
 		if !o.Completed {
 			t.Errorf("job %+v, want completed", o)
 		}
 		if e, g := sessions.Counts("cs_gone"); e != 1 || g != 1 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
 		}
+		f.requireHeld(t, h.ID, inventory.HoldExpired, 0)
+		f.shop.RequireLedgerClean(t)
 	})
 
 	// Stripe failed to expire a session that is still open: the customer
-	// could still pay for released stock, so the job must be retried.
-	t.Run("still open is retried", func(t *testing.T) {
+	// could still pay, so the stock stays held and the job is retried.
+	t.Run("still open keeps the stock and is retried", func(t *testing.T) {
 		t.Parallel()
 		f, sessions := newFixture(t), newSessions()
-		h := expiredHoldWithSession(t, f, sessions, "cs_open")
+		h := expiringHoldWithSession(t, f, sessions, "cs_open")
 		sessions.FailExpire("cs_open", errStripeDown)
-		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_open"})
+		o := workExpireSession(t, f, sessions, nil, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_open"})
 		if !o.Retried {
 			t.Errorf("job %+v, want failed, to be retried", o)
 		}
@@ -161,18 +220,20 @@ func TestExpireSessionWorker(t *testing.T) {
 		if e, g := sessions.Counts("cs_open"); e != 1 || g != 1 {
 			t.Errorf("Expire called %d times and Get %d, want 1 and 1", e, g)
 		}
+		f.requireHeld(t, h.ID, inventory.HoldExpiring, 2)
 	})
 
-	t.Run("Stripe unreachable is retried", func(t *testing.T) {
+	t.Run("Stripe unreachable keeps the stock and is retried", func(t *testing.T) {
 		t.Parallel()
 		f, sessions := newFixture(t), newSessions()
-		h := expiredHoldWithSession(t, f, sessions, "cs_down")
+		h := expiringHoldWithSession(t, f, sessions, "cs_down")
 		sessions.FailExpire("cs_down", errStripeDown)
 		sessions.FailGet("cs_down", errStripeDown)
-		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_down"})
+		o := workExpireSession(t, f, sessions, nil, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_down"})
 		if !o.Retried || !strings.Contains(o.Err, errStripeDown.Error()) {
 			t.Errorf("job %+v, want failed with Stripe's error, to be retried", o)
 		}
+		f.requireHeld(t, h.ID, inventory.HoldExpiring, 2)
 	})
 
 	// A committed hold's session is what the customer paid through; it is
@@ -188,7 +249,7 @@ func TestExpireSessionWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := snapshot(t, f, h.ID)
-		o := workExpireSession(t, f, sessions, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_sold"})
+		o := workExpireSession(t, f, sessions, nil, jobs.ExpireSessionArgs{ShopID: f.shopID, HoldID: h.ID, SessionID: "cs_sold"})
 		if !o.Completed {
 			t.Errorf("job %+v, want completed", o)
 		}

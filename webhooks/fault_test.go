@@ -51,7 +51,7 @@ func TestFailureBeforeCommitLeavesNoTrace(t *testing.T) {
 			}},
 		{name: "paid after lapse, stock gone", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Oversold,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
+				inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *s.ReservationID)
 				f.shop.Stock(t, "A", 1)
 			}},
 		{name: "ignored", typ: "payment_intent.created", paymentStatus: "paid", want: checkout.Ignored},

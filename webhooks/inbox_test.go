@@ -84,7 +84,7 @@ func TestRedeliveredEventIsDuplicate(t *testing.T) {
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) { f.shop.Release(t, *s.ReservationID) }},
 		{name: "sold again after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Committed,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
+				inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *s.ReservationID)
 			}},
 		{name: "oversold after release", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Oversold,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
@@ -93,7 +93,7 @@ func TestRedeliveredEventIsDuplicate(t *testing.T) {
 			}},
 		{name: "oversold after lapse", typ: stripe.EventTypeCheckoutSessionCompleted, paymentStatus: "paid", want: checkout.Oversold,
 			prepare: func(t *testing.T, f *fixture, s *checkout.Session) {
-				inventorytest.MakeDue(t, f.pool, f.shopID, *s.ReservationID)
+				inventorytest.MakeSessionsDue(t, f.pool, f.shopID, *s.ReservationID)
 				f.shop.Stock(t, "A", 1)
 			}},
 	} {

@@ -202,8 +202,8 @@ func TestRedeliveredShuffledConcurrentEvents(t *testing.T) {
 			if holdStatus != "committed" {
 				t.Errorf("paid checkout %s: hold %q, want committed", c.ID, holdStatus)
 			}
-		} else if holdStatus != "released" {
-			t.Errorf("unpaid checkout %s: hold %q, want released", c.ID, holdStatus)
+		} else if holdStatus != "released" && holdStatus != "expired" {
+			t.Errorf("unpaid checkout %s: hold %q, want released (payment failed) or expired (session expired)", c.ID, holdStatus)
 		}
 	}
 	if !reflect.DeepEqual(sales, wantSales) {

@@ -139,13 +139,25 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 	stripeCfg := stripeclient.Config{SecretKey: a.cfg.StripeSecretKey, APIBase: a.cfg.StripeAPIBase}
 	sessions := stripeclient.NewSessions(stripeCfg)
 
-	var jobClient *river.Client[pgx.Tx]
+	// The settler enqueues an oversold order's jobs through an insert-only
+	// client, so that it exists before the workers, whose session-expiry
+	// job settles sessions it finds paid with it.
+	jobClient, err := jobs.NewInsertOnlyClient(pool, a.logger)
+	if err != nil {
+		return err
+	}
+	settler := checkout.NewSettler(ledger, checkout.SettleConfig{
+		AsyncPaymentHold: a.cfg.AsyncPaymentHold(),
+		Jobs:             jobs.NewEnqueuer(jobClient),
+		RefundOversold:   a.cfg.StripeRefundOversold,
+	})
 	if withWorkers {
 		jobClient, err = jobs.NewWorkerClient(pool, ledger, jobs.Config{
 			Workers:        a.cfg.JobWorkers,
 			ReaperInterval: a.cfg.ReaperInterval,
 			Sessions:       sessions,
 			Refunds:        &refund.Client{B: stripeclient.Backend(stripeCfg), Key: a.cfg.StripeSecretKey},
+			PaidSessions:   checkout.NewStripeSettler(pool, settler, a.logger),
 			Logger:         a.logger,
 
 			LowStockCheckInterval: a.cfg.LowStockCheckInterval,
@@ -161,8 +173,6 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 			return fmt.Errorf("start workers: %w", err)
 		}
 		defer stopWorkers(ctx, a, jobClient)
-	} else if jobClient, err = jobs.NewInsertOnlyClient(pool, a.logger); err != nil {
-		return err
 	}
 
 	// The live availability feed: one reader of the stock change log for
@@ -186,7 +196,7 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 		Logger:   a.logger,
 	})
 	if withAPI {
-		mountAPI(ctx, a, srv, registry, pool, ledger, feed, sessions, jobClient)
+		mountAPI(ctx, a, srv, registry, pool, ledger, feed, sessions, settler)
 		if a.cfg.ConsoleEnabled {
 			if err := mountConsole(ctx, a, srv, pool, ledger, jobClient); err != nil {
 				return err
@@ -200,7 +210,7 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 }
 
 // mountAPI mounts every API route on srv.
-func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, feed *availability.Feed, sessions stripeclient.Sessions, jobClient *river.Client[pgx.Tx]) {
+func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prometheus.Registerer, pool *pgxpool.Pool, ledger *inventory.Ledger, feed *availability.Feed, sessions stripeclient.Sessions, settler *checkout.Settler) {
 	if a.cfg.InventoryAuthorityToken == "" {
 		a.logger.WarnContext(ctx, "INVENTORY_AUTHORITY_TOKEN is not set: only shop API keys can use the inventory API")
 	}
@@ -233,11 +243,7 @@ func mountAPI(ctx context.Context, a *app, srv *httpserver.Server, registry prom
 	api.MountAlerts(srv.Router(), pool)
 	api.MountWebhooks(srv.Router(),
 		webhooks.NewVerifier(a.cfg.StripeWebhookSecret, webhooks.DefaultTolerance),
-		webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{
-			AsyncPaymentHold: a.cfg.AsyncPaymentHold(),
-			Jobs:             jobs.NewEnqueuer(jobClient),
-			RefundOversold:   a.cfg.StripeRefundOversold,
-		}), webhooks.Config{Logger: a.logger}))
+		webhooks.NewProcessor(pool, settler, webhooks.Config{Logger: a.logger}))
 	api.MountCheckout(srv.Router(), checkout.NewService(pool, ledger, sessions, checkout.Config{
 		InventoryMode:           a.cfg.InventoryMode,
 		HoldTTL:                 a.cfg.HoldTTL(),

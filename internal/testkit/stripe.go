@@ -293,6 +293,7 @@ func (s *FakeStripe) Pay(id, pi string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sessions[id].PaymentIntent = &stripe.PaymentIntent{ID: pi}
+	s.sessions[id].PaymentStatus = stripe.CheckoutSessionPaymentStatusPaid
 }
 
 // Status is a session's status ("" if unknown).

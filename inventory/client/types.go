@@ -80,17 +80,20 @@ type StockSettings struct {
 	BackorderLimit *int64 `json:"backorderLimit,omitempty"`
 }
 
-// HoldStatus is where a hold is in its life. Active and pending_payment
-// holds hold stock; the other three are final.
+// HoldStatus is where a hold is in its life. Active, pending_payment and
+// expiring holds hold stock; the other three are final.
 type HoldStatus string
 
 // The statuses of a hold.
 const (
 	HoldActive         HoldStatus = "active"
 	HoldPendingPayment HoldStatus = "pending_payment"
-	HoldCommitted      HoldStatus = "committed"
-	HoldReleased       HoldStatus = "released"
-	HoldExpired        HoldStatus = "expired"
+	// HoldExpiring is a checkout's hold past its expiry whose stock stays
+	// held until Stripe closes its Checkout Session.
+	HoldExpiring  HoldStatus = "expiring"
+	HoldCommitted HoldStatus = "committed"
+	HoldReleased  HoldStatus = "released"
+	HoldExpired   HoldStatus = "expired"
 )
 
 // HoldRequest asks CreateHold for a hold on every line of Items, or none.
@@ -117,14 +120,19 @@ type Hold struct {
 	ShopID string     `json:"shopId"`
 	Status HoldStatus `json:"status"`
 	// ExpiresAt is when the hold stops holding stock unless committed. Past
-	// it, the hold is expired whatever Status the reaper has written yet.
+	// it, the hold is expired whatever Status the reaper has written yet,
+	// or, with a checkout session, expiring.
 	ExpiresAt time.Time `json:"expiresAt"`
 	CreatedAt time.Time `json:"createdAt"`
 	// CheckoutSessionID is the checkout session that placed the hold; ""
 	// if none did.
-	CheckoutSessionID string     `json:"checkoutSessionId"`
-	Reference         string     `json:"reference"`
-	Items             []HoldItem `json:"items"`
+	CheckoutSessionID string `json:"checkoutSessionId"`
+	// CheckoutSessionExpiresAt is when that session expires (Stripe closes
+	// its page then); nil without one. An expiring hold keeps its stock
+	// until Stripe closes the session, at the latest 5 minutes after this.
+	CheckoutSessionExpiresAt *time.Time `json:"checkoutSessionExpiresAt"`
+	Reference                string     `json:"reference"`
+	Items                    []HoldItem `json:"items"`
 }
 
 // HoldItem is one line of a hold and the locations its units were taken

@@ -76,6 +76,41 @@ func MakeDue(tb testing.TB, exec database.Executor, shopID string, holdIDs ...st
 	}
 }
 
+// MakeExpiring makes holds bound to a Stripe session lapse a second ago and
+// marks them expiring, as the reaper does: they keep their stock until
+// their session is closed. It fails the test unless every hold was bound
+// and open.
+func MakeExpiring(tb testing.TB, exec database.Executor, shopID string, holdIDs ...string) {
+	tb.Helper()
+	tag, err := exec.Exec(context.Background(), `
+		UPDATE holds SET expires_at = now() - interval '1 second', status = 'expiring'
+		WHERE shop_id = $1 AND id = ANY($2) AND status IN ('active', 'expiring') AND checkout_session_expires_at IS NOT NULL`,
+		shopID, holdIDs)
+	if err != nil {
+		tb.Fatalf("make holds expiring: %v", err)
+	}
+	if int(tag.RowsAffected()) != len(holdIDs) {
+		tb.Fatalf("make holds expiring: %d rows, want %d", tag.RowsAffected(), len(holdIDs))
+	}
+}
+
+// MakeSessionsDue moves the session expiry of holds bound to a Stripe
+// session back by more than inventory.SessionGrace, and their own expiry
+// with it, as if Stripe had closed their pages long ago: an expiring hold's
+// stock no longer counts, and the reaper releases it.
+func MakeSessionsDue(tb testing.TB, exec database.Executor, shopID string, holdIDs ...string) {
+	tb.Helper()
+	tag, err := exec.Exec(context.Background(), `
+		UPDATE holds SET checkout_session_expires_at = now() - interval '6 minutes', expires_at = now() - interval '7 minutes'
+		WHERE shop_id = $1 AND id = ANY($2) AND checkout_session_expires_at IS NOT NULL`, shopID, holdIDs)
+	if err != nil {
+		tb.Fatalf("make sessions due: %v", err)
+	}
+	if int(tag.RowsAffected()) != len(holdIDs) {
+		tb.Fatalf("make sessions due: %d rows, want %d", tag.RowsAffected(), len(holdIDs))
+	}
+}
+
 // Sales maps each hold of the shop to its SALE movements: how many, and the
 // units they took ("" for sales without a hold).
 func Sales(tb testing.TB, exec database.Executor, shopID string) map[string][2]int64 {

@@ -55,8 +55,7 @@ SELECT h.id
 FROM holds h
 JOIN (SELECT unnest($1::text[]) AS shop_id, unnest($2::text[]) AS id) k
     ON h.shop_id = k.shop_id AND h.id = k.id
-WHERE h.status IN ('active', 'pending_payment')
-  AND h.expires_at > now()
+WHERE h.status IN ('active', 'pending_payment', 'expiring')
 ORDER BY h.shop_id, h.id
 FOR NO KEY UPDATE OF h
 `
@@ -66,12 +65,14 @@ type LockGroupHoldsParams struct {
 	HoldIds []string
 }
 
-// Locks the open, unlapsed holds a group of commits and releases closes,
-// before anything else the group does: holds before stock rows is the order
+// Locks the open holds a group of commits and releases closes, before
+// anything else the group does: holds before stock rows is the order
 // CommitHolds, CloseHolds and the reaper take them in, and (shop_id, id)
-// makes two groups take theirs in the same order. Holds that are closed or
-// lapsed are left alone: their members' statements change nothing, and the
-// requests that close lapsed holds lock them in an order of their own.
+// makes two groups, and the requests that close lapsed holds
+// (LockLapsedHoldsOnLines), take theirs in the same order. Lapsed holds are
+// locked too: one that lapses while its release waits in the group is then
+// still taken before the stock rows, never after them. Closed holds are
+// left alone: their members' statements change nothing.
 func (q *Queries) LockGroupHolds(ctx context.Context, db DBTX, arg LockGroupHoldsParams) error {
 	_, err := db.Exec(ctx, lockGroupHolds, arg.ShopIds, arg.HoldIds)
 	return err

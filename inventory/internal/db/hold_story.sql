@@ -1,10 +1,12 @@
 -- name: GetHoldRecord :one
 -- A hold as stored, every column the console's story of it shows. lapsed
--- tells, by the database's clock, whether an open hold is past its expiry.
+-- tells, by the database's clock, whether an open hold no longer holds
+-- stock; expiring, whether it is past its expiry and waits for Stripe.
 SELECT h.id, h.status, h.expires_at, h.idempotency_key, h.reference, h.checkout_session_id,
        h.checkout_session_expires_at, h.checkout_mode, h.commit_reference, h.release_reason,
        h.created_at, h.updated_at, h.closed_at,
-       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM holds h
 WHERE h.shop_id = sqlc.arg(shop_id) AND h.id = sqlc.arg(id);
 
@@ -27,7 +29,9 @@ LIMIT sqlc.arg(max);
 -- The shop's holds that a word names: by id, reference, idempotency key or
 -- Stripe Checkout Session, newest first.
 SELECT h.id, h.status, h.expires_at, h.reference, h.checkout_session_id, h.created_at,
-       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+       h.checkout_session_expires_at,
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM holds h
 WHERE h.shop_id = sqlc.arg(shop_id)
   AND (h.id = sqlc.arg(word)::text OR h.reference = sqlc.arg(word)::text

@@ -12,7 +12,9 @@ import (
 
 const findHolds = `-- name: FindHolds :many
 SELECT h.id, h.status, h.expires_at, h.reference, h.checkout_session_id, h.created_at,
-       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+       h.checkout_session_expires_at,
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM holds h
 WHERE h.shop_id = $1
   AND (h.id = $2::text OR h.reference = $2::text
@@ -28,13 +30,15 @@ type FindHoldsParams struct {
 }
 
 type FindHoldsRow struct {
-	ID                string
-	Status            string
-	ExpiresAt         time.Time
-	Reference         string
-	CheckoutSessionID *string
-	CreatedAt         time.Time
-	Lapsed            bool
+	ID                       string
+	Status                   string
+	ExpiresAt                time.Time
+	Reference                string
+	CheckoutSessionID        *string
+	CreatedAt                time.Time
+	CheckoutSessionExpiresAt *time.Time
+	Lapsed                   bool
+	Expiring                 bool
 }
 
 // The shop's holds that a word names: by id, reference, idempotency key or
@@ -55,7 +59,9 @@ func (q *Queries) FindHolds(ctx context.Context, db DBTX, arg FindHoldsParams) (
 			&i.Reference,
 			&i.CheckoutSessionID,
 			&i.CreatedAt,
+			&i.CheckoutSessionExpiresAt,
 			&i.Lapsed,
+			&i.Expiring,
 		); err != nil {
 			return nil, err
 		}
@@ -71,7 +77,8 @@ const getHoldRecord = `-- name: GetHoldRecord :one
 SELECT h.id, h.status, h.expires_at, h.idempotency_key, h.reference, h.checkout_session_id,
        h.checkout_session_expires_at, h.checkout_mode, h.commit_reference, h.release_reason,
        h.created_at, h.updated_at, h.closed_at,
-       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM holds h
 WHERE h.shop_id = $1 AND h.id = $2
 `
@@ -96,10 +103,12 @@ type GetHoldRecordRow struct {
 	UpdatedAt                time.Time
 	ClosedAt                 *time.Time
 	Lapsed                   bool
+	Expiring                 bool
 }
 
 // A hold as stored, every column the console's story of it shows. lapsed
-// tells, by the database's clock, whether an open hold is past its expiry.
+// tells, by the database's clock, whether an open hold no longer holds
+// stock; expiring, whether it is past its expiry and waits for Stripe.
 func (q *Queries) GetHoldRecord(ctx context.Context, db DBTX, arg GetHoldRecordParams) (GetHoldRecordRow, error) {
 	row := db.QueryRow(ctx, getHoldRecord, arg.ShopID, arg.ID)
 	var i GetHoldRecordRow
@@ -118,6 +127,7 @@ func (q *Queries) GetHoldRecord(ctx context.Context, db DBTX, arg GetHoldRecordP
 		&i.UpdatedAt,
 		&i.ClosedAt,
 		&i.Lapsed,
+		&i.Expiring,
 	)
 	return i, err
 }

@@ -174,11 +174,14 @@ LEFT JOIN new_hold h ON true
 ORDER BY l.sku, l.variant_key, loc.priority, t.location_id;
 
 -- name: GetHold :one
--- lapsed tells, by the database's clock, whether an open hold is past its
--- expiry and so no longer holds stock, whether or not the reaper has run.
+-- lapsed tells, by the database's clock, whether an open hold no longer
+-- holds stock (hold_open_until has passed), whether or not the reaper has
+-- run; expiring, whether it is past its expiry but still holds its stock
+-- until Stripe closes its session.
 SELECT h.shop_id, h.id, h.status, h.expires_at, h.idempotency_key, h.reference,
-       h.checkout_session_id, h.created_at,
-       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+       h.checkout_session_id, h.checkout_session_expires_at, h.created_at,
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM holds h
 WHERE h.shop_id = sqlc.arg(shop_id) AND h.id = sqlc.arg(id);
 
@@ -201,7 +204,9 @@ ORDER BY a.sku, a.variant_key, loc.priority, a.location_id;
 -- sets every column the stock_levels CHECKs read from the locked rows, and
 -- it sums what several holds give back to one row before it updates it.
 -- Returns a row per allocation of each hold it committed, and nothing for a
--- hold that was not open (or had lapsed): the caller looks at why.
+-- hold that was not open (or had lapsed): the caller looks at why. A hold
+-- waiting for Stripe to close its session (expiring) still holds its stock,
+-- so its payment commits it.
 WITH req AS (
     SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id,
            unnest(sqlc.arg(hold_ids)::text[]) AS id,
@@ -216,9 +221,9 @@ closed AS (
     FROM req r
     WHERE h.shop_id = r.shop_id
       AND h.id = r.id
-      AND h.status IN ('active', 'pending_payment')
-      AND h.expires_at > now()
-    RETURNING h.shop_id, h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_mode,
+      AND h.status IN ('active', 'pending_payment', 'expiring')
+      AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) > now()
+    RETURNING h.shop_id, h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_session_expires_at, h.checkout_mode,
               r.reference AS commit_reference
 ),
 alloc AS (
@@ -256,22 +261,50 @@ recorded AS (
     JOIN closed c ON c.shop_id = a.shop_id AND c.id = a.hold_id
 )
 SELECT c.shop_id::text AS shop_id, c.id::text AS hold_id, c.expires_at, c.created_at, c.reference, c.checkout_session_id,
-       a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
+       c.checkout_session_expires_at, a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
 FROM closed c
 JOIN alloc a ON a.shop_id = c.shop_id AND a.hold_id = c.id
 LEFT JOIN locations loc ON loc.shop_id = c.shop_id AND loc.id = a.location_id
 ORDER BY c.shop_id, c.id, a.sku, a.variant_key, loc.priority, a.location_id;
 
 -- name: LockDueHolds :many
--- Picks open holds that lapsed before now for the reaper. SKIP LOCKED lets
--- several reapers, and commits in flight, work side by side.
-SELECT shop_id, id
+-- Picks active and pending_payment holds whose expiry passed before now for
+-- the reaper: it closes them, or moves those bound to an open Stripe
+-- session to expiring. SKIP LOCKED lets several reapers, and commits in
+-- flight, work side by side.
+SELECT shop_id, id, (status = 'active' AND checkout_session_expires_at IS NOT NULL)::boolean AS bound
 FROM holds
 WHERE status IN ('active', 'pending_payment')
   AND expires_at <= sqlc.arg(now)
 ORDER BY expires_at
 LIMIT sqlc.arg(max)
 FOR NO KEY UPDATE SKIP LOCKED;
+
+-- name: LockDueExpiringHolds :many
+-- Picks expiring holds Stripe never answered for, five minutes past their
+-- session's own expiry (hold_open_until), for the reaper to release: Stripe
+-- has closed the page itself by then.
+SELECT shop_id, id
+FROM holds
+WHERE status = 'expiring'
+  AND hold_open_until(status, expires_at, checkout_session_expires_at) <= sqlc.arg(now)::timestamptz
+ORDER BY hold_open_until(status, expires_at, checkout_session_expires_at)
+LIMIT sqlc.arg(max)
+FOR NO KEY UPDATE SKIP LOCKED;
+
+-- name: MarkHoldsExpiring :many
+-- Moves lapsed active holds bound to a Stripe session to expiring: they keep
+-- their stock (their allocations' open_until does not change) while Stripe
+-- is asked to close the session. The caller has locked them.
+UPDATE holds h
+SET status = 'expiring',
+    updated_at = now()
+FROM (SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id, unnest(sqlc.arg(hold_ids)::text[]) AS id) k
+WHERE h.shop_id = k.shop_id AND h.id = k.id
+  AND h.status = 'active'
+  AND h.checkout_session_expires_at IS NOT NULL
+  AND h.expires_at <= sqlc.arg(now)
+RETURNING h.shop_id, h.id, h.checkout_session_id;
 
 -- name: LockLapsedHoldsOnLines :many
 -- Picks a shop's lapsed open holds that reserve any of the given lines, so a
@@ -282,6 +315,8 @@ FOR NO KEY UPDATE SKIP LOCKED;
 -- The lapsed holds are found through their allocations on the lines (the
 -- open allocations index), so the cost is that of the lines' own backlog,
 -- not of every lapsed hold. The hold itself is checked again once locked.
+-- They are locked in (shop_id, id) order, the order a group locks the holds
+-- it closes in (LockGroupHolds), so the two cannot deadlock.
 SELECT h.shop_id, h.id
 FROM holds h
 WHERE h.shop_id = sqlc.arg(shop_id)
@@ -292,18 +327,21 @@ WHERE h.shop_id = sqlc.arg(shop_id)
           ON a.shop_id = sqlc.arg(shop_id) AND a.sku = r.sku AND a.variant_key = r.variant_key
       WHERE a.open_until <= now()
   )
-  AND h.status IN ('active', 'pending_payment')
-  AND h.expires_at <= now()
-ORDER BY h.expires_at, h.id
+  AND h.status IN ('active', 'pending_payment', 'expiring')
+  AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now()
+ORDER BY h.shop_id, h.id
 LIMIT 1000
 FOR NO KEY UPDATE;
 
 -- name: CloseHolds :many
 -- Releases or expires open holds (status is 'released' or 'expired') and gives
 -- their units back to available stock, with a RELEASE movement per
--- allocation. Only holds that lapsed at or before due_before are touched, so
--- expiry never closes a hold that was extended meanwhile; release passes
--- 'infinity'. Like ReserveHold, it sets every column the stock_levels CHECKs
+-- allocation. Only holds whose stock stops counting (hold_open_until) at or
+-- before due_before are touched, so expiry never closes a hold that was
+-- extended meanwhile; a release, and Stripe's word that a session closed,
+-- pass 'infinity'. With unlapsed_only (a release), a hold past its expiry is
+-- left alone: it has expired, or waits for Stripe, and the caller closes it
+-- as such. Like ReserveHold, it sets every column the stock_levels CHECKs
 -- read from the locked rows.
 WITH closed AS (
     UPDATE holds h
@@ -313,8 +351,9 @@ WITH closed AS (
         updated_at = now()
     FROM (SELECT unnest(sqlc.arg(shop_ids)::text[]) AS shop_id, unnest(sqlc.arg(hold_ids)::text[]) AS id) k
     WHERE h.shop_id = k.shop_id AND h.id = k.id
-      AND h.status IN ('active', 'pending_payment')
-      AND h.expires_at <= sqlc.arg(due_before)
+      AND h.status IN ('active', 'pending_payment', 'expiring')
+      AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= sqlc.arg(due_before)::timestamptz
+      AND NOT (sqlc.arg(unlapsed_only)::boolean AND (h.status = 'expiring' OR h.expires_at <= now()))
     RETURNING h.shop_id, h.id, h.checkout_session_id
 ),
 alloc AS (
@@ -354,11 +393,15 @@ SELECT c.shop_id, c.id, c.checkout_session_id FROM closed c;
 -- name: ExtendHold :execrows
 -- Pushes an active hold's expiry ttl further out, but never past now + the
 -- longest TTL (max_ttl_seconds): repeated extensions cannot keep stock for
--- longer than one hold may last. Whole seconds, rounded down, as ReserveHold
--- has them: rounding up would pass the cap.
+-- longer than one hold may last. A hold bound to a Stripe session never
+-- goes past the session's expiry: Stripe closes the page then. Whole
+-- seconds, rounded down, as ReserveHold has them: rounding up would pass
+-- the cap.
 UPDATE holds
-SET expires_at = date_trunc('second', least(expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
-                                            now() + make_interval(secs => sqlc.arg(max_ttl_seconds)::int))),
+SET expires_at = greatest(expires_at, date_trunc('second', least(
+        expires_at + make_interval(secs => sqlc.arg(ttl_seconds)::int),
+        now() + make_interval(secs => sqlc.arg(max_ttl_seconds)::int),
+        coalesce(checkout_session_expires_at, 'infinity')))),
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)
@@ -374,12 +417,14 @@ SET status = 'pending_payment',
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)
-  AND status IN ('active', 'pending_payment')
-  AND expires_at > now();
+  AND status IN ('active', 'pending_payment', 'expiring')
+  AND hold_open_until(status, expires_at, checkout_session_expires_at) > now();
 
 -- name: AttachCheckoutSession :exec
 -- Records on a hold the Checkout Session that sells it, so the reaper can
--- expire the session when the hold lapses.
+-- expire the session when the hold lapses. From now on the hold keeps its
+-- stock until Stripe can no longer take payment (hold_open_until): the
+-- trigger moves its allocations' open_until.
 UPDATE holds
 SET checkout_session_id = sqlc.arg(stripe_session_id),
     checkout_session_expires_at = sqlc.arg(expires_at),

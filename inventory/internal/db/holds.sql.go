@@ -26,7 +26,9 @@ type AttachCheckoutSessionParams struct {
 }
 
 // Records on a hold the Checkout Session that sells it, so the reaper can
-// expire the session when the hold lapses.
+// expire the session when the hold lapses. From now on the hold keeps its
+// stock until Stripe can no longer take payment (hold_open_until): the
+// trigger moves its allocations' open_until.
 func (q *Queries) AttachCheckoutSession(ctx context.Context, db DBTX, arg AttachCheckoutSessionParams) error {
 	_, err := db.Exec(ctx, attachCheckoutSession,
 		arg.StripeSessionID,
@@ -44,8 +46,8 @@ SET status = 'pending_payment',
     updated_at = now()
 WHERE shop_id = $2
   AND id = $3
-  AND status IN ('active', 'pending_payment')
-  AND expires_at > now()
+  AND status IN ('active', 'pending_payment', 'expiring')
+  AND hold_open_until(status, expires_at, checkout_session_expires_at) > now()
 `
 
 type AwaitHoldPaymentParams struct {
@@ -71,10 +73,11 @@ WITH closed AS (
         release_reason = $2::text,
         closed_at = now(),
         updated_at = now()
-    FROM (SELECT unnest($4::text[]) AS shop_id, unnest($5::text[]) AS id) k
+    FROM (SELECT unnest($5::text[]) AS shop_id, unnest($6::text[]) AS id) k
     WHERE h.shop_id = k.shop_id AND h.id = k.id
-      AND h.status IN ('active', 'pending_payment')
-      AND h.expires_at <= $3
+      AND h.status IN ('active', 'pending_payment', 'expiring')
+      AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= $3::timestamptz
+      AND NOT ($4::boolean AND (h.status = 'expiring' OR h.expires_at <= now()))
     RETURNING h.shop_id, h.id, h.checkout_session_id
 ),
 alloc AS (
@@ -113,11 +116,12 @@ SELECT c.shop_id, c.id, c.checkout_session_id FROM closed c
 `
 
 type CloseHoldsParams struct {
-	Status    string
-	Reason    string
-	DueBefore time.Time
-	ShopIds   []string
-	HoldIds   []string
+	Status       string
+	Reason       string
+	DueBefore    time.Time
+	UnlapsedOnly bool
+	ShopIds      []string
+	HoldIds      []string
 }
 
 type CloseHoldsRow struct {
@@ -128,15 +132,19 @@ type CloseHoldsRow struct {
 
 // Releases or expires open holds (status is 'released' or 'expired') and gives
 // their units back to available stock, with a RELEASE movement per
-// allocation. Only holds that lapsed at or before due_before are touched, so
-// expiry never closes a hold that was extended meanwhile; release passes
-// 'infinity'. Like ReserveHold, it sets every column the stock_levels CHECKs
+// allocation. Only holds whose stock stops counting (hold_open_until) at or
+// before due_before are touched, so expiry never closes a hold that was
+// extended meanwhile; a release, and Stripe's word that a session closed,
+// pass 'infinity'. With unlapsed_only (a release), a hold past its expiry is
+// left alone: it has expired, or waits for Stripe, and the caller closes it
+// as such. Like ReserveHold, it sets every column the stock_levels CHECKs
 // read from the locked rows.
 func (q *Queries) CloseHolds(ctx context.Context, db DBTX, arg CloseHoldsParams) ([]CloseHoldsRow, error) {
 	rows, err := db.Query(ctx, closeHolds,
 		arg.Status,
 		arg.Reason,
 		arg.DueBefore,
+		arg.UnlapsedOnly,
 		arg.ShopIds,
 		arg.HoldIds,
 	)
@@ -173,9 +181,9 @@ closed AS (
     FROM req r
     WHERE h.shop_id = r.shop_id
       AND h.id = r.id
-      AND h.status IN ('active', 'pending_payment')
-      AND h.expires_at > now()
-    RETURNING h.shop_id, h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_mode,
+      AND h.status IN ('active', 'pending_payment', 'expiring')
+      AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) > now()
+    RETURNING h.shop_id, h.id, h.expires_at, h.created_at, h.reference, h.checkout_session_id, h.checkout_session_expires_at, h.checkout_mode,
               r.reference AS commit_reference
 ),
 alloc AS (
@@ -213,7 +221,7 @@ recorded AS (
     JOIN closed c ON c.shop_id = a.shop_id AND c.id = a.hold_id
 )
 SELECT c.shop_id::text AS shop_id, c.id::text AS hold_id, c.expires_at, c.created_at, c.reference, c.checkout_session_id,
-       a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
+       c.checkout_session_expires_at, a.sku, a.variant_key, a.location_id, a.quantity, a.backordered
 FROM closed c
 JOIN alloc a ON a.shop_id = c.shop_id AND a.hold_id = c.id
 LEFT JOIN locations loc ON loc.shop_id = c.shop_id AND loc.id = a.location_id
@@ -227,17 +235,18 @@ type CommitHoldsParams struct {
 }
 
 type CommitHoldsRow struct {
-	ShopID            string
-	HoldID            string
-	ExpiresAt         time.Time
-	CreatedAt         time.Time
-	Reference         string
-	CheckoutSessionID *string
-	Sku               string
-	VariantKey        string
-	LocationID        string
-	Quantity          int64
-	Backordered       int64
+	ShopID                   string
+	HoldID                   string
+	ExpiresAt                time.Time
+	CreatedAt                time.Time
+	Reference                string
+	CheckoutSessionID        *string
+	CheckoutSessionExpiresAt *time.Time
+	Sku                      string
+	VariantKey               string
+	LocationID               string
+	Quantity                 int64
+	Backordered              int64
 }
 
 // Commits open, unexpired holds: their units leave on_hand and reserved
@@ -247,7 +256,9 @@ type CommitHoldsRow struct {
 // sets every column the stock_levels CHECKs read from the locked rows, and
 // it sums what several holds give back to one row before it updates it.
 // Returns a row per allocation of each hold it committed, and nothing for a
-// hold that was not open (or had lapsed): the caller looks at why.
+// hold that was not open (or had lapsed): the caller looks at why. A hold
+// waiting for Stripe to close its session (expiring) still holds its stock,
+// so its payment commits it.
 func (q *Queries) CommitHolds(ctx context.Context, db DBTX, arg CommitHoldsParams) ([]CommitHoldsRow, error) {
 	rows, err := db.Query(ctx, commitHolds, arg.ShopIds, arg.HoldIds, arg.CommitReferences)
 	if err != nil {
@@ -264,6 +275,7 @@ func (q *Queries) CommitHolds(ctx context.Context, db DBTX, arg CommitHoldsParam
 			&i.CreatedAt,
 			&i.Reference,
 			&i.CheckoutSessionID,
+			&i.CheckoutSessionExpiresAt,
 			&i.Sku,
 			&i.VariantKey,
 			&i.LocationID,
@@ -282,8 +294,10 @@ func (q *Queries) CommitHolds(ctx context.Context, db DBTX, arg CommitHoldsParam
 
 const extendHold = `-- name: ExtendHold :execrows
 UPDATE holds
-SET expires_at = date_trunc('second', least(expires_at + make_interval(secs => $1::int),
-                                            now() + make_interval(secs => $2::int))),
+SET expires_at = greatest(expires_at, date_trunc('second', least(
+        expires_at + make_interval(secs => $1::int),
+        now() + make_interval(secs => $2::int),
+        coalesce(checkout_session_expires_at, 'infinity')))),
     updated_at = now()
 WHERE shop_id = $3
   AND id = $4
@@ -300,8 +314,10 @@ type ExtendHoldParams struct {
 
 // Pushes an active hold's expiry ttl further out, but never past now + the
 // longest TTL (max_ttl_seconds): repeated extensions cannot keep stock for
-// longer than one hold may last. Whole seconds, rounded down, as ReserveHold
-// has them: rounding up would pass the cap.
+// longer than one hold may last. A hold bound to a Stripe session never
+// goes past the session's expiry: Stripe closes the page then. Whole
+// seconds, rounded down, as ReserveHold has them: rounding up would pass
+// the cap.
 func (q *Queries) ExtendHold(ctx context.Context, db DBTX, arg ExtendHoldParams) (int64, error) {
 	result, err := db.Exec(ctx, extendHold,
 		arg.TtlSeconds,
@@ -317,8 +333,9 @@ func (q *Queries) ExtendHold(ctx context.Context, db DBTX, arg ExtendHoldParams)
 
 const getHold = `-- name: GetHold :one
 SELECT h.shop_id, h.id, h.status, h.expires_at, h.idempotency_key, h.reference,
-       h.checkout_session_id, h.created_at,
-       (h.status IN ('active', 'pending_payment') AND h.expires_at <= now())::boolean AS lapsed
+       h.checkout_session_id, h.checkout_session_expires_at, h.created_at,
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM holds h
 WHERE h.shop_id = $1 AND h.id = $2
 `
@@ -329,19 +346,23 @@ type GetHoldParams struct {
 }
 
 type GetHoldRow struct {
-	ShopID            string
-	ID                string
-	Status            string
-	ExpiresAt         time.Time
-	IdempotencyKey    *string
-	Reference         string
-	CheckoutSessionID *string
-	CreatedAt         time.Time
-	Lapsed            bool
+	ShopID                   string
+	ID                       string
+	Status                   string
+	ExpiresAt                time.Time
+	IdempotencyKey           *string
+	Reference                string
+	CheckoutSessionID        *string
+	CheckoutSessionExpiresAt *time.Time
+	CreatedAt                time.Time
+	Lapsed                   bool
+	Expiring                 bool
 }
 
-// lapsed tells, by the database's clock, whether an open hold is past its
-// expiry and so no longer holds stock, whether or not the reaper has run.
+// lapsed tells, by the database's clock, whether an open hold no longer
+// holds stock (hold_open_until has passed), whether or not the reaper has
+// run; expiring, whether it is past its expiry but still holds its stock
+// until Stripe closes its session.
 func (q *Queries) GetHold(ctx context.Context, db DBTX, arg GetHoldParams) (GetHoldRow, error) {
 	row := db.QueryRow(ctx, getHold, arg.ShopID, arg.ID)
 	var i GetHoldRow
@@ -353,8 +374,10 @@ func (q *Queries) GetHold(ctx context.Context, db DBTX, arg GetHoldParams) (GetH
 		&i.IdempotencyKey,
 		&i.Reference,
 		&i.CheckoutSessionID,
+		&i.CheckoutSessionExpiresAt,
 		&i.CreatedAt,
 		&i.Lapsed,
+		&i.Expiring,
 	)
 	return i, err
 }
@@ -423,8 +446,51 @@ func (q *Queries) ListHoldAllocations(ctx context.Context, db DBTX, arg ListHold
 	return items, nil
 }
 
-const lockDueHolds = `-- name: LockDueHolds :many
+const lockDueExpiringHolds = `-- name: LockDueExpiringHolds :many
 SELECT shop_id, id
+FROM holds
+WHERE status = 'expiring'
+  AND hold_open_until(status, expires_at, checkout_session_expires_at) <= $1::timestamptz
+ORDER BY hold_open_until(status, expires_at, checkout_session_expires_at)
+LIMIT $2
+FOR NO KEY UPDATE SKIP LOCKED
+`
+
+type LockDueExpiringHoldsParams struct {
+	Now time.Time
+	Max int32
+}
+
+type LockDueExpiringHoldsRow struct {
+	ShopID string
+	ID     string
+}
+
+// Picks expiring holds Stripe never answered for, five minutes past their
+// session's own expiry (hold_open_until), for the reaper to release: Stripe
+// has closed the page itself by then.
+func (q *Queries) LockDueExpiringHolds(ctx context.Context, db DBTX, arg LockDueExpiringHoldsParams) ([]LockDueExpiringHoldsRow, error) {
+	rows, err := db.Query(ctx, lockDueExpiringHolds, arg.Now, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LockDueExpiringHoldsRow
+	for rows.Next() {
+		var i LockDueExpiringHoldsRow
+		if err := rows.Scan(&i.ShopID, &i.ID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockDueHolds = `-- name: LockDueHolds :many
+SELECT shop_id, id, (status = 'active' AND checkout_session_expires_at IS NOT NULL)::boolean AS bound
 FROM holds
 WHERE status IN ('active', 'pending_payment')
   AND expires_at <= $1
@@ -441,10 +507,13 @@ type LockDueHoldsParams struct {
 type LockDueHoldsRow struct {
 	ShopID string
 	ID     string
+	Bound  bool
 }
 
-// Picks open holds that lapsed before now for the reaper. SKIP LOCKED lets
-// several reapers, and commits in flight, work side by side.
+// Picks active and pending_payment holds whose expiry passed before now for
+// the reaper: it closes them, or moves those bound to an open Stripe
+// session to expiring. SKIP LOCKED lets several reapers, and commits in
+// flight, work side by side.
 func (q *Queries) LockDueHolds(ctx context.Context, db DBTX, arg LockDueHoldsParams) ([]LockDueHoldsRow, error) {
 	rows, err := db.Query(ctx, lockDueHolds, arg.Now, arg.Max)
 	if err != nil {
@@ -454,7 +523,7 @@ func (q *Queries) LockDueHolds(ctx context.Context, db DBTX, arg LockDueHoldsPar
 	var items []LockDueHoldsRow
 	for rows.Next() {
 		var i LockDueHoldsRow
-		if err := rows.Scan(&i.ShopID, &i.ID); err != nil {
+		if err := rows.Scan(&i.ShopID, &i.ID, &i.Bound); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -476,9 +545,9 @@ WHERE h.shop_id = $1
           ON a.shop_id = $1 AND a.sku = r.sku AND a.variant_key = r.variant_key
       WHERE a.open_until <= now()
   )
-  AND h.status IN ('active', 'pending_payment')
-  AND h.expires_at <= now()
-ORDER BY h.expires_at, h.id
+  AND h.status IN ('active', 'pending_payment', 'expiring')
+  AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now()
+ORDER BY h.shop_id, h.id
 LIMIT 1000
 FOR NO KEY UPDATE
 `
@@ -502,6 +571,8 @@ type LockLapsedHoldsOnLinesRow struct {
 // The lapsed holds are found through their allocations on the lines (the
 // open allocations index), so the cost is that of the lines' own backlog,
 // not of every lapsed hold. The hold itself is checked again once locked.
+// They are locked in (shop_id, id) order, the order a group locks the holds
+// it closes in (LockGroupHolds), so the two cannot deadlock.
 func (q *Queries) LockLapsedHoldsOnLines(ctx context.Context, db DBTX, arg LockLapsedHoldsOnLinesParams) ([]LockLapsedHoldsOnLinesRow, error) {
 	rows, err := db.Query(ctx, lockLapsedHoldsOnLines, arg.ShopID, arg.Skus, arg.VariantKeys)
 	if err != nil {
@@ -512,6 +583,53 @@ func (q *Queries) LockLapsedHoldsOnLines(ctx context.Context, db DBTX, arg LockL
 	for rows.Next() {
 		var i LockLapsedHoldsOnLinesRow
 		if err := rows.Scan(&i.ShopID, &i.ID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const markHoldsExpiring = `-- name: MarkHoldsExpiring :many
+UPDATE holds h
+SET status = 'expiring',
+    updated_at = now()
+FROM (SELECT unnest($2::text[]) AS shop_id, unnest($3::text[]) AS id) k
+WHERE h.shop_id = k.shop_id AND h.id = k.id
+  AND h.status = 'active'
+  AND h.checkout_session_expires_at IS NOT NULL
+  AND h.expires_at <= $1
+RETURNING h.shop_id, h.id, h.checkout_session_id
+`
+
+type MarkHoldsExpiringParams struct {
+	Now     time.Time
+	ShopIds []string
+	HoldIds []string
+}
+
+type MarkHoldsExpiringRow struct {
+	ShopID            string
+	ID                string
+	CheckoutSessionID *string
+}
+
+// Moves lapsed active holds bound to a Stripe session to expiring: they keep
+// their stock (their allocations' open_until does not change) while Stripe
+// is asked to close the session. The caller has locked them.
+func (q *Queries) MarkHoldsExpiring(ctx context.Context, db DBTX, arg MarkHoldsExpiringParams) ([]MarkHoldsExpiringRow, error) {
+	rows, err := db.Query(ctx, markHoldsExpiring, arg.Now, arg.ShopIds, arg.HoldIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MarkHoldsExpiringRow
+	for rows.Next() {
+		var i MarkHoldsExpiringRow
+		if err := rows.Scan(&i.ShopID, &i.ID, &i.CheckoutSessionID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -11,13 +11,15 @@ import (
 )
 
 const countOpenHolds = `-- name: CountOpenHolds :one
-SELECT count(*) FILTER (WHERE h.expires_at > now())::bigint AS in_flight,
-       count(*) FILTER (WHERE h.expires_at > now()
-                          AND h.expires_at <= now() + make_interval(secs => $1::int))::bigint AS expiring,
-       count(*) FILTER (WHERE h.expires_at <= now())::bigint AS lapsed
+SELECT count(*) FILTER (WHERE hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) > now())::bigint AS in_flight,
+       count(*) FILTER (WHERE h.status <> 'expiring' AND h.expires_at > now()
+                          AND h.expires_at <= now() + make_interval(secs => $1::int))::bigint AS ending_soon,
+       count(*) FILTER (WHERE h.expires_at <= now()
+                          AND hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) > now())::bigint AS awaiting_stripe,
+       count(*) FILTER (WHERE hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now())::bigint AS lapsed
 FROM holds h
 WHERE h.shop_id = $2
-  AND h.status IN ('active', 'pending_payment')
+  AND h.status IN ('active', 'pending_payment', 'expiring')
 `
 
 type CountOpenHoldsParams struct {
@@ -26,22 +28,29 @@ type CountOpenHoldsParams struct {
 }
 
 type CountOpenHoldsRow struct {
-	InFlight int64
-	Expiring int64
-	Lapsed   int64
+	InFlight       int64
+	EndingSoon     int64
+	AwaitingStripe int64
+	Lapsed         int64
 }
 
-// The shop's open holds: those still holding stock, those of them that
-// expire within the window, and those past their expiry that the reaper
-// has not closed yet (they no longer hold stock).
+// The shop's open holds: those still holding stock, those of them whose
+// expiry comes within the window, those past their expiry that still hold
+// their stock while Stripe is asked to close their session (expiring), and
+// those that no longer hold stock and that the reaper has not closed yet.
 func (q *Queries) CountOpenHolds(ctx context.Context, db DBTX, arg CountOpenHoldsParams) (CountOpenHoldsRow, error) {
 	row := db.QueryRow(ctx, countOpenHolds, arg.WithinSeconds, arg.ShopID)
 	var i CountOpenHoldsRow
-	err := row.Scan(&i.InFlight, &i.Expiring, &i.Lapsed)
+	err := row.Scan(
+		&i.InFlight,
+		&i.EndingSoon,
+		&i.AwaitingStripe,
+		&i.Lapsed,
+	)
 	return i, err
 }
 
-const listExpiringHolds = `-- name: ListExpiringHolds :many
+const listHoldsEndingSoon = `-- name: ListHoldsEndingSoon :many
 SELECT h.id, h.status, h.expires_at, h.reference, h.checkout_session_id, h.created_at
 FROM holds h
 WHERE h.shop_id = $1
@@ -52,13 +61,13 @@ ORDER BY h.expires_at, h.id
 LIMIT $3
 `
 
-type ListExpiringHoldsParams struct {
+type ListHoldsEndingSoonParams struct {
 	ShopID        string
 	WithinSeconds int32
 	Max           int32
 }
 
-type ListExpiringHoldsRow struct {
+type ListHoldsEndingSoonRow struct {
 	ID                string
 	Status            string
 	ExpiresAt         time.Time
@@ -67,16 +76,16 @@ type ListExpiringHoldsRow struct {
 	CreatedAt         time.Time
 }
 
-// The shop's open holds that expire within the window, soonest first.
-func (q *Queries) ListExpiringHolds(ctx context.Context, db DBTX, arg ListExpiringHoldsParams) ([]ListExpiringHoldsRow, error) {
-	rows, err := db.Query(ctx, listExpiringHolds, arg.ShopID, arg.WithinSeconds, arg.Max)
+// The shop's open holds whose expiry comes within the window, soonest first.
+func (q *Queries) ListHoldsEndingSoon(ctx context.Context, db DBTX, arg ListHoldsEndingSoonParams) ([]ListHoldsEndingSoonRow, error) {
+	rows, err := db.Query(ctx, listHoldsEndingSoon, arg.ShopID, arg.WithinSeconds, arg.Max)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListExpiringHoldsRow
+	var items []ListHoldsEndingSoonRow
 	for rows.Next() {
-		var i ListExpiringHoldsRow
+		var i ListHoldsEndingSoonRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Status,
@@ -99,7 +108,8 @@ const listLineOpenHolds = `-- name: ListLineOpenHolds :many
 SELECT h.id, h.status, h.expires_at, h.reference, h.checkout_session_id, h.created_at,
        sum(a.quantity)::bigint AS quantity,
        sum(a.backordered)::bigint AS backordered,
-       (h.expires_at <= now())::boolean AS lapsed
+       coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
+       (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring
 FROM hold_allocations a
 JOIN holds h ON h.shop_id = a.shop_id AND h.id = a.hold_id
 WHERE a.shop_id = $1
@@ -128,10 +138,12 @@ type ListLineOpenHoldsRow struct {
 	Quantity          int64
 	Backordered       int64
 	Lapsed            bool
+	Expiring          bool
 }
 
 // The open holds on one line, soonest expiry first, with what each holds of
-// it across locations; lapsed ones (open_until passed) included and marked.
+// it across locations; lapsed ones (open_until passed) and expiring ones
+// included and marked.
 func (q *Queries) ListLineOpenHolds(ctx context.Context, db DBTX, arg ListLineOpenHoldsParams) ([]ListLineOpenHoldsRow, error) {
 	rows, err := db.Query(ctx, listLineOpenHolds,
 		arg.ShopID,
@@ -156,6 +168,7 @@ func (q *Queries) ListLineOpenHolds(ctx context.Context, db DBTX, arg ListLineOp
 			&i.Quantity,
 			&i.Backordered,
 			&i.Lapsed,
+			&i.Expiring,
 		); err != nil {
 			return nil, err
 		}

@@ -34,7 +34,7 @@ held AS (
     SELECT a.shop_id, a.sku, a.variant_key, a.location_id, sum(a.quantity) AS quantity
     FROM hold_allocations a
     JOIN holds h ON h.shop_id = a.shop_id AND h.id = a.hold_id
-    WHERE h.status IN ('active', 'pending_payment')
+    WHERE h.status IN ('active', 'pending_payment', 'expiring')
       AND ($1::text = '' OR a.shop_id = $1::text)
     GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
 ),
@@ -42,8 +42,7 @@ stale AS (
     SELECT a.shop_id, a.sku, a.variant_key, a.location_id, count(*) AS n
     FROM hold_allocations a
     JOIN holds h ON h.shop_id = a.shop_id AND h.id = a.hold_id
-    WHERE a.open_until IS DISTINCT FROM
-          CASE WHEN h.status IN ('active', 'pending_payment') THEN h.expires_at END
+    WHERE a.open_until IS DISTINCT FROM hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at)
       AND ($1::text = '' OR a.shop_id = $1::text)
     GROUP BY a.shop_id, a.sku, a.variant_key, a.location_id
 )
@@ -74,9 +73,9 @@ type LedgerDiscrepanciesRow struct {
 
 // Stock rows whose on_hand is not the sum of their movements, whose reserved
 // is not the sum of their open holds' allocations, or that have allocations
-// whose copy of their hold's expiry (open_until: the expiry while the hold is
-// open, NULL once it is closed) disagrees with the hold. A clean ledger
-// returns nothing. shop_id ” checks every shop.
+// whose copy of when their hold stops holding stock (open_until:
+// hold_open_until of the hold, NULL once it is closed) disagrees with the
+// hold. A clean ledger returns nothing. shop_id ” checks every shop.
 func (q *Queries) LedgerDiscrepancies(ctx context.Context, db DBTX, shopID string) ([]LedgerDiscrepanciesRow, error) {
 	rows, err := db.Query(ctx, ledgerDiscrepancies, shopID)
 	if err != nil {
