@@ -54,3 +54,27 @@ func ReserveTogether(ctx context.Context, l *Ledger, args []ReserveParams) ([][]
 	}
 	return rows, nil
 }
+
+// ReleaseTogether releases holdIDs as one group of l's, each built as
+// Release builds it, as the batcher runs a group of releases, and returns
+// how many holds each release closed. A hold past its expiry is left for
+// Release to close as expired.
+func ReleaseTogether(ctx context.Context, l *Ledger, shopID string, holdIDs []string, reason string) ([]int, error) {
+	ops := make([]*closeOp, len(holdIDs))
+	group := make([]*groupCall, len(holdIDs))
+	for i, id := range holdIDs {
+		ops[i] = &closeOp{arg: db.CloseHoldsParams{
+			ShopIds: []string{shopID}, HoldIds: []string{id}, Status: string(HoldReleased),
+			Reason: reason, DueBefore: farFuture, UnlapsedOnly: true,
+		}}
+		group[i] = &groupCall{ctx: ctx, op: ops[i]}
+	}
+	if err := l.runTogether(ctx, group); err != nil {
+		return nil, err
+	}
+	closed := make([]int, len(ops))
+	for i, op := range ops {
+		closed[i] = len(op.rows)
+	}
+	return closed, nil
+}

@@ -125,6 +125,19 @@ func Sales(tb testing.TB, exec database.Executor, shopID string) map[string][2]i
 		})
 }
 
+// Releases maps each hold of the shop to how many RELEASE movements it has.
+func Releases(tb testing.TB, exec database.Executor, shopID string) map[string]int {
+	tb.Helper()
+	return collectMap(tb, exec,
+		`SELECT coalesce(hold_id, ''), count(*) FROM movements WHERE shop_id = $1 AND type = 'RELEASE' GROUP BY 1`,
+		shopID, func(row pgx.CollectableRow) (string, int, error) {
+			var id string
+			var n int
+			err := row.Scan(&id, &n)
+			return id, n, err
+		})
+}
+
 // collectMap runs a query of the shop and maps each row's key to its value,
 // as scan reads them.
 func collectMap[V any](tb testing.TB, exec database.Executor, query, shopID string, scan func(pgx.CollectableRow) (string, V, error)) map[string]V {

@@ -272,10 +272,14 @@ ORDER BY c.shop_id, c.id, a.sku, a.variant_key, loc.priority, a.location_id;
 -- the reaper: it closes them, or moves those bound to an open Stripe
 -- session to expiring. SKIP LOCKED lets several reapers, and commits in
 -- flight, work side by side.
-SELECT shop_id, id, (status = 'active' AND checkout_session_expires_at IS NOT NULL)::boolean AS bound
+-- bound tells the holds that keep their stock for their session; one whose
+-- session expired longer than the grace ago is simply expired.
+SELECT shop_id, id,
+       (status = 'active' AND checkout_session_expires_at IS NOT NULL
+        AND hold_open_until(status, expires_at, checkout_session_expires_at) > sqlc.arg(now)::timestamptz)::boolean AS bound
 FROM holds
 WHERE status IN ('active', 'pending_payment')
-  AND expires_at <= sqlc.arg(now)
+  AND expires_at <= sqlc.arg(now)::timestamptz
 ORDER BY expires_at
 LIMIT sqlc.arg(max)
 FOR NO KEY UPDATE SKIP LOCKED;

@@ -490,10 +490,12 @@ func (q *Queries) LockDueExpiringHolds(ctx context.Context, db DBTX, arg LockDue
 }
 
 const lockDueHolds = `-- name: LockDueHolds :many
-SELECT shop_id, id, (status = 'active' AND checkout_session_expires_at IS NOT NULL)::boolean AS bound
+SELECT shop_id, id,
+       (status = 'active' AND checkout_session_expires_at IS NOT NULL
+        AND hold_open_until(status, expires_at, checkout_session_expires_at) > $1::timestamptz)::boolean AS bound
 FROM holds
 WHERE status IN ('active', 'pending_payment')
-  AND expires_at <= $1
+  AND expires_at <= $1::timestamptz
 ORDER BY expires_at
 LIMIT $2
 FOR NO KEY UPDATE SKIP LOCKED
@@ -514,6 +516,8 @@ type LockDueHoldsRow struct {
 // the reaper: it closes them, or moves those bound to an open Stripe
 // session to expiring. SKIP LOCKED lets several reapers, and commits in
 // flight, work side by side.
+// bound tells the holds that keep their stock for their session; one whose
+// session expired longer than the grace ago is simply expired.
 func (q *Queries) LockDueHolds(ctx context.Context, db DBTX, arg LockDueHoldsParams) ([]LockDueHoldsRow, error) {
 	rows, err := db.Query(ctx, lockDueHolds, arg.Now, arg.Max)
 	if err != nil {
