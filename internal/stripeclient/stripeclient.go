@@ -18,6 +18,9 @@ type Sessions interface {
 	New(params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error)
 	Get(id string, params *stripe.CheckoutSessionParams) (*stripe.CheckoutSession, error)
 	Expire(id string, params *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error)
+	// ListLineItems lists what the customer bought, the quantities they
+	// picked on Stripe's page included.
+	ListLineItems(params *stripe.CheckoutSessionListLineItemsParams) *session.LineItemIter
 }
 
 // Config says how to reach Stripe.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/checkout/session"
 	"github.com/stripe/stripe-go/v79/form"
 
 	"github.com/checkoutd/checkoutd/internal/stripeclient"
@@ -46,6 +47,8 @@ type FakeStripe struct {
 	made     int
 	getErr   map[string]error
 	expErr   map[string]error
+	items    map[string][]*stripe.LineItem
+	itemsErr map[string]error
 
 	before        func(n int, p *stripe.CheckoutSessionParams) error
 	after         func(n int, s *stripe.CheckoutSession)
@@ -68,6 +71,8 @@ func NewFakeStripe() *FakeStripe {
 		expires:  map[string]int{},
 		getErr:   map[string]error{},
 		expErr:   map[string]error{},
+		items:    map[string][]*stripe.LineItem{},
+		itemsErr: map[string]error{},
 	}
 }
 
@@ -146,6 +151,7 @@ func (s *FakeStripe) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSessi
 		CustomerEmail:     deref(p.CustomerEmail),
 	}
 	s.sessions[id] = sess
+	s.items[id] = lineItems(id, p)
 	s.made++
 	if key != "" {
 		s.keys[key] = keyRecord{params: p, encoded: encoded, session: sess}
@@ -173,6 +179,77 @@ func (s *FakeStripe) Get(id string, _ *stripe.CheckoutSessionParams) (*stripe.Ch
 	}
 	out := *sess
 	return &out, nil
+}
+
+// lineItems are the line items Stripe makes of p's lines, each priced
+// inline or by id, with the product (and its metadata) expanded.
+func lineItems(sessionID string, p *stripe.CheckoutSessionParams) []*stripe.LineItem {
+	items := make([]*stripe.LineItem, len(p.LineItems))
+	for i, li := range p.LineItems {
+		item := &stripe.LineItem{
+			ID: fmt.Sprintf("li_%s_%d", sessionID, i), Object: "item", Quantity: deref(li.Quantity),
+			Price: &stripe.Price{ID: deref(li.Price), Product: &stripe.Product{}},
+		}
+		if pd := li.PriceData; pd != nil {
+			item.Price.ID = fmt.Sprintf("price_inline_%s_%d", sessionID, i)
+			item.Price.UnitAmount = deref(pd.UnitAmount)
+			item.Price.Currency = stripe.Currency(deref(pd.Currency))
+			if prod := pd.ProductData; prod != nil {
+				item.Price.Product.Name = deref(prod.Name)
+				item.Price.Product.Metadata = maps.Clone(prod.Metadata)
+			}
+		}
+		items[i] = item
+	}
+	return items
+}
+
+// ListLineItems lists a session's line items with the quantities the
+// customer picked (SetQuantity).
+func (s *FakeStripe) ListLineItems(params *stripe.CheckoutSessionListLineItemsParams) *session.LineItemIter {
+	return &session.LineItemIter{Iter: stripe.GetIter(params, func(*stripe.Params, *form.Values) ([]interface{}, stripe.ListContainer, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		id := deref(params.Session)
+		if err := s.itemsErr[id]; err != nil {
+			return nil, nil, err
+		}
+		items, ok := s.items[id]
+		if !ok {
+			return nil, nil, missing(id)
+		}
+		list := &stripe.LineItemList{}
+		out := make([]interface{}, len(items))
+		for i, it := range items {
+			c := *it
+			out[i] = &c
+		}
+		return out, list, nil
+	})}
+}
+
+// SetQuantity records that the customer changed line i of session id to
+// quantity on Stripe's page; quantity 0 removes the line, as Stripe lists
+// only what was bought.
+func (s *FakeStripe) SetQuantity(id string, i int, quantity int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	items := s.items[id]
+	if quantity == 0 {
+		s.items[id] = append(items[:i:i], items[i+1:]...)
+		return
+	}
+	c := *items[i]
+	c.Quantity = quantity
+	items[i] = &c
+}
+
+// FailLineItems makes every listing of id's line items fail with err (nil
+// lets it succeed again).
+func (s *FakeStripe) FailLineItems(id string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.itemsErr[id] = err
 }
 
 // Expire expires an open session.
