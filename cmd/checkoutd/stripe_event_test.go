@@ -17,6 +17,8 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/checkout/session"
+	"github.com/stripe/stripe-go/v79/form"
 	"github.com/stripe/stripe-go/v79/webhook"
 
 	"github.com/checkoutd/checkoutd"
@@ -299,6 +301,11 @@ func (f *sendEventSessions) Get(string, *stripe.CheckoutSessionParams) (*stripe.
 }
 func (f *sendEventSessions) Expire(string, *stripe.CheckoutSessionExpireParams) (*stripe.CheckoutSession, error) {
 	return nil, fmt.Errorf("not faked")
+}
+func (f *sendEventSessions) ListLineItems(p *stripe.CheckoutSessionListLineItemsParams) *session.LineItemIter {
+	return &session.LineItemIter{Iter: stripe.GetIter(p, func(*stripe.Params, *form.Values) ([]interface{}, stripe.ListContainer, error) {
+		return nil, nil, fmt.Errorf("not faked")
+	})}
 }
 
 func TestStripeSendEventCommandLine(t *testing.T) {
