@@ -56,6 +56,11 @@ func busyShop(t *testing.T, f *fixture) {
 		{SKU: "PRE", Op: inventory.OpIncrement, Quantity: 1, Type: inventory.MovementPurchaseOrder},
 	}})
 	must("adjust", err)
+	// Paid for less than it held: what was not bought goes back, B's units
+	// on hand and PRE's backorders.
+	partial := f.reserve(t, variantItem("B", "size:M", 3), item("PRE", 2))
+	_, err = f.ledger.CommitBought(ctx, f.shopID, partial.ID, []inventory.Line{variantItem("B", "size:M", 1), item("PRE", 1)}, "order-3")
+	must("commit bought", err)
 }
 
 func TestCheckLedgerClean(t *testing.T) {
