@@ -212,7 +212,7 @@ func TestReplayReturnsSameSession(t *testing.T) {
 				if created {
 					t.Error("replay: created")
 				}
-				if again.ID != first.ID || again.URL != first.URL || !again.ExpiresAt.Equal(first.ExpiresAt) ||
+				if again.ID != first.ID || deref(again.URL) != deref(first.URL) || !again.ExpiresAt.Equal(first.ExpiresAt) ||
 					again.InventoryMode != first.InventoryMode || strPtr(again.ReservationID) != strPtr(first.ReservationID) {
 					t.Errorf("replay returned %+v, first %+v", again, first)
 				}

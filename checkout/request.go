@@ -22,6 +22,27 @@ type Item struct {
 	UnitAmount *int64 `json:"unitAmount,omitempty"`
 	Currency   string `json:"currency,omitempty"`
 	Price      string `json:"price,omitempty"`
+	// Description and Images are shown on Stripe's page (inline prices
+	// only: a price id's product has its own).
+	Description string   `json:"description,omitempty"`
+	Images      []string `json:"images,omitempty"`
+	// AdjustableQuantity lets the customer change Quantity on Stripe's
+	// page; the hold then covers its Maximum.
+	AdjustableQuantity *AdjustableQuantity `json:"adjustableQuantity,omitempty"`
+}
+
+// held is how many units the item's hold or check covers: its maximum when
+// the customer may raise the quantity on Stripe's page.
+func (it Item) held() int64 {
+	if a := it.AdjustableQuantity; a != nil && a.Enabled && a.Maximum != nil {
+		return *a.Maximum
+	}
+	return it.Quantity
+}
+
+// adjustable reports whether the customer may change the item's quantity.
+func (it Item) adjustable() bool {
+	return it.AdjustableQuantity != nil && it.AdjustableQuantity.Enabled
 }
 
 // Request asks for a checkout session.
@@ -35,6 +56,34 @@ type Request struct {
 	CancelURL         string `json:"cancelUrl"`
 	CustomerEmail     string `json:"customerEmail"`
 	ClientReferenceID string `json:"clientReferenceId"`
+
+	// The Stripe Checkout options below are all optional; docs/checkout.md
+	// lists what each becomes in Stripe's request. They are omitted from
+	// JSON when unset so that a request without them hashes as it did
+	// before they existed (idempotency keys survive an upgrade).
+
+	// UIMode is UIModeHosted (the default) or UIModeEmbedded, which takes
+	// ReturnURL instead of SuccessURL and CancelURL.
+	UIMode    string `json:"uiMode,omitempty"`
+	ReturnURL string `json:"returnUrl,omitempty"`
+	// Locale is auto or a Stripe Checkout locale (de, fr, pt-BR, …).
+	Locale string `json:"locale,omitempty"`
+	// Customer is an existing Stripe customer (cus_...); not with
+	// CustomerEmail.
+	Customer                  string                     `json:"customer,omitempty"`
+	AllowPromotionCodes       bool                       `json:"allowPromotionCodes,omitempty"`
+	Discounts                 []Discount                 `json:"discounts,omitempty"`
+	ShippingAddressCollection *ShippingAddressCollection `json:"shippingAddressCollection,omitempty"`
+	// ShippingRates are Stripe shipping rate ids (shr_...) offered on the page.
+	ShippingRates            []string `json:"shippingRates,omitempty"`
+	AutomaticTax             *Toggle  `json:"automaticTax,omitempty"`
+	BillingAddressCollection string   `json:"billingAddressCollection,omitempty"`
+	PhoneNumberCollection    *Toggle  `json:"phoneNumberCollection,omitempty"`
+	PaymentMethodTypes       []string `json:"paymentMethodTypes,omitempty"`
+	// Metadata is the shop's own, merged into the session's and the
+	// PaymentIntent's metadata beside checkoutd's keys, which it may not
+	// set.
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // Limits on a request beyond the inventory's own.
@@ -54,69 +103,79 @@ var (
 // validate checks the request, the inventory rules included, and returns an
 // *checkoutd.ValidationError naming every field that is wrong.
 func (r Request) validate() error {
-	var issues []checkoutd.FieldIssue
-	add := func(field, format string, args ...any) {
-		issues = append(issues, checkoutd.FieldIssue{Field: field, Issue: fmt.Sprintf(format, args...)})
-	}
+	var is issues
 	if !checkoutd.ValidShopID(r.ShopID) {
-		add("shopId", checkoutd.IDIssue)
+		is.add("shopId", checkoutd.IDIssue)
 	}
 	if r.Mode != "sale" && r.Mode != "rental" {
-		add("mode", "must be sale or rental")
+		is.add("mode", "must be sale or rental")
 	}
 	if len(r.IdempotencyKey) > maxTextLen {
-		add("idempotencyKey", "must be at most %d characters", maxTextLen)
+		is.add("idempotencyKey", "must be at most %d characters", maxTextLen)
 	}
 	if len(r.ClientReferenceID) > 200 {
-		add("clientReferenceId", "must be at most 200 characters")
+		is.add("clientReferenceId", "must be at most 200 characters")
 	}
 	if r.CustomerEmail != "" && (len(r.CustomerEmail) > maxTextLen || !emailPattern.MatchString(r.CustomerEmail)) {
-		add("customerEmail", "must be an email address")
-	}
-	for _, u := range []struct{ field, value string }{{"successUrl", r.SuccessURL}, {"cancelUrl", r.CancelURL}} {
-		if !absoluteURL(u.value) {
-			add(u.field, "must be an absolute http or https URL")
-		}
+		is.add("customerEmail", "must be an email address")
 	}
 	for _, t := range []struct{ field, value string }{
 		{"idempotencyKey", r.IdempotencyKey}, {"clientReferenceId", r.ClientReferenceID}, {"customerEmail", r.CustomerEmail},
 	} {
 		if !pgtext.Valid(t.value) {
-			add(t.field, pgtext.Issue)
+			is.add(t.field, pgtext.Issue)
 		}
 	}
-	lines := make([]inventory.Line, len(r.Items))
+	r.validateOptions(&is)
+	currency := ""
+	adjustableLines := map[inventory.Line]int{}
 	for i, it := range r.Items {
-		lines[i] = inventory.Line{SKU: it.SKU, VariantKey: it.VariantKey, Quantity: it.Quantity}
 		f := fmt.Sprintf("items[%d]", i)
+		it.validateItemOptions(f, &is)
 		if !pgtext.Valid(it.Name) {
-			add(f+".name", pgtext.Issue)
+			is.add(f+".name", pgtext.Issue)
+		}
+		if it.adjustable() {
+			// The settler matches Stripe's line items to lines by SKU and
+			// variant: a resizable line must be the only one of its stock.
+			adjustableLines[inventory.Line{SKU: it.SKU, VariantKey: it.VariantKey}] = i
 		}
 		if it.Price != "" {
 			if !pricePattern.MatchString(it.Price) {
-				add(f+".price", "must be a Stripe price id (price_...)")
+				is.add(f+".price", "must be a Stripe price id (price_...)")
 			}
 			if it.Name != "" || it.UnitAmount != nil || it.Currency != "" {
-				add(f+".price", "cannot be combined with name, unitAmount or currency")
+				is.add(f+".price", "cannot be combined with name, unitAmount or currency")
 			}
 			continue
 		}
 		if it.Name == "" || len([]rune(it.Name)) > maxNameLen {
-			add(f+".name", "must be 1-%d characters (or give a price id)", maxNameLen)
+			is.add(f+".name", "must be 1-%d characters (or give a price id)", maxNameLen)
 		}
 		if it.UnitAmount == nil || *it.UnitAmount < 0 || *it.UnitAmount > maxUnitAmount {
-			add(f+".unitAmount", "must be an integer amount in minor units from 0 to %d", maxUnitAmount)
+			is.add(f+".unitAmount", "must be an integer amount in minor units from 0 to %d", maxUnitAmount)
 		}
-		if !currencyPattern.MatchString(it.Currency) {
-			add(f+".currency", "must be a lowercase ISO 4217 code such as eur")
+		switch {
+		case !currencyPattern.MatchString(it.Currency):
+			is.add(f+".currency", "must be a lowercase ISO 4217 code such as eur")
+		case currency == "":
+			currency = it.Currency
+		case it.Currency != currency:
+			is.add(f+".currency", "must be %s like the other items: a session is paid in one currency", currency)
+		}
+	}
+	for i, it := range r.Items {
+		line := inventory.Line{SKU: it.SKU, VariantKey: it.VariantKey}
+		if j, ok := adjustableLines[line]; ok && j != i {
+			is.add(fmt.Sprintf("items[%d]", max(i, j)), "repeats the line of adjustable items[%d]: give a resizable line once", min(i, j))
 		}
 	}
 	var verr *checkoutd.ValidationError
-	if errors.As(inventory.ValidateLines("items", lines), &verr) {
-		issues = append(issues, verr.Details...)
+	if errors.As(inventory.ValidateLines("items", inventoryLines(r.storedLines())), &verr) {
+		is = append(is, verr.Details...)
 	}
-	if len(issues) > 0 {
-		return &checkoutd.ValidationError{Details: issues}
+	if len(is) > 0 {
+		return &checkoutd.ValidationError{Details: is}
 	}
 	return nil
 }
@@ -129,11 +188,17 @@ func absoluteURL(s string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// lines returns the stock the request takes.
-func (r Request) lines() []inventory.Line {
-	lines := make([]inventory.Line, len(r.Items))
+// storedLines is what the checkout's record keeps of its items: the stock
+// each takes (the maximum of an adjustable one) and how to match it to the
+// session's line items when it is paid.
+func (r Request) storedLines() []storedLine {
+	lines := make([]storedLine, len(r.Items))
 	for i, it := range r.Items {
-		lines[i] = inventory.Line{SKU: it.SKU, VariantKey: it.VariantKey, Quantity: it.Quantity}
+		lines[i] = storedLine{SKU: it.SKU, VariantKey: it.VariantKey, Quantity: it.held(), Price: it.Price}
+		if it.adjustable() {
+			lines[i].Adjustable = true
+			lines[i].Minimum = it.AdjustableQuantity.minimum()
+		}
 	}
 	return lines
 }

@@ -65,11 +65,17 @@ func NewService(pool *pgxpool.Pool, ledger *inventory.Ledger, stripe stripeclien
 
 // Session is a checkout session as the shop sees it.
 type Session struct {
-	ID            string                  `json:"id"`
-	URL           string                  `json:"url"`
+	ID string `json:"id"`
+	// URL is where a hosted session's customer pays; nil when embedded.
+	URL           *string                 `json:"url"`
 	InventoryMode checkoutd.InventoryMode `json:"inventoryMode"`
 	ReservationID *string                 `json:"reservationId"`
 	ExpiresAt     time.Time               `json:"expiresAt"`
+	// UIMode is UIModeHosted or UIModeEmbedded.
+	UIMode string `json:"uiMode"`
+	// ClientSecret mounts an embedded session on the shop's page
+	// (Stripe.js initEmbeddedCheckout); nil when hosted.
+	ClientSecret *string `json:"clientSecret"`
 }
 
 // Create creates a checkout session for req, holding or checking its stock
@@ -115,7 +121,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	case checkoutd.ModeReserveTTL:
 		if c.holdID == "" {
 			hold, placed, err := s.ledger.Reserve(ctx, req.ShopID, inventory.ReserveRequest{
-				Items:          req.lines(),
+				Items:          inventoryLines(req.storedLines()),
 				TTL:            s.cfg.HoldTTL,
 				IdempotencyKey: "checkout:" + c.id,
 				Reference:      c.id,
@@ -146,7 +152,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 		}
 		log = log.With("hold_id", c.holdID)
 	case checkoutd.ModeValidateOnly:
-		res, err := s.ledger.Validate(ctx, req.ShopID, req.lines())
+		res, err := s.ledger.Validate(ctx, req.ShopID, inventoryLines(req.storedLines()))
 		if err == nil && !res.OK {
 			err = &inventory.InsufficientStockError{Lines: res.Insufficient}
 		}
@@ -190,7 +196,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	}
 	log.InfoContext(ctx, "checkout session created", "stripe_session_id", stripeSession.ID,
 		"inventory_mode", string(c.mode), "mode", req.Mode, "expires_at", expiresAt)
-	return s.session(c.mode, stripeSession.ID, stripeSession.URL, c.holdID, expiresAt), true, nil
+	return s.session(c.mode, req.uiMode(), stripeSession.ID, nonEmpty(stripeSession.URL), nonEmpty(stripeSession.ClientSecret), c.holdID, expiresAt), true, nil
 }
 
 // open records the Stripe session on the checkout and, when it has a hold,
@@ -200,7 +206,7 @@ func (s *Service) open(ctx context.Context, shopID, checkoutID string, sess *str
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		holdID, err := s.queries.OpenCheckout(ctx, tx, db.OpenCheckoutParams{
 			ShopID: shopID, CheckoutID: checkoutID,
-			StripeSessionID: &sess.ID, StripeUrl: &sess.URL, ExpiresAt: &expiresAt,
+			StripeSessionID: &sess.ID, StripeUrl: nonEmpty(sess.URL), StripeClientSecret: nonEmpty(sess.ClientSecret), ExpiresAt: &expiresAt,
 		})
 		if errors.Is(err, pgx.ErrNoRows) || err == nil && holdID == nil {
 			// A checkout forgotten meanwhile has nothing to record, as
@@ -233,7 +239,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, fmt.Errorf("hash request: %w", err)
 	}
 	hash := sha256.Sum256(body)
-	lines, err := json.Marshal(req.lines())
+	lines, err := json.Marshal(req.storedLines())
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode lines: %w", err)
 	}
@@ -243,7 +249,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		key = &req.IdempotencyKey
 	}
 	c.createdAt, err = s.queries.InsertCheckout(ctx, s.db, db.InsertCheckoutParams{
-		ShopID: req.ShopID, ID: c.id, Mode: req.Mode, InventoryMode: string(c.mode),
+		ShopID: req.ShopID, ID: c.id, Mode: req.Mode, InventoryMode: string(c.mode), UiMode: req.uiMode(),
 		IdempotencyKey: key, RequestHash: hash[:], Lines: lines,
 	})
 	switch {
@@ -270,7 +276,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, inventory.ErrIdempotencyConflict
 	}
 	if prev.StripeSessionID != nil {
-		return nil, s.session(checkoutd.InventoryMode(prev.InventoryMode), *prev.StripeSessionID, deref(prev.StripeUrl), deref(prev.HoldID), *prev.ExpiresAt), nil
+		return nil, s.session(checkoutd.InventoryMode(prev.InventoryMode), prev.UiMode, *prev.StripeSessionID, prev.StripeUrl, prev.StripeClientSecret, deref(prev.HoldID), *prev.ExpiresAt), nil
 	}
 	if !prev.Abandoned {
 		return nil, nil, ErrInProgress
@@ -288,11 +294,11 @@ func (s *Service) mode() checkoutd.InventoryMode {
 
 // session is what the shop is told. A bypassed checkout reports the
 // configured mode: the contract knows no other.
-func (s *Service) session(mode checkoutd.InventoryMode, id, url, holdID string, expiresAt time.Time) *Session {
+func (s *Service) session(mode checkoutd.InventoryMode, uiMode, id string, url, clientSecret *string, holdID string, expiresAt time.Time) *Session {
 	if mode == bypass {
 		mode = s.cfg.InventoryMode
 	}
-	sess := &Session{ID: id, URL: url, InventoryMode: mode, ExpiresAt: expiresAt.UTC()}
+	sess := &Session{ID: id, URL: url, InventoryMode: mode, ExpiresAt: expiresAt.UTC(), UIMode: uiMode, ClientSecret: clientSecret}
 	if holdID != "" {
 		sess.ReservationID = &holdID
 	}
@@ -324,6 +330,15 @@ func (s *Service) forget(ctx context.Context, shopID, checkoutID string, log *sl
 func refusedExpiry(err error) bool {
 	var se *stripe.Error
 	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusBadRequest && se.Param == "expires_at"
+}
+
+// nonEmpty is &s, or nil for "": Stripe answers an embedded session with
+// no url and a hosted one with no client secret.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func deref(s *string) string {

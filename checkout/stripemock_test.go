@@ -68,7 +68,7 @@ func TestStripeMock(t *testing.T) {
 			if err != nil {
 				t.Fatalf("stripe-mock refused the session: %v", err)
 			}
-			if !created || !strings.HasPrefix(sess.ID, "cs_") || !strings.HasPrefix(sess.URL, "https://") {
+			if !created || !strings.HasPrefix(sess.ID, "cs_") || !strings.HasPrefix(deref(sess.URL), "https://") {
 				t.Errorf("session %+v, created %v; want a new cs_ session with an https URL", sess, created)
 			}
 			// stripe-mock echoes expires_at: it is what was sent.

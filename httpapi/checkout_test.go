@@ -132,7 +132,10 @@ func (h *harness) createCheckout(t testing.TB, body any) *response {
 func assertSession(t testing.TB, r *response, mode checkoutd.InventoryMode, reserved bool) map[string]any {
 	t.Helper()
 	m := r.Obj(t)
-	assertKeys(t, m, "id", "url", "inventoryMode", "reservationId", "expiresAt")
+	assertKeys(t, m, "id", "url", "inventoryMode", "reservationId", "expiresAt", "uiMode", "clientSecret")
+	if m["uiMode"] != "hosted" || m["clientSecret"] != nil {
+		t.Errorf("uiMode %v, clientSecret %v; want hosted and null", m["uiMode"], m["clientSecret"])
+	}
 	if id := str(t, m, "id"); !strings.HasPrefix(id, "cs_") {
 		t.Errorf("id %q does not start with cs_", id)
 	}

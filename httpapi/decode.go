@@ -178,8 +178,9 @@ type plainNamesResult struct {
 }
 
 // plainNames returns the JSON names of the fields of every struct t holds,
-// and false if plainBody cannot vouch for t's bodies: t holds a map, an
-// interface or a type that decodes itself (which take keys of their own),
+// and false if plainBody cannot vouch for t's bodies: t holds a map of other
+// than strings, an interface or a type that decodes itself (which take keys
+// of their own),
 // or two of its names are equal but for case.
 func plainNames(t reflect.Type) (map[string]bool, bool) {
 	if r, ok := plainNamesCache.Load(t); ok {
@@ -225,7 +226,12 @@ func collectNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]b
 		}
 	case reflect.Slice, reflect.Array:
 		return collectNames(t.Elem(), names, seen)
-	case reflect.Map, reflect.Interface:
+	case reflect.Map:
+		// A map of strings keeps its keys as sent, with no field to match
+		// case-insensitively; a body whose map keys are not among t's names
+		// still takes the full path.
+		return t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String
+	case reflect.Interface:
 		return false
 	}
 	return true

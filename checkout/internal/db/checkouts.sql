@@ -2,15 +2,15 @@
 -- Records a checkout before anything else happens, claiming its idempotency
 -- key. A concurrent request with the same key waits here for the first to
 -- commit, then gets no row.
-INSERT INTO checkouts (shop_id, id, mode, inventory_mode, idempotency_key, request_hash, lines)
-VALUES (sqlc.arg(shop_id), sqlc.arg(id), sqlc.arg(mode), sqlc.arg(inventory_mode),
+INSERT INTO checkouts (shop_id, id, mode, inventory_mode, ui_mode, idempotency_key, request_hash, lines)
+VALUES (sqlc.arg(shop_id), sqlc.arg(id), sqlc.arg(mode), sqlc.arg(inventory_mode), sqlc.arg(ui_mode),
         sqlc.narg(idempotency_key), sqlc.arg(request_hash), sqlc.arg(lines))
 ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING created_at;
 
 -- name: GetCheckoutByIdempotencyKey :one
-SELECT shop_id, id, mode, inventory_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
-       expires_at, status, created_at,
+SELECT shop_id, id, mode, inventory_mode, ui_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
+       stripe_client_secret, expires_at, status, created_at,
        (now() - updated_at)::interval > make_interval(secs => sqlc.arg(abandoned_after_seconds)::int) AS abandoned
 FROM checkouts
 WHERE shop_id = sqlc.arg(shop_id) AND idempotency_key = sqlc.arg(idempotency_key)::text;
@@ -25,7 +25,8 @@ WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);
 -- session from inventory in the same transaction.
 UPDATE checkouts
 SET stripe_session_id = sqlc.arg(stripe_session_id),
-    stripe_url = sqlc.arg(stripe_url),
+    stripe_url = sqlc.narg(stripe_url),
+    stripe_client_secret = sqlc.narg(stripe_client_secret),
     expires_at = sqlc.arg(expires_at),
     status = 'open',
     updated_at = now()

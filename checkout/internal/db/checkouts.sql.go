@@ -28,8 +28,8 @@ func (q *Queries) DeleteCheckout(ctx context.Context, db DBTX, arg DeleteCheckou
 }
 
 const getCheckoutByIdempotencyKey = `-- name: GetCheckoutByIdempotencyKey :one
-SELECT shop_id, id, mode, inventory_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
-       expires_at, status, created_at,
+SELECT shop_id, id, mode, inventory_mode, ui_mode, request_hash, lines, hold_id, stripe_session_id, stripe_url,
+       stripe_client_secret, expires_at, status, created_at,
        (now() - updated_at)::interval > make_interval(secs => $1::int) AS abandoned
 FROM checkouts
 WHERE shop_id = $2 AND idempotency_key = $3::text
@@ -42,19 +42,21 @@ type GetCheckoutByIdempotencyKeyParams struct {
 }
 
 type GetCheckoutByIdempotencyKeyRow struct {
-	ShopID          string
-	ID              string
-	Mode            string
-	InventoryMode   string
-	RequestHash     []byte
-	Lines           []byte
-	HoldID          *string
-	StripeSessionID *string
-	StripeUrl       *string
-	ExpiresAt       *time.Time
-	Status          string
-	CreatedAt       time.Time
-	Abandoned       bool
+	ShopID             string
+	ID                 string
+	Mode               string
+	InventoryMode      string
+	UiMode             string
+	RequestHash        []byte
+	Lines              []byte
+	HoldID             *string
+	StripeSessionID    *string
+	StripeUrl          *string
+	StripeClientSecret *string
+	ExpiresAt          *time.Time
+	Status             string
+	CreatedAt          time.Time
+	Abandoned          bool
 }
 
 func (q *Queries) GetCheckoutByIdempotencyKey(ctx context.Context, db DBTX, arg GetCheckoutByIdempotencyKeyParams) (GetCheckoutByIdempotencyKeyRow, error) {
@@ -65,11 +67,13 @@ func (q *Queries) GetCheckoutByIdempotencyKey(ctx context.Context, db DBTX, arg 
 		&i.ID,
 		&i.Mode,
 		&i.InventoryMode,
+		&i.UiMode,
 		&i.RequestHash,
 		&i.Lines,
 		&i.HoldID,
 		&i.StripeSessionID,
 		&i.StripeUrl,
+		&i.StripeClientSecret,
 		&i.ExpiresAt,
 		&i.Status,
 		&i.CreatedAt,
@@ -79,9 +83,9 @@ func (q *Queries) GetCheckoutByIdempotencyKey(ctx context.Context, db DBTX, arg 
 }
 
 const insertCheckout = `-- name: InsertCheckout :one
-INSERT INTO checkouts (shop_id, id, mode, inventory_mode, idempotency_key, request_hash, lines)
-VALUES ($1, $2, $3, $4,
-        $5, $6, $7)
+INSERT INTO checkouts (shop_id, id, mode, inventory_mode, ui_mode, idempotency_key, request_hash, lines)
+VALUES ($1, $2, $3, $4, $5,
+        $6, $7, $8)
 ON CONFLICT (shop_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING created_at
 `
@@ -91,6 +95,7 @@ type InsertCheckoutParams struct {
 	ID             string
 	Mode           string
 	InventoryMode  string
+	UiMode         string
 	IdempotencyKey *string
 	RequestHash    []byte
 	Lines          []byte
@@ -105,6 +110,7 @@ func (q *Queries) InsertCheckout(ctx context.Context, db DBTX, arg InsertCheckou
 		arg.ID,
 		arg.Mode,
 		arg.InventoryMode,
+		arg.UiMode,
 		arg.IdempotencyKey,
 		arg.RequestHash,
 		arg.Lines,
@@ -262,19 +268,21 @@ const openCheckout = `-- name: OpenCheckout :one
 UPDATE checkouts
 SET stripe_session_id = $1,
     stripe_url = $2,
-    expires_at = $3,
+    stripe_client_secret = $3,
+    expires_at = $4,
     status = 'open',
     updated_at = now()
-WHERE shop_id = $4 AND id = $5
+WHERE shop_id = $5 AND id = $6
 RETURNING hold_id
 `
 
 type OpenCheckoutParams struct {
-	StripeSessionID *string
-	StripeUrl       *string
-	ExpiresAt       *time.Time
-	ShopID          string
-	CheckoutID      string
+	StripeSessionID    *string
+	StripeUrl          *string
+	StripeClientSecret *string
+	ExpiresAt          *time.Time
+	ShopID             string
+	CheckoutID         string
 }
 
 // Records the Stripe session of a checkout; its hold, if any, learns of the
@@ -283,6 +291,7 @@ func (q *Queries) OpenCheckout(ctx context.Context, db DBTX, arg OpenCheckoutPar
 	row := db.QueryRow(ctx, openCheckout,
 		arg.StripeSessionID,
 		arg.StripeUrl,
+		arg.StripeClientSecret,
 		arg.ExpiresAt,
 		arg.ShopID,
 		arg.CheckoutID,
