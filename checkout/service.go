@@ -299,6 +299,13 @@ func (s *Service) session(mode checkoutd.InventoryMode, uiMode, id string, url, 
 		mode = s.cfg.InventoryMode
 	}
 	sess := &Session{ID: id, URL: url, InventoryMode: mode, ExpiresAt: expiresAt.UTC(), UIMode: uiMode, ClientSecret: clientSecret}
+	// Each mode answers the one way into its page, whatever else Stripe's
+	// answer carried.
+	if uiMode == UIModeEmbedded {
+		sess.URL = nil
+	} else {
+		sess.ClientSecret = nil
+	}
 	if holdID != "" {
 		sess.ReservationID = &holdID
 	}

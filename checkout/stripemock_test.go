@@ -186,18 +186,36 @@ func recordRequests(t *testing.T, target string) *wireRecorder {
 			http.Error(rw, err.Error(), http.StatusBadRequest)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/checkout/sessions" {
 			form, _ := url.ParseQuery(string(body))
 			w.mu.Lock()
 			w.sent = append(w.sent, sentRequest{key: r.Header.Get("Idempotency-Key"), form: form})
 			w.mu.Unlock()
+			body = []byte(toMockVersion(form).Encode())
+			r.ContentLength = int64(len(body))
 		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
 	w.URL = srv.URL
 	return w
+}
+
+// toMockVersion rewrites what API versions name differently: stripe-go v79
+// sends Stripe-Version 2024-06-20, in which embedded Checkout is
+// ui_mode=embedded, while the pinned stripe-mock checks against the newest
+// schema (2026-08-26.dahlia), which renamed it embedded_page. Every other
+// parameter goes to stripe-mock as sent.
+func toMockVersion(form url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range form {
+		out[k] = v
+	}
+	if out.Get("ui_mode") == "embedded" {
+		out.Set("ui_mode", "embedded_page")
+	}
+	return out
 }
 
 // last returns the last session request sent for the shop (the subtests
@@ -213,4 +231,74 @@ func (w *wireRecorder) last(t *testing.T, shopID string) sentRequest {
 	}
 	t.Fatalf("no session request for shop %s went out", shopID)
 	return sentRequest{}
+}
+
+// Against stripe-mock, each Checkout option and embedded mode: Stripe's
+// schema accepts every request checkoutd sends for them.
+func TestStripeMockOptions(t *testing.T) {
+	t.Parallel()
+	baseURL := stripemock.Start(t)
+	wire := recordRequests(t, baseURL)
+	sessions := stripeclient.NewSessions(stripeclient.Config{SecretKey: "sk_test_123", APIBase: wire.URL, Timeout: 5 * time.Second})
+	minimum, maximum := int64(0), int64(5)
+	for _, tt := range []struct {
+		name   string
+		mutate func(*checkout.Request)
+		sent   map[string]string
+	}{
+		{"embedded", embedded, map[string]string{"ui_mode": "embedded", "return_url": "https://shop.example/return?session_id={CHECKOUT_SESSION_ID}", "success_url": ""}},
+		{"locale", func(r *checkout.Request) { r.Locale = "fr-CA" }, map[string]string{"locale": "fr-CA"}},
+		{"customer", func(r *checkout.Request) { r.CustomerEmail, r.Customer = "", "cus_Q1w2E3" }, map[string]string{"customer": "cus_Q1w2E3"}},
+		{"promotion codes", func(r *checkout.Request) { r.AllowPromotionCodes = true }, map[string]string{"allow_promotion_codes": "true"}},
+		{"coupon", func(r *checkout.Request) { r.Discounts = []checkout.Discount{{Coupon: "SUMMER-24"}} }, map[string]string{"discounts[0][coupon]": "SUMMER-24"}},
+		{"promotion code", func(r *checkout.Request) { r.Discounts = []checkout.Discount{{PromotionCode: "promo_1Abc"}} }, map[string]string{"discounts[0][promotion_code]": "promo_1Abc"}},
+		{"shipping", func(r *checkout.Request) {
+			r.ShippingAddressCollection = &checkout.ShippingAddressCollection{AllowedCountries: []string{"DE", "AT"}}
+			r.ShippingRates = []string{"shr_1Std", "shr_1Exp"}
+		}, map[string]string{"shipping_address_collection[allowed_countries][1]": "AT", "shipping_options[1][shipping_rate]": "shr_1Exp"}},
+		{"automatic tax", func(r *checkout.Request) { r.AutomaticTax = &checkout.Toggle{Enabled: true} }, map[string]string{"automatic_tax[enabled]": "true"}},
+		{"automatic tax for a customer", func(r *checkout.Request) {
+			r.CustomerEmail, r.Customer, r.AutomaticTax = "", "cus_Q1w2E3", &checkout.Toggle{Enabled: true}
+			r.ShippingAddressCollection = &checkout.ShippingAddressCollection{AllowedCountries: []string{"DE"}}
+		}, map[string]string{"customer_update[address]": "auto", "customer_update[shipping]": "auto"}},
+		{"billing address", func(r *checkout.Request) { r.BillingAddressCollection = "required" }, map[string]string{"billing_address_collection": "required"}},
+		{"phone number", func(r *checkout.Request) { r.PhoneNumberCollection = &checkout.Toggle{Enabled: true} }, map[string]string{"phone_number_collection[enabled]": "true"}},
+		{"payment methods", func(r *checkout.Request) { r.PaymentMethodTypes = []string{"card", "klarna"} }, map[string]string{"payment_method_types[1]": "klarna"}},
+		{"metadata", func(r *checkout.Request) { r.Metadata = map[string]string{"order_id": "1042"} }, map[string]string{"metadata[order_id]": "1042", "payment_intent_data[metadata][order_id]": "1042"}},
+		{"description and images", func(r *checkout.Request) {
+			r.Items[0].Description, r.Items[0].Images = "Soft linen", []string{"https://img.example/a.png"}
+		}, map[string]string{"line_items[0][price_data][product_data][description]": "Soft linen", "line_items[0][price_data][product_data][images][0]": "https://img.example/a.png"}},
+		{"adjustable quantity", func(r *checkout.Request) {
+			r.Items[0].AdjustableQuantity = &checkout.AdjustableQuantity{Enabled: true, Minimum: &minimum, Maximum: &maximum}
+		}, map[string]string{"line_items[0][adjustable_quantity][maximum]": "5", "line_items[0][adjustable_quantity][minimum]": "0"}},
+		{"adjustable price id", func(r *checkout.Request) {
+			r.Items[0] = pricedItem("A", "", 1, "price_1PgafyB7WZ01zgkW")
+			r.Items[0].AdjustableQuantity = &checkout.AdjustableQuantity{Enabled: true, Maximum: &maximum}
+		}, map[string]string{"line_items[0][adjustable_quantity][enabled]": "true", "line_items[0][price]": "price_1PgafyB7WZ01zgkW"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
+			f.stock(t, "A", "", 5)
+			req := f.request("cart-1", item("A", "", 1))
+			tt.mutate(&req)
+			sess, created, err := f.serviceWith(sessions).Create(context.Background(), req)
+			if err != nil || !created {
+				t.Fatalf("stripe-mock refused the session: created %v, %v", created, err)
+			}
+			sent := wire.last(t, f.shopID)
+			for k, v := range tt.sent {
+				if got := sent.form.Get(k); got != v {
+					t.Errorf("sent %s = %q, want %q", k, got, v)
+				}
+			}
+			// stripe-mock answers a fixture, with a url and no client
+			// secret whatever the mode: only what checkoutd decides is
+			// checked.
+			isEmbedded := req.UIMode == checkout.UIModeEmbedded
+			if (sess.URL == nil) != isEmbedded || !isEmbedded && sess.ClientSecret != nil {
+				t.Errorf("session %+v: url and client secret do not fit uiMode %q", sess, req.UIMode)
+			}
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,9 +35,14 @@ var _ stripeclient.Sessions = (*FakeStripe)(nil)
 //     session carries its PaymentIntent.
 //   - Expire of a session that is no longer open is a 400, as Stripe
 //     answers; an unknown one is a 404 unless ExpireUnknown was called.
+//   - ListLineItems lists a session's line items in pages (of at most the
+//     request's limit, or PageLineItems' size), as the customer left them
+//     (SetQuantity); a price's product carries its metadata only when the
+//     request expands data.price.product, as with Stripe.
 //
 // Failures are injected per call (BeforeNew) or per session (FailGet,
-// FailExpire). The zero value is not usable: call NewFakeStripe.
+// FailExpire, FailLineItems). The zero value is not usable: call
+// NewFakeStripe.
 type FakeStripe struct {
 	mu       sync.Mutex
 	calls    []*stripe.CheckoutSessionParams
@@ -49,6 +55,8 @@ type FakeStripe struct {
 	expErr   map[string]error
 	items    map[string][]*stripe.LineItem
 	itemsErr map[string]error
+	listings map[string]int
+	pageSize int
 
 	before        func(n int, p *stripe.CheckoutSessionParams) error
 	after         func(n int, s *stripe.CheckoutSession)
@@ -73,6 +81,7 @@ func NewFakeStripe() *FakeStripe {
 		expErr:   map[string]error{},
 		items:    map[string][]*stripe.LineItem{},
 		itemsErr: map[string]error{},
+		listings: map[string]int{},
 	}
 }
 
@@ -149,6 +158,14 @@ func (s *FakeStripe) New(p *stripe.CheckoutSessionParams) (*stripe.CheckoutSessi
 		CancelURL:         deref(p.CancelURL),
 		ClientReferenceID: deref(p.ClientReferenceID),
 		CustomerEmail:     deref(p.CustomerEmail),
+		UIMode:            stripe.CheckoutSessionUIModeHosted,
+	}
+	if deref(p.UIMode) == string(stripe.CheckoutSessionUIModeEmbedded) {
+		// Stripe answers an embedded session with a client secret for
+		// Stripe.js and no page of its own.
+		sess.UIMode, sess.URL = stripe.CheckoutSessionUIModeEmbedded, ""
+		sess.ClientSecret = id + "_secret_" + id[len(id)-8:]
+		sess.ReturnURL = deref(p.ReturnURL)
 	}
 	s.sessions[id] = sess
 	s.items[id] = lineItems(id, p)
@@ -188,7 +205,7 @@ func lineItems(sessionID string, p *stripe.CheckoutSessionParams) []*stripe.Line
 	for i, li := range p.LineItems {
 		item := &stripe.LineItem{
 			ID: fmt.Sprintf("li_%s_%d", sessionID, i), Object: "item", Quantity: deref(li.Quantity),
-			Price: &stripe.Price{ID: deref(li.Price), Product: &stripe.Product{}},
+			Price: &stripe.Price{ID: deref(li.Price), Product: &stripe.Product{ID: fmt.Sprintf("prod_%s_%d", sessionID, i)}},
 		}
 		if pd := li.PriceData; pd != nil {
 			item.Price.ID = fmt.Sprintf("price_inline_%s_%d", sessionID, i)
@@ -205,27 +222,76 @@ func lineItems(sessionID string, p *stripe.CheckoutSessionParams) []*stripe.Line
 }
 
 // ListLineItems lists a session's line items with the quantities the
-// customer picked (SetQuantity).
+// customer picked (SetQuantity), a page per request: Stripe's iterator
+// asks for the next one after the last item it got. Each page request
+// counts as a listing (LineItemListings) and fails with FailLineItems'
+// error while one is set.
 func (s *FakeStripe) ListLineItems(params *stripe.CheckoutSessionListLineItemsParams) *session.LineItemIter {
-	return &session.LineItemIter{Iter: stripe.GetIter(params, func(*stripe.Params, *form.Values) ([]interface{}, stripe.ListContainer, error) {
+	expanded := false
+	for _, e := range params.Expand {
+		expanded = expanded || deref(e) == "data.price.product"
+	}
+	return &session.LineItemIter{Iter: stripe.GetIter(params, func(_ *stripe.Params, values *form.Values) ([]interface{}, stripe.ListContainer, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		id := deref(params.Session)
+		s.listings[id]++
+		list := &stripe.LineItemList{}
 		if err := s.itemsErr[id]; err != nil {
-			return nil, nil, err
+			return nil, list, err
 		}
 		items, ok := s.items[id]
 		if !ok {
-			return nil, nil, missing(id)
+			return nil, list, missing(id)
 		}
-		list := &stripe.LineItemList{}
-		out := make([]interface{}, len(items))
-		for i, it := range items {
+		start := 0
+		if after := values.Get("starting_after"); len(after) > 0 {
+			start = slices.IndexFunc(items, func(it *stripe.LineItem) bool { return it.ID == after[0] }) + 1
+		}
+		end := len(items)
+		if n := s.pageLimit(params.Limit); start+n < end {
+			end, list.HasMore = start+n, true
+		}
+		out := make([]interface{}, 0, end-start)
+		for _, it := range items[start:end] {
 			c := *it
-			out[i] = &c
+			price := *it.Price
+			if !expanded {
+				price.Product = &stripe.Product{ID: price.Product.ID}
+			}
+			c.Price = &price
+			out = append(out, &c)
 		}
 		return out, list, nil
 	})}
+}
+
+// pageLimit is how many line items one page lists: the request's limit
+// (Stripe's default 10), or PageLineItems' size when smaller.
+func (s *FakeStripe) pageLimit(limit *int64) int {
+	n := 10
+	if limit != nil {
+		n = int(*limit)
+	}
+	if s.pageSize > 0 && s.pageSize < n {
+		n = s.pageSize
+	}
+	return n
+}
+
+// PageLineItems makes every page of line items at most n long, so that a
+// session of a few lines takes several requests to list.
+func (s *FakeStripe) PageLineItems(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
+}
+
+// LineItemListings is how many pages of id's line items were asked for.
+func (s *FakeStripe) LineItemListings(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listings[id]
 }
 
 // SetQuantity records that the customer changed line i of session id to
@@ -242,6 +308,20 @@ func (s *FakeStripe) SetQuantity(id string, i int, quantity int64) {
 	c := *items[i]
 	c.Quantity = quantity
 	items[i] = &c
+}
+
+// AddLineItem adds a line item to session id that checkoutd did not ask
+// for (a product of the shop's own, say), listed after the others.
+func (s *FakeStripe) AddLineItem(id string, item stripe.LineItem) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if item.Price == nil {
+		item.Price = &stripe.Price{}
+	}
+	if item.Price.Product == nil {
+		item.Price.Product = &stripe.Product{}
+	}
+	s.items[id] = append(s.items[id], &item)
 }
 
 // FailLineItems makes every listing of id's line items fail with err (nil
