@@ -13,6 +13,7 @@ import (
 
 	"github.com/checkoutd/checkoutd/checkout/internal/db"
 	"github.com/checkoutd/checkoutd/internal/ids"
+	"github.com/checkoutd/checkoutd/internal/stripeclient"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -56,6 +57,10 @@ type SettleConfig struct {
 	Jobs OversoldJobs
 	// RefundOversold (STRIPE_REFUND_OVERSOLD=1) refunds oversold orders.
 	RefundOversold bool
+	// Sessions reads the line items of paid sessions whose customer could
+	// change quantities (Prepare): without it, such a payment cannot be
+	// settled and its event fails.
+	Sessions stripeclient.Sessions
 }
 
 // Settler moves checkouts through their lifecycle as Stripe reports on
@@ -96,10 +101,11 @@ func (s Settlement) Committed() {
 
 // Settle applies ev to the checkout of its session in shopID, inside tx:
 // the checkout's row is locked first, so that events for one session apply
-// one at a time whatever order they arrive in, then its hold's. log carries
-// the event's attributes and should hold its lines until tx commits
+// one at a time whatever order they arrive in, then its hold's. prepared is
+// what Prepare read for ev before tx began. log carries the event's
+// attributes and should hold its lines until tx commits
 // (aftercommit.Logger), like the stock the Settlement moved.
-func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev SessionEvent, log *slog.Logger) (Settlement, error) {
+func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev SessionEvent, prepared Prepared, log *slog.Logger) (Settlement, error) {
 	res := Settlement{Outcome: Ignored, ledger: s.ledger.WithTx(tx)}
 	c, err := s.queries.LockCheckoutBySession(ctx, tx, db.LockCheckoutBySessionParams{ShopID: shopID, StripeSessionID: &ev.SessionID})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -120,7 +126,7 @@ func (s *Settler) Settle(ctx context.Context, tx pgx.Tx, shopID string, ev Sessi
 		holdID = *c.HoldID
 	}
 	log = log.With("checkout_id", c.ID, "hold_id", holdID)
-	st := settlement{s: s, tx: tx, ledger: res.ledger, ev: ev, shopID: shopID, checkout: c, status: Status(c.Status), holdID: holdID, log: log}
+	st := settlement{s: s, tx: tx, ledger: res.ledger, ev: ev, prepared: prepared, shopID: shopID, checkout: c, status: Status(c.Status), holdID: holdID, log: log}
 
 	switch ev.Type {
 	case stripe.EventTypeCheckoutSessionCompleted:
@@ -151,6 +157,7 @@ type settlement struct {
 	tx       pgx.Tx
 	ledger   *inventory.Ledger
 	ev       SessionEvent
+	prepared Prepared
 	shopID   string
 	checkout db.LockCheckoutBySessionRow
 	status   Status
@@ -160,7 +167,8 @@ type settlement struct {
 
 // paid takes the sold stock: commits the hold, or sells the recorded lines
 // at once when there is no open hold; records the order as oversold when the
-// stock is gone.
+// stock is gone. Of a checkout with adjustable lines it takes what the
+// session's line items say was bought, and gives the rest of the hold back.
 func (s settlement) paid(ctx context.Context) (Outcome, error) {
 	if s.status.Settled() {
 		return Unchanged, nil
@@ -169,13 +177,24 @@ func (s settlement) paid(ctx context.Context) (Outcome, error) {
 	if pi := s.ev.PaymentIntentID; pi != nil {
 		reference = *pi
 	}
-	var lines []inventory.Line
-	if err := json.Unmarshal(s.checkout.Lines, &lines); err != nil {
-		return "", fmt.Errorf("decode checkout lines: %w", err)
+	stored, err := decodeLines(s.checkout.Lines)
+	if err != nil {
+		return "", err
 	}
-	soldHold := s.holdID
+	lines, partial := inventoryLines(stored), false
+	if adjustable(stored) {
+		p, err := s.purchase(ctx, stored)
+		if err != nil {
+			return "", err
+		}
+		lines, partial = p.lines, p.issue == ""
+	}
 	if s.holdID != "" {
-		_, err := s.ledger.Commit(ctx, s.shopID, s.holdID, reference)
+		if partial {
+			_, err = s.ledger.CommitBought(ctx, s.shopID, s.holdID, lines, reference)
+		} else {
+			_, err = s.ledger.Commit(ctx, s.shopID, s.holdID, reference)
+		}
 		var notActive *inventory.HoldNotActiveError
 		switch {
 		case err == nil:
@@ -185,12 +204,15 @@ func (s settlement) paid(ctx context.Context) (Outcome, error) {
 		}
 		s.log.WarnContext(ctx, "paid after the hold was closed; selling the stock again", "hold_status", string(notActive.Status))
 	}
+	if lines = sold(lines); len(lines) == 0 {
+		// The customer dropped every line: nothing to take off stock.
+		return s.finish(ctx, StatusCompleted, Committed, nil)
+	}
 	hold, err := s.ledger.Sell(ctx, s.shopID, lines, reference, s.checkout.Mode)
 	var short *inventory.InsufficientStockError
 	switch {
 	case err == nil:
-		soldHold = hold.ID
-		return s.finish(ctx, StatusCompleted, Committed, &soldHold)
+		return s.finish(ctx, StatusCompleted, Committed, &hold.ID)
 	case errors.As(err, &short):
 		return s.oversold(ctx, lines, short)
 	default:

@@ -27,11 +27,11 @@ type settleFixture struct {
 }
 
 // newSettleFixture makes the shop and a Settler with the default
-// SettleConfig.
+// SettleConfig, reading line items from the fixture's fake Stripe.
 func newSettleFixture(t testing.TB, mode checkoutd.InventoryMode) *settleFixture {
 	t.Helper()
 	f := &settleFixture{fixture: newFixture(t, checkout.Config{InventoryMode: mode})}
-	f.settler = checkout.NewSettler(f.ledger, checkout.SettleConfig{})
+	f.settler = checkout.NewSettler(f.ledger, checkout.SettleConfig{Sessions: f.stripe})
 	f.stock(t, "A", "", 5)
 	return f
 }
@@ -89,17 +89,22 @@ func (f *settleFixture) settle(t testing.TB, ev checkout.SessionEvent) checkout.
 }
 
 // settleIn settles ev in shopID with settler in a transaction on pool, as
-// the webhooks package does: beforeCommit, when set, runs after the effect
+// the webhooks package does, what it needs from Stripe read before the
+// transaction opens: beforeCommit, when set, runs after the effect
 // and its error rolls the transaction back. What the settlement logs and
 // counts waits for the commit. Goroutines may call it.
 func settleIn(ctx context.Context, pool *pgxpool.Pool, settler *checkout.Settler, shopID string, ev checkout.SessionEvent, log *slog.Logger, beforeCommit func() error) (checkout.Outcome, error) {
+	prepared, err := settler.Prepare(ctx, pool, shopID, ev)
+	if err != nil {
+		return "", err
+	}
 	var (
 		after   aftercommit.Queue
 		settled checkout.Settlement
 	)
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var err error
-		if settled, err = settler.Settle(ctx, tx, shopID, ev, aftercommit.Logger(log, &after)); err != nil {
+		if settled, err = settler.Settle(ctx, tx, shopID, ev, prepared, aftercommit.Logger(log, &after)); err != nil {
 			return err
 		}
 		if beforeCommit != nil {

@@ -34,8 +34,10 @@ func NewStripeSettler(pool *pgxpool.Pool, settler *Settler, logger *slog.Logger)
 
 // SettleSession applies what sess says, as a checkout.session.completed
 // event for it would: paid commits the hold (or sells the stock again),
-// unpaid keeps it for the delayed payment. A session of another status
-// changes nothing.
+// for what the session's line items say was bought when the customer could
+// change quantities; unpaid keeps it for the delayed payment. A session of
+// another status changes nothing. An error, ErrPaymentProviderUnavailable
+// among them, means nothing was settled.
 func (s *StripeSettler) SettleSession(ctx context.Context, shopID string, sess *stripe.CheckoutSession) error {
 	if sess.Status != stripe.CheckoutSessionStatusComplete {
 		return nil
@@ -52,14 +54,20 @@ func (s *StripeSettler) SettleSession(ctx context.Context, shopID string, sess *
 	if pi := sess.PaymentIntent; pi != nil && pi.ID != "" {
 		ev.PaymentIntentID = &pi.ID
 	}
+	// What the payment bought is read from Stripe before the transaction
+	// opens, as for a webhook.
+	prepared, err := s.settler.Prepare(ctx, s.db, shopID, ev)
+	if err != nil {
+		return fmt.Errorf("settle session %s: %w", sess.ID, err)
+	}
 	var (
 		after   aftercommit.Queue
 		settled Settlement
 	)
 	log := aftercommit.Logger(s.log.With("shop_id", shopID, "stripe_session_id", sess.ID, "by", "session_read"), &after)
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var err error
-		settled, err = s.settler.Settle(ctx, tx, shopID, ev, log)
+		settled, err = s.settler.Settle(ctx, tx, shopID, ev, prepared, log)
 		return err
 	})
 	if err != nil {

@@ -129,6 +129,17 @@ func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, 
 	log := p.log.With("event_id", ev.ID, "event_type", string(ev.Type), "api_version", ev.APIVersion,
 		"shop_id", shopID, "stripe_session_id", sess.ID)
 
+	// What settling the event needs from Stripe (the line items of a
+	// payment whose quantities the customer could change) is read before
+	// its transaction opens: no lock waits on the network.
+	var prepared checkout.Prepared
+	if handled && shopID != "" && sess.ID != "" {
+		var err error
+		if prepared, err = p.settler.Prepare(ctx, p.db, shopID, sess.event(ev)); err != nil {
+			return Result{}, fmt.Errorf("process event %s: %w", ev.ID, err)
+		}
+	}
+
 	// What the event changes is not done until its transaction commits:
 	// the logs and metrics of the change wait for it.
 	var (
@@ -155,7 +166,7 @@ func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, 
 		}
 		outcome = checkout.Ignored
 		if handled && shopID != "" && sess.ID != "" {
-			if settled, err = p.settler.Settle(ctx, tx, shopID, sess.event(ev), txLog); err != nil {
+			if settled, err = p.settler.Settle(ctx, tx, shopID, sess.event(ev), prepared, txLog); err != nil {
 				return err
 			}
 			outcome, ignored = settled.Outcome, settled.Reason

@@ -9,6 +9,7 @@ package checkouttest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/checkout/internal/db"
 	"github.com/checkoutd/checkoutd/internal/database"
+	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/inventory/inventorytest"
 )
 
@@ -65,6 +67,24 @@ func OfSession(tb testing.TB, exec database.Executor, shopID, sessionID string) 
 	}
 	tb.Fatalf("no checkout of session %s in %s", sessionID, shopID)
 	return StoredCheckout{}
+}
+
+// Bought is what a checkout with adjustable lines was paid for, as the
+// settler recorded it: each of its lines, in order, with the quantity sold
+// (nil until it was paid), and why Stripe's line items were not trusted,
+// when they were not.
+func Bought(tb testing.TB, exec database.Executor, shopID, checkoutID string) (lines []inventory.Line, reviewReason *string) {
+	tb.Helper()
+	row, err := db.New().GetCheckoutBought(context.Background(), exec, db.GetCheckoutBoughtParams{ShopID: shopID, ID: checkoutID})
+	if err != nil {
+		tb.Fatalf("read what checkout %s was bought for: %v", checkoutID, err)
+	}
+	if row.Bought != nil {
+		if err := json.Unmarshal(row.Bought, &lines); err != nil {
+			tb.Fatalf("decode what checkout %s was bought for: %v", checkoutID, err)
+		}
+	}
+	return lines, row.ReviewReason
 }
 
 // Snapshot is everything a Stripe event could change in the shop: its

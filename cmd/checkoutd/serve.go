@@ -150,6 +150,7 @@ func serveWith(ctx context.Context, a *app, pool *pgxpool.Pool, withAPI, withWor
 		AsyncPaymentHold: a.cfg.AsyncPaymentHold(),
 		Jobs:             jobs.NewEnqueuer(jobClient),
 		RefundOversold:   a.cfg.StripeRefundOversold,
+		Sessions:         sessions,
 	})
 	if withWorkers {
 		jobClient, err = jobs.NewWorkerClient(pool, ledger, jobs.Config{
