@@ -205,6 +205,12 @@ var errOwnTimeout = errors.New("client timeout")
 // escaped; in, when not nil, is sent as JSON. op describes the call for error
 // messages.
 func (c *Client) call(ctx context.Context, op, method, path string, query url.Values, in, out any) error {
+	return c.callRoot(ctx, op, method, apiPrefix+path, query, in, out)
+}
+
+// callRoot is call for a path relative to the server's root, for the routes
+// outside the inventory API (/api/checkout/sessions).
+func (c *Client) callRoot(ctx context.Context, op, method, path string, query url.Values, in, out any) error {
 	if err := c.do(ctx, method, path, query, in, out); err != nil {
 		return fmt.Errorf("inventory client: %s: %w", op, err)
 	}
@@ -223,7 +229,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		body = bytes.NewReader(b)
 	}
-	target := c.base + apiPrefix + path
+	target := c.base + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}

@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/checkoutd/checkoutd"
+	"github.com/checkoutd/checkoutd/checkout"
 	"github.com/checkoutd/checkoutd/httpapi"
 	"github.com/checkoutd/checkoutd/internal/apikey"
 	"github.com/checkoutd/checkoutd/internal/httpserver"
 	"github.com/checkoutd/checkoutd/internal/testdb"
+	"github.com/checkoutd/checkoutd/internal/testkit"
 	"github.com/checkoutd/checkoutd/inventory"
 	"github.com/checkoutd/checkoutd/inventory/client"
 )
@@ -33,6 +35,9 @@ type authority struct {
 	Token  string // the service token
 	Ledger *inventory.Ledger
 	Keys   *apikey.Store
+	// Stripe is the in-process Stripe the checkout route creates its
+	// sessions in.
+	Stripe *testkit.FakeStripe
 }
 
 // startAuthority starts an authority and returns it with the function that
@@ -47,10 +52,15 @@ func startAuthority(tb testing.TB) (*authority, func()) {
 		Keys:   apikey.NewStore(pool),
 	}
 	srv := httpserver.New(httpserver.Options{Pool: pool, Logger: logger})
-	httpapi.New(a.Ledger, a.Keys, httpapi.Config{
+	api := httpapi.New(a.Ledger, a.Keys, httpapi.Config{
 		ServiceToken:   a.Token,
 		DefaultHoldTTL: 20 * time.Minute,
-	}, logger).Mount(srv.Router())
+	}, logger)
+	api.Mount(srv.Router())
+	a.Stripe = testkit.NewFakeStripe()
+	api.MountCheckout(srv.Router(), checkout.NewService(pool, a.Ledger, a.Stripe, checkout.Config{
+		InventoryMode: checkoutd.ModeReserveTTL, HoldTTL: 20 * time.Minute, Logger: logger,
+	}))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -1049,6 +1059,13 @@ func TestTypesMatchServer(t *testing.T) {
 		{client.Movement{}, inventory.Movement{}},
 		{client.MovementPage{}, inventory.MovementPage{}},
 		{client.FieldIssue{}, checkoutd.FieldIssue{}},
+		{client.CheckoutRequest{}, checkout.Request{}},
+		{client.CheckoutItem{}, checkout.Item{}},
+		{client.AdjustableQuantity{}, checkout.AdjustableQuantity{}},
+		{client.Discount{}, checkout.Discount{}},
+		{client.ShippingAddressCollection{}, checkout.ShippingAddressCollection{}},
+		{client.Toggle{}, checkout.Toggle{}},
+		{client.CheckoutSession{}, checkout.Session{}},
 	} {
 		got, want := jsonNames(reflect.TypeOf(pair[0])), jsonNames(reflect.TypeOf(pair[1]))
 		if !slices.Equal(got, want) {
@@ -1058,6 +1075,7 @@ func TestTypesMatchServer(t *testing.T) {
 	for _, pair := range [][2]string{
 		{string(client.HoldActive), string(inventory.HoldActive)},
 		{string(client.HoldPendingPayment), string(inventory.HoldPendingPayment)},
+		{string(client.HoldExpiring), string(inventory.HoldExpiring)},
 		{string(client.HoldCommitted), string(inventory.HoldCommitted)},
 		{string(client.HoldReleased), string(inventory.HoldReleased)},
 		{string(client.HoldExpired), string(inventory.HoldExpired)},

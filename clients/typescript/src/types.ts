@@ -56,7 +56,9 @@ export type Allocation = Schemas["Allocation"];
 export type CreateCheckoutSessionRequest = Schemas["CreateCheckoutSessionRequest"];
 /** A line of a checkout, with its price. */
 export type CheckoutItem = Schemas["CheckoutItem"];
-/** The Stripe Checkout Session created, and the hold placed for it. */
+/** How the customer may change a checkout line's quantity on Stripe's page. */
+export type AdjustableQuantity = Schemas["AdjustableQuantity"];
+/** The Stripe Checkout Session created, and the hold placed for it: `url` for hosted, `clientSecret` for embedded. */
 export type CheckoutSession = Schemas["CheckoutSession"];
 
 /** A paid order the stock could not cover. */

@@ -98,13 +98,44 @@ describe("checkout sessions", () => {
     const key = uniqueId("cart");
     const session = await client.createCheckoutSession(cart(key, 2));
     assert.match(session.id, /^cs_/);
-    assert.ok(session.url.startsWith("http"));
+    assert.ok(session.url?.startsWith("http"));
+    assert.equal(session.uiMode, "hosted");
+    assert.equal(session.clientSecret, null);
     assert.equal(session.inventoryMode, "reserve_ttl");
     assert.ok(session.reservationId);
     const hold = await client.getHold(shop, session.reservationId);
     assert.equal(hold.checkoutSessionId, session.id);
     assert.deepEqual(await client.createCheckoutSession(cart(key, 2)), session);
     assert.equal((await client.getStock(shop, "SHIRT", "size:M")).reserved, 2);
+  });
+
+  it("sends Stripe Checkout's options, holding an adjustable line's maximum", async () => {
+    const fresh = await newShop();
+    await stock(client, fresh, [{ sku: "MUG", variantKey: "", quantity: 10 }]);
+    const session = await client.createCheckoutSession({
+      shopId: fresh,
+      mode: "sale",
+      items: [{
+        sku: "MUG", quantity: 1, name: "Mug", unitAmount: 1200, currency: "eur",
+        description: "Stoneware", adjustableQuantity: { enabled: true, minimum: 0, maximum: 4 },
+      }],
+      successUrl: "https://shop.example/ok",
+      cancelUrl: "https://shop.example/cart",
+      locale: "de",
+      allowPromotionCodes: true,
+      shippingAddressCollection: { allowedCountries: ["DE", "AT"] },
+      metadata: { order_id: "1042" },
+    });
+    assert.ok(session.reservationId);
+    assert.equal((await client.getStock(fresh, "MUG", "")).reserved, 4);
+  });
+
+  it("refuses embedded Checkout with successUrl, naming the field", async () => {
+    const err = await client.createCheckoutSession({
+      ...cart(uniqueId("cart"), 1), uiMode: "embedded", returnUrl: "https://shop.example/return",
+    }).catch((e: unknown) => e);
+    assert.ok(err instanceof InventoryAPIError && err.status === 400 && err.code === "invalid_request", String(err));
+    assert.deepEqual(err.details.map((d) => d.field).sort(), ["cancelUrl", "successUrl"]);
   });
 
   it("throws InsufficientStockError when the cart is short", async () => {

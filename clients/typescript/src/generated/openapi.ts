@@ -971,10 +971,13 @@ export interface components {
         /** @enum {string} */
         MovementType: "PURCHASE_ORDER" | "SALE" | "RETURN" | "ADJUSTMENT" | "RESERVATION" | "RELEASE" | "DAMAGE" | "TRANSFER";
         /**
-         * @description `active` and `pending_payment` holds are open (they hold stock); the others are final.
+         * @description `active`, `pending_payment` and `expiring` holds are open (they hold stock); the others
+         *     are final. `expiring` is a hold bound to a Stripe Checkout Session whose `expiresAt` has
+         *     passed: it keeps its stock until Stripe confirms the session expired (then `expired`),
+         *     reports it paid (then `committed`), or `checkoutSessionExpiresAt` plus 5 minutes passes.
          * @enum {string}
          */
-        HoldStatus: "active" | "pending_payment" | "committed" | "released" | "expired";
+        HoldStatus: "active" | "pending_payment" | "expiring" | "committed" | "released" | "expired";
         Line: {
             sku: components["schemas"]["Sku"];
             variantKey?: components["schemas"]["VariantKey"];
@@ -1122,7 +1125,36 @@ export interface components {
              * @example price_1PxYzAbCdEf
              */
             price?: string;
+            /** @description Shown on Stripe's page (`product_data.description`); inline prices only. */
+            description?: string;
+            /** @description Product images shown on Stripe's page (`product_data.images`); inline prices only. */
+            images?: string[];
+            adjustableQuantity?: components["schemas"]["AdjustableQuantity"];
         } & (unknown | unknown);
+        /**
+         * @description Lets the customer change the line's quantity on Stripe's page (`adjustable_quantity`),
+         *     within `minimum` <= `quantity` <= `maximum`. In `reserve_ttl` the hold reserves
+         *     `maximum` (in `validate_only` the check asks for it); when the session is paid, the
+         *     quantity Stripe reports is committed and the rest released. An adjustable line's
+         *     `(sku, variantKey)` may appear in no other item.
+         */
+        AdjustableQuantity: {
+            /** @description Must be true when `minimum` or `maximum` is given. */
+            enabled: boolean;
+            /** @description The least the customer may pick, at most `quantity` (default 0). */
+            minimum?: number;
+            /** @description The most the customer may pick, at least `quantity`; required when enabled. */
+            maximum?: number;
+        };
+        Toggle: {
+            enabled: boolean;
+        };
+        /**
+         * @description `successUrl` and `cancelUrl` are required for hosted Checkout (the default) and refused
+         *     for embedded, which requires `returnUrl` instead. Every combination Stripe would refuse
+         *     is a 400 `invalid_request` with one `details` entry per field, before any stock is held
+         *     or Stripe is called.
+         */
         CreateCheckoutSessionRequest: {
             shopId: components["schemas"]["ShopId"];
             /**
@@ -1142,13 +1174,13 @@ export interface components {
              * @description An absolute http or https URL.
              * @example https://shop.example/ok
              */
-            successUrl: string;
+            successUrl?: string;
             /**
              * Format: uri
              * @description An absolute http or https URL.
              * @example https://shop.example/cart
              */
-            cancelUrl: string;
+            cancelUrl?: string;
             /**
              * Format: email
              * @description Prefills the email on the Stripe page. Empty or absent means none.
@@ -1156,6 +1188,58 @@ export interface components {
             customerEmail?: string;
             /** @description Passed to Stripe as `client_reference_id`. */
             clientReferenceId?: string;
+            /**
+             * @description `ui_mode`: hosted answers a `url` to send the customer to; embedded answers a `clientSecret` for Stripe.js `initEmbeddedCheckout`.
+             * @default hosted
+             * @enum {string}
+             */
+            uiMode?: "hosted" | "embedded";
+            /**
+             * Format: uri
+             * @description `return_url`, embedded only and required there; may contain `{CHECKOUT_SESSION_ID}`.
+             * @example https://shop.example/return?session_id={CHECKOUT_SESSION_ID}
+             */
+            returnUrl?: string;
+            /**
+             * @description `locale` of Stripe's page.
+             * @enum {string}
+             */
+            locale?: "auto" | "bg" | "cs" | "da" | "de" | "el" | "en" | "en-GB" | "es" | "es-419" | "et" | "fi" | "fil" | "fr" | "fr-CA" | "hr" | "hu" | "id" | "it" | "ja" | "ko" | "lt" | "lv" | "ms" | "mt" | "nb" | "nl" | "pl" | "pt" | "pt-BR" | "ro" | "ru" | "sk" | "sl" | "sv" | "th" | "tr" | "vi" | "zh" | "zh-HK" | "zh-TW";
+            /** @description An existing Stripe customer (`customer`); not with `customerEmail`. */
+            customer?: string;
+            /** @description `allow_promotion_codes`; not with `discounts`. */
+            allowPromotionCodes?: boolean;
+            /** @description `discounts`: one coupon or one promotion code. */
+            discounts?: ({
+                coupon?: string;
+                promotionCode?: string;
+            } & (unknown | unknown))[];
+            shippingAddressCollection?: {
+                /** @description ISO 3166-1 alpha-2 codes Stripe ships to (`shipping_address_collection.allowed_countries`). */
+                allowedCountries: string[];
+            };
+            /** @description Stripe shipping rate ids offered on the page (`shipping_options[].shipping_rate`). */
+            shippingRates?: string[];
+            /** @description `automatic_tax`; with `customer`, the page may save the address Stripe computes tax from (`customer_update.address=auto`). */
+            automaticTax?: components["schemas"]["Toggle"];
+            /** @enum {string} */
+            billingAddressCollection?: "auto" | "required";
+            phoneNumberCollection?: components["schemas"]["Toggle"];
+            /**
+             * @example [
+             *       "card",
+             *       "klarna"
+             *     ]
+             */
+            paymentMethodTypes?: string[];
+            /**
+             * @description The shop's own keys (1-40 characters, no square brackets; values at most 500),
+             *     merged into the session's and the PaymentIntent's metadata. `shop_id` and keys
+             *     starting `inventory_`, `checkout_` or `checkoutd_` are checkoutd's: 400.
+             */
+            metadata?: {
+                [key: string]: string;
+            };
         };
         Shop: {
             id: components["schemas"]["ShopId"];
@@ -1417,6 +1501,12 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             checkoutSessionId: string | null;
+            /**
+             * Format: date-time
+             * @description When the hold's Stripe Checkout Session expires (Stripe closes its page); null for a
+             *     hold without a session. `extend` never moves `expiresAt` past it.
+             */
+            checkoutSessionExpiresAt?: string | null;
             reference: string;
             items: components["schemas"]["HoldItem"][];
         };
@@ -1428,9 +1518,13 @@ export interface components {
             id: string;
             /**
              * Format: uri
-             * @description Where to send the customer to pay.
+             * @description Where to send the customer to pay; null for embedded Checkout.
              */
-            url: string;
+            url: string | null;
+            /** @enum {string} */
+            uiMode: "hosted" | "embedded";
+            /** @description The embedded session's client secret, for Stripe.js `initEmbeddedCheckout`; null for hosted. */
+            clientSecret: string | null;
             /**
              * @description The server's `INVENTORY_MODE` when the session was created.
              * @enum {string}
