@@ -4,11 +4,12 @@ package console_test
 // chromium, installed by make test) through chromedp, as an operator
 // would: sign in, find a low-stock line, receive stock through the form,
 // see the badge clear and the movement appear; see an expiring hold on the
-// overview. They save a screenshot of each page under .artifacts/console/
-// (gitignored; CONSOLE_SCREENSHOTS moves it).
+// overview, and its countdown end. They save a screenshot of each page under
+// .artifacts/console/ (gitignored; CONSOLE_SCREENSHOTS moves it).
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,6 +183,38 @@ func TestBrowserReceiveClearsLowStock(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#oversold-list-h`)),
 		screenshot(t, "alerts"),
 	)
+}
+
+// When a countdown on the overview runs out, a hold bound to a Stripe
+// session reads expiring (it keeps its stock until Stripe closes the
+// session), any other expired.
+func TestBrowserCountdownEnds(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	s := h.newShop(t)
+	s.Stock(t, "MUG", 40)
+	bound := s.Hold(t, 2*time.Minute, 1, "MUG")
+	if err := h.ledger.AttachSession(context.Background(), s.ID, bound.ID, "cs_test_"+bound.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	unbound := s.Hold(t, 2*time.Minute, 1, "MUG")
+	ctx := newTab(t, 1280, 900)
+	do(t, ctx,
+		chromedp.Navigate(h.url+"/console/signin"),
+		chromedp.SendKeys(chromedp.CSS(`#token`), s.key),
+		chromedp.Submit(chromedp.CSS(`#token`)),
+		chromedp.WaitVisible(chromedp.CSS(`#expiring`)),
+		// As if the two minutes had passed, rather than waiting them out.
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("time[data-countdown]").forEach(function (el) { el.setAttribute("datetime", new Date(Date.now() - 1000).toISOString()); })`),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("time[data-countdown]")].every(function (el) { return !el.textContent.startsWith("in "); })`, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll("tr.expiring-hold")].map(function (r) { return [r.querySelector("a").textContent, r.querySelector("time").textContent]; }))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{bound.ID: "expiring", unbound.ID: "expired"}; !maps.Equal(got, want) {
+		t.Fatalf("the countdowns ended as %v, want %v", got, want)
+	}
 }
 
 func TestBrowserOnAPhone(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,48 @@ func TestOverview(t *testing.T) {
 		// The job queue is the service's.
 		"sign in with the service token to see it")
 	requireLacks(t, p, "/holds/"+later.ID, "INVENTORY BYPASS IS ON")
+}
+
+// A hold closed on Stripe's word that its session expired counts as expired,
+// as one whose time ran out does; and a hold bound to a session is said to
+// become expiring, not expired, when its countdown ends.
+func TestOverviewStripeExpiries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := start(t)
+	s := h.newShop(t)
+	s.Stock(t, "MUG", 50)
+	attach := func(holdID string) {
+		t.Helper()
+		if err := h.ledger.AttachSession(ctx, s.ID, holdID, "cs_test_"+holdID, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sessionExpired := s.Hold(t, time.Hour, 1, "MUG")
+	attach(sessionExpired.ID)
+	if _, err := h.ledger.SessionClosed(ctx, s.ID, sessionExpired.ID, "session_expired"); err != nil {
+		t.Fatal(err)
+	}
+	lapsed := s.Hold(t, time.Hour, 1, "MUG")
+	inventorytest.MakeDue(t, h.pool, s.ID, lapsed.ID)
+	// Releasing a lapsed hold expires it.
+	s.Release(t, lapsed.ID)
+	s.Commit(t, s.Hold(t, time.Hour, 1, "MUG").ID)
+	s.Release(t, s.Hold(t, time.Hour, 1, "MUG").ID)
+	bound := s.Hold(t, 2*time.Minute, 1, "MUG")
+	attach(bound.ID)
+	unbound := s.Hold(t, 2*time.Minute, 1, "MUG")
+
+	p := signedIn(t, h.url, s.key).get("/console/s/" + s.ID + "/")
+	requireStatus(t, p, http.StatusOK)
+	requireContains(t, p,
+		"expiry rate <strong class=\"rate-expiry\">50.0%</strong>", "(1 committed, 2 expired, 1 released; 6 placed)", `class="expired"`)
+	for id, ended := range map[string]string{bound.ID: "expiring", unbound.ID: "expired"} {
+		row := regexp.MustCompile(`(?s)/holds/` + id + `">.*?</tr>`).FindString(p.body)
+		if !strings.Contains(row, `data-countdown="`+ended+`"`) {
+			t.Errorf("the countdown of %s does not end %s:\n%s", id, ended, row)
+		}
+	}
 }
 
 func TestOverviewJobsForTheService(t *testing.T) {

@@ -30,11 +30,14 @@ func (l *Ledger) AwaitPayment(ctx context.Context, shopID, holdID string, wait t
 }
 
 // AttachSession records on a hold the Stripe Checkout Session that sells
-// it and when that session expires, so that the reaper can expire the
-// session once the hold lapses. The checkout package calls it on a Ledger
-// bound to the transaction that records the session on the checkout
-// (WithTx). Errors are wrapped but not classified: the caller's wrapping
-// does that.
+// it and when that session expires. From then on the hold keeps its stock
+// past its expiry, since the customer may still be paying: the reaper makes
+// it expiring and has the session expired, and the stock goes back once
+// Stripe says the session is expired, or SessionGrace after the session's
+// own expiry if Stripe never says; a payment meanwhile commits it. The
+// checkout package calls it on a Ledger bound to the transaction that
+// records the session on the checkout (WithTx). Errors are wrapped but not
+// classified: the caller's wrapping does that.
 func (l *Ledger) AttachSession(ctx context.Context, shopID, holdID, sessionID string, expiresAt time.Time) error {
 	err := l.queries.AttachCheckoutSession(ctx, l.db, db.AttachCheckoutSessionParams{
 		ShopID: shopID, ID: holdID, StripeSessionID: &sessionID, ExpiresAt: &expiresAt,

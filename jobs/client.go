@@ -24,8 +24,10 @@ type Config struct {
 	Workers int
 	// ReaperInterval is how often lapsed holds are reaped (REAPER_INTERVAL).
 	ReaperInterval time.Duration
-	// Sessions expires the Stripe sessions of expired holds; Refunds refunds
-	// oversold orders.
+	// Sessions reaches Stripe's Checkout Sessions: the expiry job expires
+	// those of expiring holds, whose stock stays held until Stripe says a
+	// session is expired (or paid), and the refund job reads an oversold
+	// order's. Refunds refunds oversold orders.
 	Sessions stripeclient.Sessions
 	Refunds  Refunds
 	// PaidSessions settles a session the expiry job finds paid; with none,

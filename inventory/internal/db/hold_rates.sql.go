@@ -18,7 +18,7 @@ SELECT e.bucket::timestamptz AS bucket,
        count(*) FILTER (WHERE e.type = 'RELEASE' AND NOT e.expired)::bigint AS released
 FROM (
     SELECT DISTINCT date_bin(make_interval(secs => $1::int), m.created_at, $2::timestamptz) AS bucket,
-           m.type, m.reference = 'expired' AS expired, m.hold_id
+           m.type, m.reference IN ('expired', 'session_expired') AS expired, m.hold_id
     FROM movements m
     WHERE m.shop_id = $3
       AND m.created_at >= $2::timestamptz
@@ -47,7 +47,10 @@ type HoldOutcomesRow struct {
 // bucket from since on, read from the movement ledger: a hold writes a
 // RESERVATION per allocation when placed, a SALE per allocation when
 // committed, and a RELEASE per allocation when closed otherwise, whose
-// reference is the reason ('expired' for an expiry). Counting distinct
+// reference is the reason. Both reasons of an expiry count as expired:
+// 'expired' (the hold's time ran out, or its Stripe session's did over
+// five minutes ago with no word from Stripe) and 'session_expired' (Stripe
+// said the session expired). Counting distinct
 // holds turns allocations into holds (hashed first: a count(DISTINCT) per
 // column sorts the lot, four times). Buckets without movements are left
 // out.
