@@ -48,7 +48,7 @@ func newFixture(t testing.TB, mode checkoutd.InventoryMode) *fixture {
 		ledger:    ledger,
 		sessions:  sessions,
 		checkouts: checkout.NewService(pool, ledger, sessions, checkout.Config{InventoryMode: mode, HoldTTL: 20 * time.Minute, Logger: log}),
-		processor: webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{}), webhooks.Config{Logger: log}),
+		processor: webhooks.NewProcessor(pool, checkout.NewSettler(ledger, checkout.SettleConfig{Sessions: sessions}), webhooks.Config{Logger: log}),
 		verifier:  webhooks.NewVerifier(secret, webhooks.DefaultTolerance),
 		shopID:    testdb.ShopID(t),
 	}
