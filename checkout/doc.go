@@ -30,6 +30,9 @@
 //   - completed, paid or no_payment_required: commit the hold (SALE
 //     movements); without a hold (validate_only, bypass), or with one
 //     released before the payment arrived, sell the recorded lines at once.
+//     Of a checkout with adjustable lines, what the session's line items
+//     say was bought, the rest of the hold given back: Prepare reads them
+//     from Stripe before the transaction opens.
 //     If the stock is gone, the order is recorded as oversold, never
 //     dropped, and its alert and refund jobs enqueued (OversoldJobs).
 //   - completed, unpaid (a delayed payment method): the hold keeps its
