@@ -227,3 +227,41 @@ type discardWriter struct{ h http.Header }
 func (w discardWriter) Header() http.Header         { return w.h }
 func (w discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w discardWriter) WriteHeader(int)             {}
+
+// A checkout body with the shop's metadata, whose keys are the shop's own,
+// decodes as the full checks decode it, whichever path it takes.
+func TestDecodeCheckoutMetadataAgreesWithFullChecks(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"shopId":"s","metadata":{"order_id":"1"}}`,
+		`{"shopId":"s","metadata":{"shopId":"x","sku":"y"}}`,
+		`{"shopId":"s","metadata":{"ORDER":"1","Order":"2"}}`,
+		`{"shopId":"s","metadata":{"order_id":1}}`,
+		`{"shopId":"s","metadata":{"a":"\u0000"}}`,
+		`{"shopId":"s","metadata":{"a\u0000":"b"}}`,
+		`{"shopId":"s","metadata":["a"]}`,
+		`{"shopId":"s","Metadata":{"a":"b"}}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":1,"adjustableQuantity":{"enabled":true,"maximum":3}}]}`,
+		`{"shopId":"s","items":[{"sku":"A","quantity":1,"adjustableQuantity":{"enabled":true,"Maximum":3}}]}`,
+	} {
+		one, oneStatus, oneBody := decodeCheckout(t, body, decode)
+		full, fullStatus, fullBody := decodeCheckout(t, body, func(w http.ResponseWriter, r *http.Request, v any) bool {
+			return decodeChecked(w, []byte(body), v)
+		})
+		if oneStatus != fullStatus || oneBody != fullBody || (oneStatus == 0 && !reflect.DeepEqual(one, full)) {
+			t.Errorf("%s:\n decode:        %d %s %+v\n full checks:   %d %s %+v", body, oneStatus, oneBody, one, fullStatus, fullBody, full)
+		}
+	}
+}
+
+func decodeCheckout(t *testing.T, body string, fn func(http.ResponseWriter, *http.Request, any) bool) (*checkout.Request, int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	var v checkout.Request
+	if fn(rec, r, &v) {
+		return &v, 0, ""
+	}
+	return nil, rec.Code, rec.Body.String()
+}
