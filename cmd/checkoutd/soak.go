@@ -31,6 +31,8 @@ func runSoak(ctx context.Context, a *app, args []string) error {
 	// (every 30 s): docs/jobs.md.
 	jobBound := fs.Duration("job-bound", 95*time.Second, "how long a River job may stay running")
 	noFaults := fs.Bool("no-faults", false, "run the load without faults, for a baseline")
+	noAdjustable := fs.Bool("no-adjustable", false, "keep every checkout line at a fixed quantity, even if the service takes adjustable quantities")
+	binary := fs.String("binary", "", "run this checkoutd `binary` under the soak instead of this one (an older build, to compare)")
 	dir := fs.String("dir", "", "keep the database and logs in this `directory` (default a temporary one, removed if every invariant holds)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -41,14 +43,18 @@ func runSoak(ctx context.Context, a *app, args []string) error {
 	if *clients < 1 {
 		return usageFail(fs, "--clients must be from 1 to 256")
 	}
-	bin, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find the checkoutd binary: %w", err)
+	bin := *binary
+	if bin == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the checkoutd binary: %w", err)
+		}
+		bin = self
 	}
 	cfg := soak.Config{
 		Binary: bin, Duration: *duration, Seed: *seed, Clients: *clients,
 		ReaperInterval: *reaper, HoldTTL: *holdTTL, Drain: *drain, JobBound: *jobBound,
-		NoFaults: *noFaults, Dir: *dir, Progress: a.stderr, Out: a.stdout,
+		NoFaults: *noFaults, NoAdjustable: *noAdjustable, Dir: *dir, Progress: a.stderr, Out: a.stdout,
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageFail(fs, "%v", err)

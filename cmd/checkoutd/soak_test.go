@@ -20,6 +20,7 @@ func TestSoakCommandLine(t *testing.T) {
 		// Under go test the binary is the test binary, which the soak refuses
 		// to run: it would run the tests instead of checkoutd.
 		{name: "test binary", args: []string{"soak", "--duration", "1s"}, wantCode: 2, wantStderr: "is a test binary, not checkoutd"},
+		{name: "test binary named", args: []string{"soak", "--binary", "/tmp/checkoutd.test", "--duration", "1s"}, wantCode: 2, wantStderr: "/tmp/checkoutd.test is a test binary, not checkoutd"},
 		{name: "extra argument", args: []string{"soak", "now"}, wantCode: 2, wantStderr: `checkoutd soak: unexpected argument "now"`},
 	}
 	for _, tt := range tests {

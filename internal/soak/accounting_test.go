@@ -7,8 +7,10 @@ import (
 )
 
 // accountingBundle is a run in which everything was applied exactly once:
-// a paid checkout, an abandoned one, a paid checkout whose hold lapsed and
-// was sold anew, a committed hold and an adjustment.
+// a paid checkout, an abandoned one, a paid checkout whose hold was
+// released and sold anew, a paid checkout whose customer bought less of an
+// adjustable line than its hold reserved and dropped another, a committed
+// hold and an adjustment.
 type accountingBundle struct {
 	acks   *Acks
 	stripe Stripe
@@ -21,19 +23,28 @@ func setupAccounting(t *testing.T) *accountingBundle {
 	acks.Checkouts["c1"] = AckedCheckout{Key: "c1", SessionID: "cs_1", HoldID: "hold_1"}
 	acks.Checkouts["c2"] = AckedCheckout{Key: "c2", SessionID: "cs_2", HoldID: "hold_2"}
 	acks.Checkouts["c3"] = AckedCheckout{Key: "c3", SessionID: "cs_3", HoldID: "hold_3"}
+	acks.Checkouts["c6"] = AckedCheckout{Key: "c6", SessionID: "cs_6", HoldID: "hold_6"}
 	acks.PaidEvents["evt_1"] = "cs_1"
 	acks.PaidEvents["evt_3"] = "cs_3"
+	acks.PaidEvents["evt_6"] = "cs_6"
 	acks.ExpiredEvents["evt_2"] = "cs_2"
 	acks.Holds["hold_4"] = AckedHold{ID: "hold_4", Key: "h4", Committed: true}
 	acks.Adjustments["a1"] = Adjustment{Key: "a1", SKU: "SOAK-1", Quantity: 7}
 	acks.Unacked["a2"] = Adjustment{Key: "a2", SKU: "SOAK-2", Quantity: 5}
 
 	two := Units{Rows: 2, Units: 3}
+	// Lines SOAK-1 × 2 and SOAK-2 × 1, as two lines hold and sell them.
+	twoLines := map[string]int64{"SOAK-1": 2, "SOAK-2": 1}
 	return &accountingBundle{
 		acks: acks,
 		stripe: Stripe{
-			SessionsByCheckout: map[string]int{"chk_1": 1, "chk_2": 1, "chk_3": 1},
-			Paid:               map[string]bool{"cs_1": true, "cs_3": true},
+			SessionsByCheckout: map[string]int{"chk_1": 1, "chk_2": 1, "chk_3": 1, "chk_6": 1},
+			Paid:               map[string]bool{"cs_1": true, "cs_3": true, "cs_6": true},
+			Bought: map[string]map[string]int64{
+				"cs_1": twoLines, "cs_3": twoLines,
+				// hold_6 reserved SOAK-3 up to 4 and SOAK-4 up to 2.
+				"cs_6": {"SOAK-3": 3},
+			},
 		},
 		db: Snapshot{
 			Checkouts: map[string]CheckoutRow{
@@ -41,6 +52,7 @@ func setupAccounting(t *testing.T) *accountingBundle {
 				"c2": {ID: "chk_2", HoldID: "hold_2", SessionID: "cs_2", Status: "expired"},
 				// Paid after its hold lapsed: the checkout now names the sale.
 				"c3": {ID: "chk_3", HoldID: "hold_5", SessionID: "cs_3", Status: "completed"},
+				"c6": {ID: "chk_6", HoldID: "hold_6", SessionID: "cs_6", Status: "completed"},
 			},
 			Holds: map[string]HoldRow{
 				"hold_1": {ID: "hold_1", Status: "committed", SessionID: "cs_1"},
@@ -48,12 +60,16 @@ func setupAccounting(t *testing.T) *accountingBundle {
 				"hold_3": {ID: "hold_3", Status: "expired", SessionID: "cs_3"},
 				"hold_4": {ID: "hold_4", Status: "committed"},
 				"hold_5": {ID: "hold_5", Status: "committed"},
+				"hold_6": {ID: "hold_6", Status: "committed", SessionID: "cs_6"},
 			},
-			Sales:       map[string]Units{"hold_1": two, "hold_4": {Rows: 1, Units: 1}, "hold_5": two},
-			Allocations: map[string]Units{"hold_1": two, "hold_2": two, "hold_3": two, "hold_4": {Rows: 1, Units: 1}, "hold_5": two},
+			Sales: map[string]Units{"hold_1": two, "hold_4": {Rows: 1, Units: 1}, "hold_5": two, "hold_6": {Rows: 1, Units: 3}},
+			SaleLines: map[string]map[string]int64{
+				"hold_1": twoLines, "hold_4": {"SOAK-5": 1}, "hold_5": twoLines, "hold_6": {"SOAK-3": 3},
+			},
+			Allocations: map[string]Units{"hold_1": two, "hold_2": two, "hold_3": two, "hold_4": {Rows: 1, Units: 1}, "hold_5": two, "hold_6": {Rows: 2, Units: 6}},
 			Oversold:    map[string]int{},
 			Adjustments: map[string]Units{"a1": {Rows: 1, Units: 7}},
-			Events:      map[string]bool{"evt_1": true, "evt_2": true, "evt_3": true},
+			Events:      map[string]bool{"evt_1": true, "evt_2": true, "evt_3": true, "evt_6": true},
 		},
 	}
 }
@@ -75,6 +91,7 @@ func TestAccount(t *testing.T) {
 				b.db.Checkouts["c3"] = CheckoutRow{ID: "chk_3", HoldID: "hold_3", SessionID: "cs_3", Status: "oversold"}
 				b.db.Oversold["chk_3"] = 1
 				delete(b.db.Sales, "hold_5")
+				delete(b.db.SaleLines, "hold_5")
 			},
 		},
 		{
@@ -96,24 +113,42 @@ func TestAccount(t *testing.T) {
 			name: "paid webhook acknowledged, sale lost",
 			change: func(b *accountingBundle) {
 				delete(b.db.Sales, "hold_1")
+				delete(b.db.SaleLines, "hold_1")
 				b.db.Holds["hold_1"] = HoldRow{ID: "hold_1", Status: "expired", SessionID: "cs_1"}
 			},
 			want: "checkout c1: paid webhook acknowledged, completed with 0 sales",
 		},
 		{
 			name:   "sold twice",
-			change: func(b *accountingBundle) { b.db.Sales["hold_3"] = Units{Rows: 2, Units: 3} },
+			change: func(b *accountingBundle) { b.db.SaleLines["hold_3"] = map[string]int64{"SOAK-1": 2, "SOAK-2": 1} },
 			want:   "checkout c3: paid webhook acknowledged, completed with 2 sales",
 		},
 		{
 			name:   "a commit's SALE movements doubled",
-			change: func(b *accountingBundle) { b.db.Sales["hold_1"] = Units{Rows: 4, Units: 6} },
-			want:   "checkout c1: hold hold_1 has 4 SALE movements for 2 allocations",
+			change: func(b *accountingBundle) { b.db.SaleLines["hold_1"] = map[string]int64{"SOAK-1": 4, "SOAK-2": 2} },
+			want:   "checkout c1: hold hold_1 sold SOAK-1 4, SOAK-2 2, the customer bought SOAK-1 2, SOAK-2 1",
 		},
 		{
 			name:   "never paid, but sold",
-			change: func(b *accountingBundle) { b.db.Sales["hold_2"] = Units{Rows: 2, Units: 3} },
+			change: func(b *accountingBundle) { b.db.SaleLines["hold_2"] = map[string]int64{"SOAK-1": 2, "SOAK-2": 1} },
 			want:   "checkout c2: never paid, but 1 sales",
+		},
+		{
+			name:   "adjustable line committed at its maximum",
+			change: func(b *accountingBundle) { b.db.SaleLines["hold_6"] = map[string]int64{"SOAK-3": 4, "SOAK-4": 2} },
+			want:   "checkout c6: hold hold_6 sold SOAK-3 4, SOAK-4 2, the customer bought SOAK-3 3",
+		},
+		{
+			name:   "line the customer dropped sold anyway",
+			change: func(b *accountingBundle) { b.db.SaleLines["hold_6"]["SOAK-4"] = 2 },
+			want:   "checkout c6: hold hold_6 sold SOAK-3 3, SOAK-4 2, the customer bought SOAK-3 3",
+		},
+		{
+			name: "customer bought the maximum",
+			change: func(b *accountingBundle) {
+				b.stripe.Bought["cs_6"] = map[string]int64{"SOAK-3": 4, "SOAK-4": 2}
+				b.db.SaleLines["hold_6"] = map[string]int64{"SOAK-3": 4, "SOAK-4": 2}
+			},
 		},
 		{
 			name: "commit acknowledged, hold expired",
@@ -149,8 +184,8 @@ func TestAccount(t *testing.T) {
 			b := setupAccounting(t)
 			tt.change(b)
 			checked, problems := Account(b.acks, b.stripe, b.db)
-			if checked != 9 {
-				t.Errorf("checked %d things, want 9", checked)
+			if checked != 11 {
+				t.Errorf("checked %d things, want 11", checked)
 			}
 			switch {
 			case tt.want == "" && len(problems) > 0:

@@ -14,10 +14,17 @@ import (
 const shopID = "soak"
 
 // The stock the soak sells: skuCount SKUs, each stocked with initialStock
-// units at the start, so that checkouts compete for them.
+// units at the start, so that checkouts compete for them. The first, the
+// hot SKU, is a flash sale: stocked with hotStock and asked for in
+// hotShare percent of the lines, it is sold out most of the time, so a unit
+// a lapsed hold gives back is taken by the next checkout at once. A paid
+// order whose hold gave its stock back too soon is then oversold, not
+// quietly sold again.
 const (
 	skuCount     = 8
 	initialStock = 30
+	hotStock     = 10
+	hotShare     = 25
 )
 
 func skuName(i int) string { return fmt.Sprintf("SOAK-%d", i+1) }
@@ -90,6 +97,9 @@ func (c *client) lines(maxLines int) []map[string]any {
 	used := map[int]bool{}
 	for range n {
 		sku := c.rng.IntN(skuCount)
+		if c.rng.IntN(100) < hotShare {
+			sku = 0
+		}
 		if used[sku] {
 			continue
 		}
@@ -99,14 +109,39 @@ func (c *client) lines(maxLines int) []map[string]any {
 	return out
 }
 
+// adjustableShare is the percentage of checkouts with adjustable lines,
+// when the service takes them.
+const adjustableShare = 40
+
+// adjustRange is what the customer may buy of an adjustable line: from min
+// to max units (the hold reserves max).
+type adjustRange struct {
+	sku      string
+	min, max int
+}
+
 // checkout creates a checkout session (retrying with the same idempotency
 // key after a failure) and then decides the customer's fate: most pay within
-// seconds, some pay after the hold has lapsed, the rest never pay.
+// seconds, some try to pay after the hold has lapsed, the rest never pay.
+// Some checkouts let the customer pick the quantity of most of their lines.
 func (c *client) checkout(ctx context.Context, stop <-chan struct{}) {
 	key := fmt.Sprintf("c%02d-%d", c.n, c.seq)
 	items := c.lines(2)
 	for _, it := range items {
 		it["name"], it["unitAmount"], it["currency"] = "Soak item "+it["sku"].(string), 1500, "eur"
+	}
+	var adjustable []adjustRange
+	if c.h.adjustable && c.rng.IntN(100) < adjustableShare {
+		for _, it := range items {
+			// A third of the lines stay fixed, so carts mix both kinds.
+			if c.rng.IntN(3) == 0 {
+				continue
+			}
+			q := it["quantity"].(int)
+			r := adjustRange{sku: it["sku"].(string), min: c.rng.IntN(2), max: q + c.rng.IntN(3)}
+			it["adjustableQuantity"] = map[string]any{"enabled": true, "minimum": r.min, "maximum": r.max}
+			adjustable = append(adjustable, r)
+		}
 	}
 	body := map[string]any{
 		"shopId": shopID, "mode": "sale", "idempotencyKey": key, "items": items,
@@ -128,7 +163,7 @@ func (c *client) checkout(ctx context.Context, stop <-chan struct{}) {
 				ack.HoldID = *sess.ReservationID
 			}
 			c.h.rec.withAcks(func(acks *Acks) { acks.Checkouts[key] = ack })
-			c.customer(sess.ID)
+			c.customer(sess.ID, adjustable, len(items))
 			return
 		}
 		if !retryable(a, err) || !c.pause(stop, 300*time.Millisecond, time.Second) {
@@ -137,18 +172,47 @@ func (c *client) checkout(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// customer schedules what the customer of a session does.
-func (c *client) customer(sessionID string) {
+// customer schedules what the customer of a session with lines lines, of
+// which adjustable may be resized, does. One who comes back after the hold
+// has lapsed finds the session expired, unless checkoutd has not expired it
+// yet: the hold must still cover the payment then.
+func (c *client) customer(sessionID string, adjustable []adjustRange, lines int) {
 	var after time.Duration
+	late := false
 	switch p := c.rng.IntN(100); {
 	case p < 65:
 		after = time.Duration(c.rng.Int64N(int64(5 * time.Second)))
 	case p < 75:
-		after = c.holdTTL + time.Duration(c.rng.Int64N(int64(10*time.Second)))
+		after, late = c.holdTTL+time.Duration(c.rng.Int64N(int64(10*time.Second))), true
 	default:
 		return // abandons the cart: the hold lapses, the reaper expires the session
 	}
-	c.h.schedule(after, func() { c.h.stripe.pay(sessionID) })
+	picked := c.pick(adjustable, lines)
+	c.h.schedule(after, func() { c.h.stripe.pay(sessionID, picked, late) })
+}
+
+// pick is how many units the customer buys of each adjustable line, by
+// lineKey: often the maximum, often something in between, sometimes the
+// least allowed (0 drops the line), but never nothing at all, which
+// Stripe's page does not allow.
+func (c *client) pick(adjustable []adjustRange, lines int) map[string]int64 {
+	picked := make(map[string]int64, len(adjustable))
+	total := 0
+	for _, r := range adjustable {
+		q := r.min
+		switch p := c.rng.IntN(10); {
+		case p < 4:
+			q = r.max
+		case p < 8:
+			q = r.min + c.rng.IntN(r.max-r.min+1)
+		}
+		picked[lineKey(r.sku, "")] = int64(q)
+		total += q
+	}
+	if total == 0 && len(adjustable) == lines {
+		picked[lineKey(adjustable[0].sku, "")] = int64(adjustable[0].max)
+	}
+	return picked
 }
 
 // hold places a short hold through the holds API, then commits it,

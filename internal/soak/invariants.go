@@ -3,6 +3,8 @@ package soak
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,10 +19,11 @@ const (
 	invLedger      = "ledger check clean"
 	invOversell    = "no oversell"
 	invExactlyOnce = "every acknowledged session, webhook, commit and adjustment applied exactly once"
-	invHolds       = "no hold open past expiry + one reaper interval"
+	invHolds       = "no hold open past its bound + one reaper interval"
 	invNo500       = "no 500 at all"
 	invOutages     = "only 503 during outages, recovery within the bound"
 	invJobs        = "no River job left running past its bound"
+	invPaidOK      = "no paid order oversold"
 )
 
 // reapSlack is added to the reaper interval before an open lapsed hold
@@ -42,6 +45,7 @@ func (h *harness) check(ctx context.Context) []Check {
 		h.checkNo500(),
 		h.checkOutages(),
 		h.checkJobs(ctx, pool),
+		h.checkPaidOversold(ctx),
 	}
 }
 
@@ -61,11 +65,10 @@ func (h *harness) checkLedger(ctx context.Context, pool *pgxpool.Pool) Check {
 }
 
 func (h *harness) checkOversell(ctx context.Context, pool *pgxpool.Pool) Check {
-	var past, oversold int
-	err := pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM stock_levels WHERE on_hand - reserved < -backorder_limit OR reserved < 0
-			OR (backorder_limit = 0 AND on_hand < 0)),
-		(SELECT count(*) FROM oversold_orders WHERE shop_id = $1)`, shopID).Scan(&past, &oversold)
+	var past int
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM stock_levels WHERE shop_id = $1
+		AND (on_hand - reserved < -backorder_limit OR reserved < 0 OR (backorder_limit = 0 AND on_hand < 0))`,
+		shopID).Scan(&past)
 	if err != nil {
 		return Check{Name: invOversell, Detail: err.Error()}
 	}
@@ -99,7 +102,7 @@ func (h *harness) checkOversell(ctx context.Context, pool *pgxpool.Pool) Check {
 	if past > 0 {
 		problems = append([]string{fmt.Sprintf("%d stock rows past their CHECK", past)}, problems...)
 	}
-	figures := fmt.Sprintf("%d units sold; %d paid orders recorded oversold (refunded, not sold)", sold, oversold)
+	figures := fmt.Sprintf("%d units sold, none past the stock", sold)
 	if len(problems) > 0 {
 		return Check{Name: invOversell, Detail: listed(figures, problems)}
 	}
@@ -133,18 +136,118 @@ func (h *harness) checkExactlyOnce(ctx context.Context, pool *pgxpool.Pool) Chec
 
 func (h *harness) checkHolds(ctx context.Context, pool *pgxpool.Pool) Check {
 	allowed := h.cfg.ReaperInterval + reapSlack
+	// The reaper is due at an active or pending_payment hold's expiry, to
+	// close it or, when it is bound to a session, to make it expiring; at an
+	// expiring hold's session expiry + 5 minutes (hold_open_until), should
+	// Stripe never have answered for it.
 	var n int
 	var worst float64
-	err := pool.QueryRow(ctx, `SELECT count(*), coalesce(max(extract(epoch FROM now() - expires_at)), 0)::float8
-		FROM holds WHERE status IN ('active', 'pending_payment') AND expires_at < now() - make_interval(secs => $1)`,
-		allowed.Seconds()).Scan(&n, &worst)
+	err := pool.QueryRow(ctx, `SELECT count(*), coalesce(max(overdue), 0)::float8
+		FROM (SELECT extract(epoch FROM now() - CASE WHEN status = 'expiring'
+				THEN hold_open_until(status, expires_at, checkout_session_expires_at) ELSE expires_at END) AS overdue
+			FROM holds WHERE shop_id = $1 AND status IN ('active', 'pending_payment', 'expiring')) o
+		WHERE overdue > $2`, shopID, allowed.Seconds()).Scan(&n, &worst)
 	if err != nil {
 		return Check{Name: invHolds, Detail: err.Error()}
 	}
-	if n > 0 {
-		return Check{Name: invHolds, Detail: fmt.Sprintf("%d holds open more than %v past expiry, the worst %.0fs", n, allowed, worst)}
+	// Stripe's word releases an expiring hold: once checkoutd acknowledged
+	// that a session expired, its hold must be closed.
+	rows, err := pool.Query(ctx, `SELECT id, coalesce(checkout_session_id, '') FROM holds
+		WHERE shop_id = $1 AND status = 'expiring' ORDER BY id`, shopID)
+	if err != nil {
+		return Check{Name: invHolds, Detail: err.Error()}
 	}
-	return Check{Name: invHolds, Passed: true, Detail: fmt.Sprintf("none open more than %v past expiry", allowed)}
+	type expiring struct {
+		ID, SessionID string
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowToStructByPos[expiring])
+	if err != nil {
+		return Check{Name: invHolds, Detail: err.Error()}
+	}
+	expiredAcked := map[string]bool{}
+	h.rec.withAcks(func(acks *Acks) {
+		for _, sid := range acks.ExpiredEvents {
+			expiredAcked[sid] = true
+		}
+	})
+	statuses := h.stripe.statuses()
+	var problems []string
+	byStatus := map[string]int{}
+	for _, e := range held {
+		byStatus[statuses[e.SessionID]]++
+		if expiredAcked[e.SessionID] {
+			problems = append(problems, fmt.Sprintf("hold %s still expiring after checkoutd acknowledged that session %s expired", e.ID, e.SessionID))
+		}
+	}
+	figures := fmt.Sprintf("none open more than %v past its bound (expiry; an expiring hold's session expiry + 5m)", allowed)
+	if len(held) > 0 {
+		figures += fmt.Sprintf("; %d expiring at the end, their sessions at Stripe: %s", len(held), formatCounts(byStatus))
+	}
+	if n > 0 || len(problems) > 0 {
+		summary := fmt.Sprintf("%d holds open more than %v past their bound, the worst %.0fs; %d expiring at the end, %d of them after Stripe's word",
+			n, allowed, worst, len(held), len(problems))
+		return Check{Name: invHolds, Detail: listed(summary, problems)}
+	}
+	return Check{Name: invHolds, Passed: true, Detail: figures}
+}
+
+// oversoldOrder is the part of the API's OversoldOrder the report shows.
+type oversoldOrder struct {
+	ID              string    `json:"id"`
+	CheckoutID      string    `json:"checkoutId"`
+	StripeSessionID string    `json:"stripeSessionId"`
+	CreatedAt       time.Time `json:"createdAt"`
+	Shortfall       []struct {
+		SKU        string `json:"sku"`
+		VariantKey string `json:"variantKey"`
+		Requested  int64  `json:"requested"`
+		Available  int64  `json:"available"`
+	} `json:"shortfall"`
+}
+
+// checkPaidOversold lists the shop's oversold orders through the API, as an
+// operator would: a reserve_ttl checkout's stock is held until Stripe can no
+// longer take payment, so none may be oversold. The soak's lines allow no
+// backorder, so no shortfall is excused by one.
+func (h *harness) checkPaidOversold(ctx context.Context) Check {
+	paid := len(h.stripe.accounts().Paid)
+	var orders []oversoldOrder
+	for cursor := ""; ; {
+		path := shopPath("/oversold?limit=500")
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		a, err := h.api.call(ctx, "verify", http.MethodGet, path, nil)
+		if err != nil || !a.ok() {
+			return Check{Name: invPaidOK, Detail: fmt.Sprintf("list the oversold orders: status %d, %v: %s", a.Status, err, a.Body)}
+		}
+		var page struct {
+			Items      []oversoldOrder `json:"items"`
+			NextCursor *string         `json:"nextCursor"`
+		}
+		if err := a.decode(&page); err != nil {
+			return Check{Name: invPaidOK, Detail: fmt.Sprintf("list the oversold orders: %v", err)}
+		}
+		orders = append(orders, page.Items...)
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+	figures := fmt.Sprintf("%d of %d paid orders oversold", len(orders), paid)
+	if len(orders) == 0 {
+		return Check{Name: invPaidOK, Passed: true, Detail: figures}
+	}
+	problems := make([]string, len(orders))
+	for i, o := range orders {
+		short := make([]string, len(o.Shortfall))
+		for j, s := range o.Shortfall {
+			short[j] = fmt.Sprintf("%s %d wanted, %d available", lineKey(s.SKU, s.VariantKey), s.Requested, s.Available)
+		}
+		problems[i] = fmt.Sprintf("%s at %.1fs: checkout %s (session %s): %s",
+			o.ID, o.CreatedAt.Sub(h.runStart).Seconds(), o.CheckoutID, o.StripeSessionID, strings.Join(short, "; "))
+	}
+	return Check{Name: invPaidOK, Detail: listed(figures, problems)}
 }
 
 func (h *harness) checkNo500() Check {
@@ -235,7 +338,7 @@ func listed(summary string, problems []string) string {
 func readSnapshot(ctx context.Context, pool *pgxpool.Pool) (Snapshot, error) {
 	s := Snapshot{
 		Checkouts: map[string]CheckoutRow{}, Holds: map[string]HoldRow{},
-		Sales: map[string]Units{}, Allocations: map[string]Units{}, Oversold: map[string]int{},
+		Sales: map[string]Units{}, Allocations: map[string]Units{}, SaleLines: map[string]map[string]int64{}, Oversold: map[string]int{},
 		Adjustments: map[string]Units{}, Events: map[string]bool{},
 	}
 	type query struct {
@@ -268,6 +371,17 @@ func readSnapshot(ctx context.Context, pool *pgxpool.Pool) (Snapshot, error) {
 		}},
 		{`SELECT hold_id, count(*), sum(-quantity)::bigint FROM movements
 			WHERE shop_id = $1 AND type = 'SALE' AND hold_id IS NOT NULL GROUP BY hold_id`, units(s.Sales)},
+		{`SELECT hold_id, sku, variant_key, sum(-quantity)::bigint FROM movements
+			WHERE shop_id = $1 AND type = 'SALE' AND hold_id IS NOT NULL GROUP BY hold_id, sku, variant_key`, func(rows pgx.Rows) error {
+			var hold, sku, variant string
+			var n int64
+			err := rows.Scan(&hold, &sku, &variant, &n)
+			if s.SaleLines[hold] == nil {
+				s.SaleLines[hold] = map[string]int64{}
+			}
+			s.SaleLines[hold][lineKey(sku, variant)] = n
+			return err
+		}},
 		{`SELECT hold_id, count(*), sum(quantity)::bigint FROM hold_allocations WHERE shop_id = $1 GROUP BY hold_id`, units(s.Allocations)},
 		{`SELECT reference, count(*), sum(quantity)::bigint FROM movements
 			WHERE shop_id = $1 AND type = 'ADJUSTMENT' GROUP BY reference`, units(s.Adjustments)},

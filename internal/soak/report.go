@@ -15,7 +15,7 @@ import (
 func (h *harness) report(res *Result) {
 	w := h.cfg.Out
 	_, _, faults, recovery := h.rec.snapshot()
-	fmt.Fprintf(w, "soak: seed %d, ran %v with %d clients, drained %v\n", res.Seed, h.cfg.Duration, h.cfg.Clients, h.cfg.Drain)
+	fmt.Fprintf(w, "soak: seed %d, ran %v with %d clients, drained %v; %s\n", res.Seed, h.cfg.Duration, h.cfg.Clients, h.cfg.Drain, h.adjustableState())
 	fmt.Fprintf(w, "requests: %s\n", formatCounts(h.rec.statusCounts()))
 	for _, kind := range h.rec.kinds() {
 		fmt.Fprintf(w, "  %-9s %s\n", kind, formatCounts(h.rec.kindCounts(kind)))
@@ -37,6 +37,15 @@ func (h *harness) report(res *Result) {
 	if res.Dir != "" || res.Failed() > 0 {
 		fmt.Fprintf(w, "logs: %s (checkoutd.log, pgdata/server.log)\n", h.dir)
 	}
+}
+
+// adjustableState says whether checkouts had adjustable lines, and if not,
+// why not.
+func (h *harness) adjustableState() string {
+	if h.adjustable {
+		return "adjustable quantities on"
+	}
+	return "adjustable quantities off (" + h.adjustableWhy + ")"
 }
 
 // printChecks prints one line per invariant and the tally.

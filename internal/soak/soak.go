@@ -3,10 +3,12 @@
 //
 // A run starts a private PostgreSQL server, a stateful fake Stripe and
 // `checkoutd serve` as a child process, in reserve_ttl mode with short holds
-// and a fast reaper. Concurrent clients create checkout sessions and pay for
-// most of them (the fake Stripe then raises signed webhooks, delivered one to
-// three times and out of order), place and commit short holds, and restock
-// with idempotent adjustments. Every 5 to 15 seconds one fault strikes at
+// and a fast reaper. Concurrent clients create checkout sessions, some with
+// lines whose quantity the customer picks, and pay for most of them (the
+// fake Stripe then raises signed webhooks, delivered one to three times and
+// out of order; like Stripe, it refuses to take payment for a session that
+// has expired), place and commit short holds, and restock with idempotent
+// adjustments, while one SKU is kept sold out by a flash sale. Every 5 to 15 seconds one fault strikes at
 // random: kill -9 of the service (which is restarted), an immediate
 // PostgreSQL restart, or SIGSTOP of the service for 2 seconds. After the run
 // the faults stop, the service drains for a reaper interval and a margin,
@@ -68,6 +70,9 @@ type Config struct {
 	StopFor    time.Duration
 	// NoFaults runs the load alone, for a baseline.
 	NoFaults bool
+	// NoAdjustable keeps every checkout line at a fixed quantity even when
+	// the service takes adjustable quantities.
+	NoAdjustable bool
 	// Dir is where the database, the service log and the report go
 	// (default a new temporary directory, removed after a run that passed).
 	Dir string
@@ -184,8 +189,11 @@ type harness struct {
 	api     *caller
 	probe   *caller
 	crashed chan struct{}
-	// stripeSrv serves the fake Stripe; stopDelivery ends the deliveries.
-	stripeSrv    *http.Server
+	// adjustable is set when some checkouts let the customer pick a line's
+	// quantity; adjustableWhy says why it is not.
+	adjustable    bool
+	adjustableWhy string
+	// stopDelivery ends the deliveries.
 	stopDelivery context.CancelFunc
 	timersMu     sync.Mutex
 	timers       []*time.Timer
@@ -270,7 +278,7 @@ func (h *harness) start(ctx context.Context) error {
 	h.deliver = newDeliverer(deliverCtx, h.api, secret, h.cfg.Seed)
 	h.stripe = newFakeStripe(h.deliver.enqueue)
 	var stripeBase string
-	if stripeBase, h.stripeSrv, err = h.stripe.serve(); err != nil {
+	if stripeBase, err = h.stripe.serve(); err != nil {
 		return err
 	}
 
@@ -313,20 +321,62 @@ func (h *harness) start(ctx context.Context) error {
 		return err
 	}
 	_, h.serviceStart, _ = h.svc.current()
-	return h.setup(ctx)
+	if err := h.setup(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(h.cfg.Progress, "soak: %s\n", h.adjustableState())
+	return nil
 }
 
 // setup stocks the soak's shop, before any fault.
 func (h *harness) setup(ctx context.Context) error {
 	changes := make([]map[string]any, skuCount)
 	for i := range changes {
-		changes[i] = map[string]any{"sku": skuName(i), "variantKey": "", "locationId": "default", "op": "set", "quantity": initialStock, "type": "ADJUSTMENT"}
+		stock := initialStock
+		if i == 0 {
+			stock = hotStock
+		}
+		changes[i] = map[string]any{"sku": skuName(i), "variantKey": "", "locationId": "default", "op": "set", "quantity": stock, "type": "ADJUSTMENT"}
 	}
 	a, err := h.api.call(ctx, "setup", "POST", shopPath("/adjustments"),
 		map[string]any{"reference": "soak-setup", "createdBy": "soak", "idempotencyKey": "soak-setup", "changes": changes})
 	if err != nil || !a.ok() {
 		return fmt.Errorf("stock the soak's shop: status %d, %v: %s", a.Status, err, a.Body)
 	}
+	return h.probeAdjustable(ctx)
+}
+
+// probeAdjustable finds out whether the service takes adjustable
+// quantities on checkout lines, so that the soak runs against a binary from
+// before them as well as after: a checkout whose adjustable line could take
+// more units than the SKU has is refused 409 insufficient_stock by a
+// service that holds its maximum, and 400 by one that does not know the
+// field. Nothing is held or created either way.
+func (h *harness) probeAdjustable(ctx context.Context) error {
+	if h.cfg.NoAdjustable {
+		h.adjustableWhy = "--no-adjustable"
+		return nil
+	}
+	a, err := h.api.call(ctx, "setup", http.MethodPost, "/api/checkout/sessions", map[string]any{
+		"shopId": shopID, "mode": "sale",
+		"items": []map[string]any{{
+			"sku": skuName(0), "variantKey": "", "quantity": 1, "name": "Soak probe", "unitAmount": 1500, "currency": "eur",
+			"adjustableQuantity": map[string]any{"enabled": true, "minimum": 0, "maximum": 999},
+		}},
+		"successUrl": "https://shop.example/ok", "cancelUrl": "https://shop.example/cart",
+	})
+	if err != nil {
+		return fmt.Errorf("ask whether checkoutd takes adjustable quantities: %w", err)
+	}
+	if a.Status == http.StatusConflict && isCode(a, "insufficient_stock") {
+		h.adjustable = true
+		return nil
+	}
+	var body struct {
+		Message string `json:"message"`
+	}
+	_ = a.decode(&body)
+	h.adjustableWhy = fmt.Sprintf("checkoutd answered %d %s", a.Status, body.Message)
 	return nil
 }
 
@@ -405,8 +455,8 @@ func (h *harness) shutdown() {
 		}
 		h.svc.log.Close()
 	}
-	if h.stripeSrv != nil {
-		_ = h.stripeSrv.Close()
+	if h.stripe != nil {
+		h.stripe.close()
 	}
 	if h.db != nil {
 		h.db.Close()
