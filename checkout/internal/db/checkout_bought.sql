@@ -3,7 +3,7 @@
 -- event's transaction opens, to learn what the settler must first ask
 -- Stripe. Its lines never change once recorded; its status is read again,
 -- locked, in the transaction.
-SELECT id, lines, hold_id, status
+SELECT id, lines, status
 FROM checkouts
 WHERE shop_id = sqlc.arg(shop_id) AND stripe_session_id = sqlc.arg(stripe_session_id);
 

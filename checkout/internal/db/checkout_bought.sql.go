@@ -35,7 +35,7 @@ func (q *Queries) GetCheckoutBought(ctx context.Context, db DBTX, arg GetCheckou
 }
 
 const getCheckoutToSettle = `-- name: GetCheckoutToSettle :one
-SELECT id, lines, hold_id, status
+SELECT id, lines, status
 FROM checkouts
 WHERE shop_id = $1 AND stripe_session_id = $2
 `
@@ -48,7 +48,6 @@ type GetCheckoutToSettleParams struct {
 type GetCheckoutToSettleRow struct {
 	ID     string
 	Lines  []byte
-	HoldID *string
 	Status string
 }
 
@@ -59,12 +58,7 @@ type GetCheckoutToSettleRow struct {
 func (q *Queries) GetCheckoutToSettle(ctx context.Context, db DBTX, arg GetCheckoutToSettleParams) (GetCheckoutToSettleRow, error) {
 	row := db.QueryRow(ctx, getCheckoutToSettle, arg.ShopID, arg.StripeSessionID)
 	var i GetCheckoutToSettleRow
-	err := row.Scan(
-		&i.ID,
-		&i.Lines,
-		&i.HoldID,
-		&i.Status,
-	)
+	err := row.Scan(&i.ID, &i.Lines, &i.Status)
 	return i, err
 }
 
