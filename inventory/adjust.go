@@ -53,6 +53,11 @@ type StockChange struct {
 	// Type is ADJUSTMENT (the default), PURCHASE_ORDER, RETURN or DAMAGE.
 	Type  MovementType `json:"type"`
 	Notes string       `json:"notes"`
+	// ExpectedOnHand, on a set only, is the on-hand the count started from:
+	// if the row has another when the set runs, the batch fails with a
+	// *StaleCountError. Left out of the JSON when nil, so the idempotency
+	// hash of a request without it is what it was before the field existed.
+	ExpectedOnHand *int64 `json:"expectedOnHand,omitempty"`
 }
 
 // AdjustRequest is a batch of stock changes applied all together or not at
@@ -73,7 +78,8 @@ type ChangeResult struct {
 // Adjust applies a batch of stock changes in one transaction: every change,
 // or none. Unknown lines are created by set and increment. A change that
 // would leave on_hand below what is reserved at that location fails the
-// batch with a *StockConflictError. With an IdempotencyKey, a repeat of the
+// batch with a *StockConflictError; a set whose ExpectedOnHand is not the
+// row's on_hand when it runs fails it with a *StaleCountError. With an IdempotencyKey, a repeat of the
 // same request returns the first result and a different request under the
 // same key is ErrIdempotencyConflict.
 func (l *Ledger) Adjust(ctx context.Context, shopID string, req AdjustRequest) (*ChangeResult, error) {
@@ -105,6 +111,14 @@ func (l *Ledger) Adjust(ctx context.Context, shopID string, req AdjustRequest) (
 			c.quantity(f+".quantity", ch.Quantity, 1)
 		default:
 			c.add(f+".op", "must be set, increment or decrement")
+		}
+		if ch.ExpectedOnHand != nil {
+			switch {
+			case ch.Op != OpSet:
+				c.add(f+".expectedOnHand", "is only allowed with op set")
+			case *ch.ExpectedOnHand < 0:
+				c.add(f+".expectedOnHand", "must be an integer of 0 or more")
+			}
 		}
 		switch ch.Type {
 		case MovementAdjustment, MovementPurchaseOrder, MovementReturn, MovementDamage:
@@ -270,12 +284,21 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 			return err
 		}
 		result = &ChangeResult{Movements: make([]Movement, 0, len(changes))}
+		// A stale set writes nothing, so the changes after it still run:
+		// the answer then names every stale count, not just the first, and
+		// the transaction is rolled back all the same.
+		var stale []StaleCount
 		for _, ch := range changes {
 			row, err := l.queries.ApplyStockChange(ctx, tx, db.ApplyStockChangeParams{
 				ShopID: shopID, Sku: ch.SKU, VariantKey: ch.VariantKey, LocationID: ch.LocationID,
-				Op: string(ch.Op), Quantity: ch.Quantity, Type: string(ch.Type),
+				Op: string(ch.Op), Quantity: ch.Quantity, ExpectedOnHand: ch.ExpectedOnHand, Type: string(ch.Type),
 				Reference: reference, Notes: ch.Notes, CreatedBy: createdBy,
 			})
+			if len(stale) > 0 && (errors.Is(err, pgx.ErrNoRows) || stockCheckConflict(err) != nil) {
+				// A stale count already dooms the batch; a conflict further
+				// on was judged against stock the count did not see.
+				return &StaleCountError{Lines: stale}
+			}
 			if errors.Is(err, pgx.ErrNoRows) {
 				return &StockConflictError{SKU: ch.SKU, VariantKey: ch.VariantKey, LocationID: ch.LocationID, Reason: "the location has never stocked this line"}
 			}
@@ -286,6 +309,14 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 			if err != nil {
 				return err
 			}
+			if row.Stale {
+				stale = append(stale, StaleCount{SKU: ch.SKU, VariantKey: ch.VariantKey, LocationID: ch.LocationID,
+					ExpectedOnHand: *ch.ExpectedOnHand, OnHand: row.OldOnHand})
+				continue
+			}
+			if len(stale) > 0 {
+				continue
+			}
 			if !row.Ok {
 				return &StockConflictError{SKU: ch.SKU, VariantKey: ch.VariantKey, LocationID: ch.LocationID,
 					Reason: fmt.Sprintf("on hand would be %d, below the %d reserved", row.NewOnHand, row.Reserved)}
@@ -295,6 +326,9 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 				Type: ch.Type, Quantity: row.MovementQuantity, Reference: reference, Notes: ch.Notes, CreatedBy: createdBy,
 				CreatedAt: row.CreatedAt.UTC(),
 			})
+		}
+		if len(stale) > 0 {
+			return &StaleCountError{Lines: stale}
 		}
 		result.Applied = len(changes)
 		if key != "" {
@@ -307,10 +341,11 @@ func (l *Ledger) applyChangesOnce(ctx context.Context, shopID, scope, key string
 		return nil
 	})
 	var conflict *StockConflictError
+	var stale *StaleCountError
 	var invalid *checkoutd.ValidationError
 	switch {
 	case err == nil:
-	case errors.As(err, &conflict), errors.As(err, &invalid), errors.Is(err, ErrIdempotencyConflict), errors.Is(err, checkoutd.ErrShopNotFound):
+	case errors.As(err, &conflict), errors.As(err, &stale), errors.As(err, &invalid), errors.Is(err, ErrIdempotencyConflict), errors.Is(err, checkoutd.ErrShopNotFound):
 		return nil, err
 	default:
 		return nil, l.dbError("apply stock changes", err)

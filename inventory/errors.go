@@ -84,6 +84,31 @@ func (e *StockConflictError) Error() string {
 	return fmt.Sprintf("stock conflict on %s[%s] at %s: %s", e.SKU, e.VariantKey, e.LocationID, e.Reason)
 }
 
+// StaleCount is a set whose ExpectedOnHand was not what its stock row had
+// on hand when the set ran.
+type StaleCount struct {
+	SKU            string `json:"sku"`
+	VariantKey     string `json:"variantKey"`
+	LocationID     string `json:"locationId"`
+	ExpectedOnHand int64  `json:"expectedOnHand"`
+	OnHand         int64  `json:"onHand"`
+}
+
+// StaleCountError is returned when a set's ExpectedOnHand no longer holds:
+// stock moved after the count was taken, so writing it would overwrite that
+// move. Lines names every stale set of the batch. Nothing was changed.
+type StaleCountError struct {
+	Lines []StaleCount
+}
+
+func (e *StaleCountError) Error() string {
+	parts := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		parts[i] = fmt.Sprintf("%s[%s] at %s expected on hand %d, has %d", l.SKU, l.VariantKey, l.LocationID, l.ExpectedOnHand, l.OnHand)
+	}
+	return "stale count: " + strings.Join(parts, "; ")
+}
+
 // stockCheckConflict returns the StockConflictError that a CHECK violation
 // on stock_levels stands for, or nil for any other error. The constraints
 // are the domain's own invariants: the database refused a change that would

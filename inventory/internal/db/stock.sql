@@ -170,6 +170,11 @@ WHERE s.shop_id = sqlc.arg(shop_id) AND s.sku = sqlc.arg(sku) AND s.variant_key 
 -- Like ReserveHold, it sets every column the stock_levels CHECKs read from the
 -- locked row: a release committed while it waited for the lock would
 -- otherwise leave the stale reserved in the row the CHECK judges.
+--
+-- A set with expected_on_hand is compared against that same locked row, not
+-- against an earlier read: a sale committed after the count was taken, even
+-- one committed while this statement waited for the lock, makes it stale,
+-- and then nothing is written and stale is true.
 WITH current AS (
     SELECT s.on_hand, s.reserved, s.backorder_limit
     FROM stock_levels s
@@ -183,7 +188,8 @@ target AS (
                WHEN 'set' THEN sqlc.arg(quantity)::bigint
                WHEN 'increment' THEN c.on_hand + sqlc.arg(quantity)::bigint
                ELSE c.on_hand - sqlc.arg(quantity)::bigint
-           END AS new_on_hand
+           END AS new_on_hand,
+           coalesce(c.on_hand <> sqlc.narg(expected_on_hand)::bigint, false) AS stale
     FROM current c
 ),
 changed AS (
@@ -195,6 +201,7 @@ changed AS (
     FROM target t
     WHERE s.shop_id = sqlc.arg(shop_id) AND s.sku = sqlc.arg(sku)
       AND s.variant_key = sqlc.arg(variant_key) AND s.location_id = sqlc.arg(location_id)
+      AND NOT t.stale
       AND (t.new_on_hand >= t.reserved OR t.new_on_hand >= t.old_on_hand)
     RETURNING s.on_hand
 ),
@@ -220,7 +227,8 @@ SELECT t.old_on_hand::bigint AS old_on_hand,
        coalesce(r.id, 0)::bigint AS movement_id,
        coalesce(r.quantity, 0)::bigint AS movement_quantity,
        coalesce(r.created_at, now())::timestamptz AS created_at,
-       (r.id IS NOT NULL)::boolean AS ok
+       (r.id IS NOT NULL)::boolean AS ok,
+       t.stale::boolean AS stale
 FROM target t
 LEFT JOIN recorded r ON true;
 

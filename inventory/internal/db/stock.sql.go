@@ -24,7 +24,8 @@ target AS (
                WHEN 'set' THEN $6::bigint
                WHEN 'increment' THEN c.on_hand + $6::bigint
                ELSE c.on_hand - $6::bigint
-           END AS new_on_hand
+           END AS new_on_hand,
+           coalesce(c.on_hand <> $7::bigint, false) AS stale
     FROM current c
 ),
 changed AS (
@@ -36,13 +37,14 @@ changed AS (
     FROM target t
     WHERE s.shop_id = $1 AND s.sku = $2
       AND s.variant_key = $3 AND s.location_id = $4
+      AND NOT t.stale
       AND (t.new_on_hand >= t.reserved OR t.new_on_hand >= t.old_on_hand)
     RETURNING s.on_hand
 ),
 recorded AS (
     INSERT INTO movements (shop_id, sku, variant_key, location_id, type, quantity, reference, notes, created_by)
-    SELECT $1, $2, $3, $4, $7,
-           t.new_on_hand - t.old_on_hand, $8, $9, $10
+    SELECT $1, $2, $3, $4, $8,
+           t.new_on_hand - t.old_on_hand, $9, $10, $11
     FROM target t, changed
     RETURNING id, quantity, created_at
 ),
@@ -59,22 +61,24 @@ SELECT t.old_on_hand::bigint AS old_on_hand,
        coalesce(r.id, 0)::bigint AS movement_id,
        coalesce(r.quantity, 0)::bigint AS movement_quantity,
        coalesce(r.created_at, now())::timestamptz AS created_at,
-       (r.id IS NOT NULL)::boolean AS ok
+       (r.id IS NOT NULL)::boolean AS ok,
+       t.stale::boolean AS stale
 FROM target t
 LEFT JOIN recorded r ON true
 `
 
 type ApplyStockChangeParams struct {
-	ShopID     string
-	Sku        string
-	VariantKey string
-	LocationID string
-	Op         string
-	Quantity   int64
-	Type       string
-	Reference  string
-	Notes      string
-	CreatedBy  string
+	ShopID         string
+	Sku            string
+	VariantKey     string
+	LocationID     string
+	Op             string
+	Quantity       int64
+	ExpectedOnHand *int64
+	Type           string
+	Reference      string
+	Notes          string
+	CreatedBy      string
 }
 
 type ApplyStockChangeRow struct {
@@ -85,6 +89,7 @@ type ApplyStockChangeRow struct {
 	MovementQuantity int64
 	CreatedAt        time.Time
 	Ok               bool
+	Stale            bool
 }
 
 // Applies one set/increment/decrement to a stock row and records the movement
@@ -95,6 +100,11 @@ type ApplyStockChangeRow struct {
 // Like ReserveHold, it sets every column the stock_levels CHECKs read from the
 // locked row: a release committed while it waited for the lock would
 // otherwise leave the stale reserved in the row the CHECK judges.
+//
+// A set with expected_on_hand is compared against that same locked row, not
+// against an earlier read: a sale committed after the count was taken, even
+// one committed while this statement waited for the lock, makes it stale,
+// and then nothing is written and stale is true.
 // A change that lowers stock asks for a low-stock check of the line, in this
 // transaction; the check decides whether it is low.
 func (q *Queries) ApplyStockChange(ctx context.Context, db DBTX, arg ApplyStockChangeParams) (ApplyStockChangeRow, error) {
@@ -105,6 +115,7 @@ func (q *Queries) ApplyStockChange(ctx context.Context, db DBTX, arg ApplyStockC
 		arg.LocationID,
 		arg.Op,
 		arg.Quantity,
+		arg.ExpectedOnHand,
 		arg.Type,
 		arg.Reference,
 		arg.Notes,
@@ -119,6 +130,7 @@ func (q *Queries) ApplyStockChange(ctx context.Context, db DBTX, arg ApplyStockC
 		&i.MovementQuantity,
 		&i.CreatedAt,
 		&i.Ok,
+		&i.Stale,
 	)
 	return i, err
 }
