@@ -130,8 +130,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		invalid      *checkoutd.ValidationError
 		insufficient *inventory.InsufficientStockError
 		notActive    *inventory.HoldNotActiveError
+		exceeds      *inventory.ReturnExceedsSaleError
 		conflict     *inventory.StockConflictError
-		stale        *inventory.StaleCountError
 		busy         *inventory.BusyError
 		limited      *rateLimitedError
 	)
@@ -146,14 +146,21 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusConflict, "hold_not_active", "hold is "+string(notActive.Status), map[string]any{
 			"status": notActive.Status,
 		})
+	case errors.As(err, &exceeds):
+		var location any
+		if exceeds.LocationID != "" {
+			location = exceeds.LocationID
+		}
+		writeError(w, http.StatusConflict, "return_exceeds_sale", exceeds.Error(), map[string]any{
+			"sku": exceeds.SKU, "variantKey": exceeds.VariantKey, "locationId": location,
+			"requested": exceeds.Requested, "returnable": exceeds.Returnable,
+		})
 	case errors.As(err, &conflict):
 		var row map[string]any
 		if conflict.SKU != "" {
 			row = map[string]any{"sku": conflict.SKU, "variantKey": conflict.VariantKey, "locationId": conflict.LocationID}
 		}
 		writeError(w, http.StatusConflict, "stock_conflict", conflict.Error(), row)
-	case errors.As(err, &stale):
-		writeError(w, http.StatusConflict, "stale_count", stale.Error(), map[string]any{"items": stale.Lines})
 	case errors.Is(err, inventory.ErrShopExists):
 		writeError(w, http.StatusConflict, "conflict", "a shop with this id already exists", nil)
 	case errors.Is(err, inventory.ErrLocationExists):
