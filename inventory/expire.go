@@ -159,12 +159,14 @@ func (l *Ledger) expireLapsedOnLines(ctx context.Context, shopID string, lines [
 
 // expireLapsed closes one hold that GetHold saw lapsed.
 func (l *Ledger) expireLapsed(ctx context.Context, shopID, holdID string) error {
-	closed, err := l.closeExpired(ctx, l.db, []string{shopID}, []string{holdID}, farFuture)
-	if err != nil {
+	op := &closeOp{arg: db.CloseHoldsParams{
+		ShopIds: []string{shopID}, HoldIds: []string{holdID}, Status: string(HoldExpired), Reason: "expired", DueBefore: farFuture,
+	}}
+	if err := l.execAlone(ctx, op); err != nil {
 		return l.dbError("expire lapsed hold", err)
 	}
-	l.metrics.holdsExpired(len(closed))
-	for _, c := range closed {
+	l.metrics.holdsExpired(len(op.rows))
+	for _, c := range op.rows {
 		l.log.InfoContext(ctx, "hold expired", "shop_id", c.ShopID, "hold_id", c.ID, "by", "request")
 	}
 	return nil

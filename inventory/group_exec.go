@@ -91,7 +91,7 @@ func (l *Ledger) runGroup(ctx context.Context, group []*groupCall) {
 		l.log.DebugContext(ctx, "group refused, running its operations alone", "size", len(group), "error", err)
 	}
 	for _, c := range group {
-		if err := c.op.exec(c.ctx, l.queries, l.db); err != nil {
+		if err := l.execAlone(c.ctx, c.op); err != nil {
 			c.op.fail(err)
 		}
 	}
@@ -335,7 +335,7 @@ func (l *Ledger) reserveRows(ctx context.Context, arg db.ReserveHoldParams) ([]d
 func (l *Ledger) commitRows(ctx context.Context, shopID, holdID, reference string) ([]db.CommitHoldsRow, error) {
 	op := &commitOp{shopID: shopID, holdID: holdID, reference: reference}
 	if !l.grouped() {
-		err := op.exec(ctx, l.queries, l.db)
+		err := l.execAlone(ctx, op)
 		return op.rows, err
 	}
 	if err := l.group.do(ctx, op); err != nil {
@@ -347,10 +347,11 @@ func (l *Ledger) commitRows(ctx context.Context, shopID, holdID, reference strin
 // closeRows runs the statement that releases holds, in a group when l
 // groups.
 func (l *Ledger) closeRows(ctx context.Context, arg db.CloseHoldsParams) ([]db.CloseHoldsRow, error) {
-	if !l.grouped() {
-		return l.queries.CloseHolds(ctx, l.db, arg)
-	}
 	op := &closeOp{arg: arg}
+	if !l.grouped() {
+		err := l.execAlone(ctx, op)
+		return op.rows, err
+	}
 	if err := l.group.do(ctx, op); err != nil {
 		return nil, err
 	}

@@ -193,7 +193,9 @@ func (c *Client) holdCall(ctx context.Context, op, method, shopID, holdID, actio
 // Adjust applies a batch of stock changes to shopID, all or none, writing a
 // movement for each. Unknown stock lines are created by OpSet and
 // OpIncrement. A change that would leave less on hand than is reserved
-// fails the batch with an *APIError of CodeStockConflict.
+// fails the batch with an *APIError of CodeStockConflict; a set whose
+// ExpectedOnHand no longer holds fails it with CodeStaleCount, listing
+// every stale set in StaleCounts.
 func (c *Client) Adjust(ctx context.Context, shopID string, req AdjustRequest) (*ChangeResult, error) {
 	return c.change(ctx, fmt.Sprintf("adjust stock of shop %q", shopID), shopID, "/adjustments", req)
 }

@@ -190,6 +190,21 @@ type StockChange struct {
 	// MovementReturn or MovementDamage.
 	Type  MovementType `json:"type,omitempty"`
 	Notes string       `json:"notes,omitempty"`
+	// ExpectedOnHand, with OpSet only, is the on hand the count started
+	// from: if the location has another when the set runs, Adjust fails
+	// with CodeStaleCount and nothing is written, so a sale made after the
+	// count is never overwritten.
+	ExpectedOnHand *int64 `json:"expectedOnHand,omitempty"`
+}
+
+// StaleCount is a set whose ExpectedOnHand was not what its location had
+// on hand when the set ran.
+type StaleCount struct {
+	SKU            string `json:"sku"`
+	VariantKey     string `json:"variantKey"`
+	LocationID     string `json:"locationId"`
+	ExpectedOnHand int64  `json:"expectedOnHand"`
+	OnHand         int64  `json:"onHand"`
 }
 
 // AdjustRequest is a batch of stock changes that Adjust applies all
