@@ -13,6 +13,7 @@ type createHoldRequest struct {
 	TTLSeconds     *int64           `json:"ttlSeconds"`
 	IdempotencyKey string           `json:"idempotencyKey"`
 	Reference      string           `json:"reference"`
+	CustomerKey    string           `json:"customerKey"`
 }
 
 // createHold places a hold: 201 for a new one, 200 for an idempotent replay.
@@ -31,6 +32,7 @@ func (a *API) createHold(w http.ResponseWriter, r *http.Request) {
 	}
 	hold, created, err := a.ledger.Reserve(r.Context(), pathVar(r, "shopId"), inventory.ReserveRequest{
 		Items: req.Items, TTL: ttl, IdempotencyKey: req.IdempotencyKey, Reference: req.Reference,
+		CustomerKey: req.CustomerKey,
 	})
 	if err != nil {
 		a.fail(w, r, err)

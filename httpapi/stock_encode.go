@@ -24,6 +24,8 @@ func appendStockInfo(b []byte, info *inventory.StockInfo) []byte {
 	b = strconv.AppendBool(append(b, `,"lowStock":`...), info.LowStock)
 	b = strconv.AppendBool(append(b, `,"backorderAllowed":`...), info.BackorderAllowed)
 	b = appendInt(b, `,"backorderLimit":`, info.BackorderLimit)
+	b = appendInt(b, `,"maxPerOrder":`, info.MaxPerOrder)
+	b = appendInt(b, `,"maxPerCustomer":`, info.MaxPerCustomer)
 	b = append(b, `,"locations":`...)
 	if info.Locations == nil {
 		b = append(b, "null"...)

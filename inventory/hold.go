@@ -85,6 +85,11 @@ type ReserveRequest struct {
 	// CheckoutMode, "sale" or "rental" when set, records what the hold is
 	// for; the SALE movements of its commit carry it in their notes.
 	CheckoutMode string `json:"-"`
+	// CustomerKey names the buyer in the shop's own terms (an account id,
+	// a hash of the email): 1 to MaxCustomerKeyLen printable characters.
+	// Lines with a per-customer limit need it; the ledger keeps only a
+	// hash of it.
+	CustomerKey string `json:"customerKey"`
 }
 
 func (r ReserveRequest) validate(shopID string) error {
@@ -96,6 +101,9 @@ func (r ReserveRequest) validate(shopID string) error {
 	}
 	c.text("idempotencyKey", r.IdempotencyKey, maxTextLen)
 	c.text("reference", r.Reference, maxTextLen)
+	if r.CustomerKey != "" && !validCustomerKey(r.CustomerKey) {
+		c.add("customerKey", "must be 1 to %d printable characters", MaxCustomerKeyLen)
+	}
 	switch r.CheckoutMode {
 	case "", "sale", "rental":
 	default:
@@ -112,12 +120,29 @@ func (r ReserveRequest) validate(shopID string) error {
 // With an IdempotencyKey, a repeat of the same request returns the same hold
 // (created is false); the same key with other items is ErrIdempotencyConflict.
 // A shortfall is an *InsufficientStockError and changes nothing.
+//
+// A line's purchase limits apply too: more than its MaxPerOrder, or more
+// than its MaxPerCustomer leaves the request's CustomerKey within the
+// purchase-limit window, is a *LimitExceededError and changes nothing; a
+// line with a MaxPerCustomer needs a CustomerKey.
 func (l *Ledger) Reserve(ctx context.Context, shopID string, req ReserveRequest) (hold *Hold, created bool, err error) {
 	if err := req.validate(shopID); err != nil {
 		return nil, false, err
 	}
 	lines := mergeLines(req.Items)
+	perCustomer, err := l.checkOrderLimits(ctx, shopID, lines, req)
+	if err != nil {
+		return nil, false, err
+	}
+	if perCustomer {
+		return l.reserveForCustomer(ctx, shopID, lines, req)
+	}
+	return l.reserveLines(ctx, shopID, lines, req)
+}
 
+// reserveLines is Reserve once its input and the lines' limits allow the
+// hold: lines are merged, and sorted as mergeLines leaves them.
+func (l *Ledger) reserveLines(ctx context.Context, shopID string, lines []Line, req ReserveRequest) (hold *Hold, created bool, err error) {
 	hold, created, shortfall, err := l.tryReserveUnlocking(ctx, shopID, lines, req)
 	if err != nil || shortfall == nil {
 		return hold, created, err

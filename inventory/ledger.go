@@ -49,6 +49,10 @@ type Config struct {
 	// ReadGroupsInFlight is how many of those queries may run at once
 	// (default DefaultReadGroupsInFlight).
 	ReadGroupsInFlight int
+	// PurchaseLimitWindow is how far back a customer's holds count against
+	// a line's MaxPerCustomer (PURCHASE_LIMIT_WINDOW; default
+	// DefaultPurchaseLimitWindow).
+	PurchaseLimitWindow time.Duration
 }
 
 // Ledger is the inventory ledger of every shop in one database. It is safe

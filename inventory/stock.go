@@ -52,17 +52,21 @@ func (l *Ledger) Validate(ctx context.Context, shopID string, lines []Line) (*Va
 // Available is OnHand - Reserved - SafetyStock, never below 0, and does not
 // count lapsed holds as reserved.
 type StockInfo struct {
-	SKU               string          `json:"sku"`
-	VariantKey        string          `json:"variantKey"`
-	OnHand            int64           `json:"onHand"`
-	Reserved          int64           `json:"reserved"`
-	Available         int64           `json:"available"`
-	SafetyStock       int64           `json:"safetyStock"`
-	LowStockThreshold int64           `json:"lowStockThreshold"`
-	LowStock          bool            `json:"lowStock"`
-	BackorderAllowed  bool            `json:"backorderAllowed"`
-	BackorderLimit    int64           `json:"backorderLimit"`
-	Locations         []LocationStock `json:"locations"`
+	SKU               string `json:"sku"`
+	VariantKey        string `json:"variantKey"`
+	OnHand            int64  `json:"onHand"`
+	Reserved          int64  `json:"reserved"`
+	Available         int64  `json:"available"`
+	SafetyStock       int64  `json:"safetyStock"`
+	LowStockThreshold int64  `json:"lowStockThreshold"`
+	LowStock          bool   `json:"lowStock"`
+	BackorderAllowed  bool   `json:"backorderAllowed"`
+	BackorderLimit    int64  `json:"backorderLimit"`
+	// MaxPerOrder and MaxPerCustomer are the line's purchase limits, 0
+	// for none (see Reserve).
+	MaxPerOrder    int64           `json:"maxPerOrder"`
+	MaxPerCustomer int64           `json:"maxPerCustomer"`
+	Locations      []LocationStock `json:"locations"`
 }
 
 // LocationStock is a stock line's position at one location.
@@ -95,7 +99,8 @@ func (l *Ledger) StockInfo(ctx context.Context, shopID, sku, variantKey string) 
 
 // stockLineInfo is the StockInfo of one line's GetStockLineGroup rows.
 func stockLineInfo(rows []db.GetStockLineGroupRow) *StockInfo {
-	line := stockLineRow{Sku: rows[0].Sku, VariantKey: rows[0].VariantKey, SafetyStock: rows[0].SafetyStock, LowStockThreshold: rows[0].LowStockThreshold}
+	line := stockLineRow{Sku: rows[0].Sku, VariantKey: rows[0].VariantKey, SafetyStock: rows[0].SafetyStock, LowStockThreshold: rows[0].LowStockThreshold,
+		MaxPerOrder: rows[0].MaxPerOrder, MaxPerCustomer: rows[0].MaxPerCustomer}
 	var locations []LocationStock
 	for _, r := range rows {
 		if !r.Stocked {
@@ -296,6 +301,8 @@ func newStockInfo(r stockLineRow) StockInfo {
 		LowStock:          available <= r.LowStockThreshold,
 		BackorderAllowed:  r.BackorderLimit > 0,
 		BackorderLimit:    r.BackorderLimit,
+		MaxPerOrder:       r.MaxPerOrder,
+		MaxPerCustomer:    r.MaxPerCustomer,
 		Locations:         []LocationStock{},
 	}
 }
@@ -305,6 +312,11 @@ type StockSettings struct {
 	LowStockThreshold *int64 `json:"lowStockThreshold"`
 	SafetyStock       *int64 `json:"safetyStock"`
 	BackorderLimit    *int64 `json:"backorderLimit"`
+	// MaxPerOrder caps the units of the line one hold may ask for;
+	// MaxPerCustomer the units one customer may hold or buy within the
+	// purchase-limit window. 0 is no limit.
+	MaxPerOrder    *int64 `json:"maxPerOrder"`
+	MaxPerCustomer *int64 `json:"maxPerCustomer"`
 }
 
 // UpdateSettings changes a stock line's settings, creating the line if the
@@ -319,13 +331,14 @@ func (l *Ledger) UpdateSettings(ctx context.Context, shopID, sku, variantKey str
 	for _, f := range []struct {
 		name string
 		v    *int64
-	}{{"lowStockThreshold", s.LowStockThreshold}, {"safetyStock", s.SafetyStock}, {"backorderLimit", s.BackorderLimit}} {
+	}{{"lowStockThreshold", s.LowStockThreshold}, {"safetyStock", s.SafetyStock}, {"backorderLimit", s.BackorderLimit},
+		{"maxPerOrder", s.MaxPerOrder}, {"maxPerCustomer", s.MaxPerCustomer}} {
 		if f.v != nil && (*f.v < 0 || *f.v > MaxQuantity) {
 			c.add(f.name, "must be an integer from 0 to %d", MaxQuantity)
 		}
 	}
-	if s.LowStockThreshold == nil && s.SafetyStock == nil && s.BackorderLimit == nil {
-		c.add("body", "must set at least one of lowStockThreshold, safetyStock, backorderLimit")
+	if s.LowStockThreshold == nil && s.SafetyStock == nil && s.BackorderLimit == nil && s.MaxPerOrder == nil && s.MaxPerCustomer == nil {
+		c.add("body", "must set at least one of lowStockThreshold, safetyStock, backorderLimit, maxPerOrder, maxPerCustomer")
 	}
 	if err := c.err(); err != nil {
 		return nil, err
@@ -359,6 +372,7 @@ func (l *Ledger) updateSettingsOnce(ctx context.Context, shopID, sku, variantKey
 		if _, err := l.queries.UpdateStockLineSettings(ctx, tx, db.UpdateStockLineSettingsParams{
 			ShopID: shopID, Sku: sku, VariantKey: variantKey,
 			SafetyStock: s.SafetyStock, LowStockThreshold: s.LowStockThreshold,
+			MaxPerOrder: s.MaxPerOrder, MaxPerCustomer: s.MaxPerCustomer,
 		}); err != nil {
 			return err
 		}

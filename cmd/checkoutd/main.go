@@ -282,5 +282,6 @@ func (a *app) ledger(pool *pgxpool.Pool, metrics *inventory.Metrics) *inventory.
 		GroupsInFlight:           a.cfg.GroupsInFlight,
 		GroupWindow:              a.cfg.GroupWindow,
 		ReadGroupSize:            a.cfg.ReadGroupSize,
+		PurchaseLimitWindow:      a.cfg.PurchaseLimitWindow,
 	})
 }

@@ -132,6 +132,9 @@ type Config struct {
 	AlertBudgetPerShop int
 	// AlertBudgetWindow is the period of AlertBudgetPerShop.
 	AlertBudgetWindow time.Duration
+	// PurchaseLimitWindow is how far back a customer's holds count against
+	// a line's maxPerCustomer.
+	PurchaseLimitWindow time.Duration
 	// ConsoleEnabled serves the ops console under /console/.
 	ConsoleEnabled bool
 	// ConsoleSessionKey signs the console's sessions; empty derives a key
@@ -255,6 +258,7 @@ type env struct {
 	AlertWebhookSecret       string `envconfig:"ALERT_WEBHOOK_SECRET"`
 	AlertBudgetPerShop       string `envconfig:"ALERT_BUDGET_PER_SHOP" default:"10"`
 	AlertBudgetWindow        string `envconfig:"ALERT_BUDGET_WINDOW" default:"10m"`
+	PurchaseLimitWindow      string `envconfig:"PURCHASE_LIMIT_WINDOW" default:"24h"`
 	ConsoleEnabled           string `envconfig:"CONSOLE_ENABLED" default:"0"`
 	ConsoleSessionKey        string `envconfig:"CONSOLE_SESSION_KEY"`
 	PprofAddr                string `envconfig:"PPROF_ADDR"`
@@ -399,6 +403,9 @@ func (e env) parse() (Config, error) {
 	}
 	c.AlertBudgetPerShop = int(budget)
 	if c.AlertBudgetWindow, err = parseDuration("ALERT_BUDGET_WINDOW", e.AlertBudgetWindow, time.Minute, 24*time.Hour, "1m to 24h, such as 10m"); err != nil {
+		return Config{}, err
+	}
+	if c.PurchaseLimitWindow, err = parseDuration("PURCHASE_LIMIT_WINDOW", e.PurchaseLimitWindow, time.Minute, 8760*time.Hour, "1m to 8760h, such as 24h"); err != nil {
 		return Config{}, err
 	}
 

@@ -78,6 +78,7 @@ func TestLoadDefaults(t *testing.T) {
 		RateLimitBurst:             400,
 		AlertBudgetPerShop:         10,
 		AlertBudgetWindow:          10 * time.Minute,
+		PurchaseLimitWindow:        24 * time.Hour,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -152,6 +153,7 @@ func TestLoadValues(t *testing.T) {
 		RateLimitBurst:             75,
 		AlertBudgetPerShop:         25,
 		AlertBudgetWindow:          time.Hour,
+		PurchaseLimitWindow:        24 * time.Hour,
 	}
 	if got != want {
 		t.Errorf("Load() = %+v, want %+v", got, want)
@@ -187,6 +189,7 @@ func TestLoadAcceptedValues(t *testing.T) {
 		{"ALERT_BUDGET_PER_SHOP", "10000", func(c Config) bool { return c.AlertBudgetPerShop == 10000 }},
 		{"ALERT_BUDGET_WINDOW", "1m", func(c Config) bool { return c.AlertBudgetWindow == time.Minute }},
 		{"ALERT_BUDGET_WINDOW", "24h", func(c Config) bool { return c.AlertBudgetWindow == 24*time.Hour }},
+		{"PURCHASE_LIMIT_WINDOW", "168h", func(c Config) bool { return c.PurchaseLimitWindow == 168*time.Hour }},
 		{"SLACK_WEBHOOK_URL", "http://127.0.0.1:8088/slack", func(c Config) bool { return c.SlackWebhookURL == "http://127.0.0.1:8088/slack" }},
 		{"RATE_LIMIT_PER_SHOP", "0", func(c Config) bool { return c.RateLimitPerShop == 0 && c.RateLimitBurst == 0 }},
 		{"RATE_LIMIT_PER_SHOP", "50", func(c Config) bool { return c.RateLimitPerShop == 50 && c.RateLimitBurst == 100 }},

@@ -1,7 +1,7 @@
 -- name: AvailabilityOfSKUs :many
 -- Every line of the given SKUs, with totals across locations, in (sku,
 -- variant_key) order. Lapsed holds do not count (stock_levels_effective).
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,

@@ -4,7 +4,7 @@
 -- sku or variant key, any case), by a location the line has a row at, to
 -- low-stock lines, and to backordered ones (some location has reserved
 -- more than it has on hand). '' and false narrow nothing.
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,

@@ -41,7 +41,7 @@ func (q *Queries) CountLowStockLines(ctx context.Context, db DBTX, arg CountLowS
 }
 
 const searchStockLines = `-- name: SearchStockLines :many
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,
@@ -89,6 +89,8 @@ type SearchStockLinesRow struct {
 	Sku               string
 	VariantKey        string
 	SafetyStock       int64
+	MaxPerOrder       int64
+	MaxPerCustomer    int64
 	LowStockThreshold int64
 	OnHand            int64
 	Reserved          int64
@@ -123,6 +125,8 @@ func (q *Queries) SearchStockLines(ctx context.Context, db DBTX, arg SearchStock
 			&i.Sku,
 			&i.VariantKey,
 			&i.SafetyStock,
+			&i.MaxPerOrder,
+			&i.MaxPerCustomer,
 			&i.LowStockThreshold,
 			&i.OnHand,
 			&i.Reserved,

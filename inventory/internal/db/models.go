@@ -17,4 +17,6 @@ type StockLine struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	LowStockAlertedAt *time.Time
+	MaxPerOrder       int64
+	MaxPerCustomer    int64
 }

@@ -33,7 +33,7 @@ GROUP BY req.shop_id, req.sku, req.variant_key;
 -- A page of a shop's stock lines in (sku, variant_key) order, with totals
 -- across locations. Pass the last line of the previous page as the cursor
 -- ('' and '' for the first page: every sku sorts after it).
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,
@@ -51,7 +51,7 @@ LIMIT sqlc.arg(max);
 
 -- name: GetStockLines :many
 -- The given lines with totals across locations, as ListStockLines has them.
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,
@@ -76,7 +76,7 @@ WITH req AS (
            unnest(sqlc.arg(skus)::text[]) AS sku,
            unnest(sqlc.arg(variant_keys)::text[]) AS variant_key
 )
-SELECT sl.shop_id, sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.shop_id, sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, sqlc.arg(default_threshold)::bigint)::bigint AS low_stock_threshold,
        (e.location_id IS NOT NULL)::boolean AS stocked,
        coalesce(e.location_id, '')::text AS location_id,
@@ -136,6 +136,8 @@ WHERE NOT EXISTS (SELECT 1 FROM locations WHERE shop_id = sqlc.arg(shop_id) AND 
 UPDATE stock_lines
 SET safety_stock = coalesce(sqlc.narg(safety_stock), safety_stock),
     low_stock_threshold = coalesce(sqlc.narg(low_stock_threshold), low_stock_threshold),
+    max_per_order = coalesce(sqlc.narg(max_per_order), max_per_order),
+    max_per_customer = coalesce(sqlc.narg(max_per_customer), max_per_customer),
     updated_at = now()
 WHERE shop_id = sqlc.arg(shop_id) AND sku = sqlc.arg(sku) AND variant_key = sqlc.arg(variant_key)
 RETURNING *;

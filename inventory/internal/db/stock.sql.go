@@ -230,7 +230,7 @@ WITH req AS (
            unnest($3::text[]) AS sku,
            unnest($4::text[]) AS variant_key
 )
-SELECT sl.shop_id, sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.shop_id, sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
        (e.location_id IS NOT NULL)::boolean AS stocked,
        coalesce(e.location_id, '')::text AS location_id,
@@ -256,6 +256,8 @@ type GetStockLineGroupRow struct {
 	Sku               string
 	VariantKey        string
 	SafetyStock       int64
+	MaxPerOrder       int64
+	MaxPerCustomer    int64
 	LowStockThreshold int64
 	Stocked           bool
 	LocationID        string
@@ -289,6 +291,8 @@ func (q *Queries) GetStockLineGroup(ctx context.Context, db DBTX, arg GetStockLi
 			&i.Sku,
 			&i.VariantKey,
 			&i.SafetyStock,
+			&i.MaxPerOrder,
+			&i.MaxPerCustomer,
 			&i.LowStockThreshold,
 			&i.Stocked,
 			&i.LocationID,
@@ -307,7 +311,7 @@ func (q *Queries) GetStockLineGroup(ctx context.Context, db DBTX, arg GetStockLi
 }
 
 const getStockLines = `-- name: GetStockLines :many
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,
@@ -332,6 +336,8 @@ type GetStockLinesRow struct {
 	Sku               string
 	VariantKey        string
 	SafetyStock       int64
+	MaxPerOrder       int64
+	MaxPerCustomer    int64
 	LowStockThreshold int64
 	OnHand            int64
 	Reserved          int64
@@ -357,6 +363,8 @@ func (q *Queries) GetStockLines(ctx context.Context, db DBTX, arg GetStockLinesP
 			&i.Sku,
 			&i.VariantKey,
 			&i.SafetyStock,
+			&i.MaxPerOrder,
+			&i.MaxPerCustomer,
 			&i.LowStockThreshold,
 			&i.OnHand,
 			&i.Reserved,
@@ -424,7 +432,7 @@ func (q *Queries) ListStockLevels(ctx context.Context, db DBTX, arg ListStockLev
 }
 
 const listStockLines = `-- name: ListStockLines :many
-SELECT sl.sku, sl.variant_key, sl.safety_stock,
+SELECT sl.sku, sl.variant_key, sl.safety_stock, sl.max_per_order, sl.max_per_customer,
        coalesce(sl.low_stock_threshold, $1::bigint)::bigint AS low_stock_threshold,
        coalesce(sum(e.on_hand), 0)::bigint AS on_hand,
        coalesce(sum(e.reserved), 0)::bigint AS reserved,
@@ -454,6 +462,8 @@ type ListStockLinesRow struct {
 	Sku               string
 	VariantKey        string
 	SafetyStock       int64
+	MaxPerOrder       int64
+	MaxPerCustomer    int64
 	LowStockThreshold int64
 	OnHand            int64
 	Reserved          int64
@@ -483,6 +493,8 @@ func (q *Queries) ListStockLines(ctx context.Context, db DBTX, arg ListStockLine
 			&i.Sku,
 			&i.VariantKey,
 			&i.SafetyStock,
+			&i.MaxPerOrder,
+			&i.MaxPerCustomer,
 			&i.LowStockThreshold,
 			&i.OnHand,
 			&i.Reserved,
@@ -632,14 +644,18 @@ const updateStockLineSettings = `-- name: UpdateStockLineSettings :one
 UPDATE stock_lines
 SET safety_stock = coalesce($1, safety_stock),
     low_stock_threshold = coalesce($2, low_stock_threshold),
+    max_per_order = coalesce($3, max_per_order),
+    max_per_customer = coalesce($4, max_per_customer),
     updated_at = now()
-WHERE shop_id = $3 AND sku = $4 AND variant_key = $5
-RETURNING shop_id, sku, variant_key, safety_stock, low_stock_threshold, created_at, updated_at, low_stock_alerted_at
+WHERE shop_id = $5 AND sku = $6 AND variant_key = $7
+RETURNING shop_id, sku, variant_key, safety_stock, low_stock_threshold, created_at, updated_at, low_stock_alerted_at, max_per_order, max_per_customer
 `
 
 type UpdateStockLineSettingsParams struct {
 	SafetyStock       *int64
 	LowStockThreshold *int64
+	MaxPerOrder       *int64
+	MaxPerCustomer    *int64
 	ShopID            string
 	Sku               string
 	VariantKey        string
@@ -649,6 +665,8 @@ func (q *Queries) UpdateStockLineSettings(ctx context.Context, db DBTX, arg Upda
 	row := db.QueryRow(ctx, updateStockLineSettings,
 		arg.SafetyStock,
 		arg.LowStockThreshold,
+		arg.MaxPerOrder,
+		arg.MaxPerCustomer,
 		arg.ShopID,
 		arg.Sku,
 		arg.VariantKey,
@@ -663,6 +681,8 @@ func (q *Queries) UpdateStockLineSettings(ctx context.Context, db DBTX, arg Upda
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LowStockAlertedAt,
+		&i.MaxPerOrder,
+		&i.MaxPerCustomer,
 	)
 	return i, err
 }
