@@ -137,6 +137,7 @@ func (a *API) Mount(r *mux.Router) {
 	shopRoute(http.MethodPost, "/holds/{holdId}/commit", a.commitHold)
 	shopRoute(http.MethodPost, "/holds/{holdId}/release", a.releaseHold)
 	shopRoute(http.MethodPost, "/holds/{holdId}/extend", a.extendHold)
+	shopRoute(http.MethodPut, "/holds/{holdId}/items", a.setHoldItems)
 	shopRoute(http.MethodPost, "/holds/{holdId}/returns", a.createReturn)
 	shopRoute(http.MethodGet, "/holds/{holdId}/returns", a.listReturns)
 }

@@ -165,6 +165,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusConflict, "conflict", "a shop with this id already exists", nil)
 	case errors.Is(err, inventory.ErrLocationExists):
 		writeError(w, http.StatusConflict, "conflict", "the shop already has a location with this id", nil)
+	case errors.Is(err, inventory.ErrHoldInCheckout):
+		writeError(w, http.StatusConflict, "hold_in_checkout", "hold is bound to a checkout session", nil)
 	case errors.Is(err, inventory.ErrIdempotencyConflict):
 		writeError(w, http.StatusConflict, "idempotency_conflict", "idempotency key was used with a different request", nil)
 	case errors.As(err, &limited):

@@ -24,7 +24,7 @@ func TestStockInfo(t *testing.T) {
 		assertJSON(t, r, map[string]any{
 			"sku": "SKU-123", "variantKey": "size:M", "onHand": 10, "reserved": 3, "available": 7,
 			"safetyStock": 0, "lowStockThreshold": 10, "lowStock": true,
-			"backorderAllowed": false, "backorderLimit": 0,
+			"backorderAllowed": false, "backorderLimit": 0, "maxPerOrder": 0, "maxPerCustomer": 0,
 			"locations": []any{map[string]any{"locationId": "default", "onHand": 10, "reserved": 3, "available": 7}},
 		})
 	})
@@ -116,12 +116,12 @@ func TestStockSettings(t *testing.T) {
 	h.stock(t, shop, "SKU-1", "size:M", "", 8)
 
 	r := h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"),
-		map[string]any{"lowStockThreshold": 5, "safetyStock": 1, "backorderLimit": 20})
+		map[string]any{"lowStockThreshold": 5, "safetyStock": 1, "backorderLimit": 20, "maxPerOrder": 3, "maxPerCustomer": 4})
 	expect(t, r, http.StatusOK, "")
 	assertJSON(t, r, map[string]any{
 		"sku": "SKU-1", "variantKey": "size:M", "onHand": 8, "reserved": 0, "available": 7,
 		"safetyStock": 1, "lowStockThreshold": 5, "lowStock": false,
-		"backorderAllowed": true, "backorderLimit": 20,
+		"backorderAllowed": true, "backorderLimit": 20, "maxPerOrder": 3, "maxPerCustomer": 4,
 		"locations": []any{map[string]any{"locationId": "default", "onHand": 8, "reserved": 0, "available": 8}},
 	})
 
@@ -129,7 +129,7 @@ func TestStockSettings(t *testing.T) {
 	r = h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{"backorderLimit": 0})
 	expect(t, r, http.StatusOK, "")
 	m := r.Obj(t)
-	if num(t, m, "lowStockThreshold") != 5 || num(t, m, "safetyStock") != 1 || m["backorderAllowed"] != false {
+	if num(t, m, "lowStockThreshold") != 5 || num(t, m, "safetyStock") != 1 || m["backorderAllowed"] != false || num(t, m, "maxPerOrder") != 3 {
 		t.Errorf("partial update: %s", r.Raw)
 	}
 	r = h.svc(t, http.MethodGet, shopPath(shop, "/stock/SKU-1?variantKey=size:M"), nil)
@@ -149,6 +149,7 @@ func TestStockSettings(t *testing.T) {
 	expectInvalid(t, h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{}), "body")
 	expectInvalid(t, h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{"safetyStock": -1}), "safetyStock")
 	expectInvalid(t, h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{"backorderLimit": 1_000_001}), "backorderLimit")
+	expectInvalid(t, h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{"maxPerCustomer": -1}), "maxPerCustomer")
 	expectInvalid(t, h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{"safety": 1}), "safety")
 	expectInvalid(t, h.svc(t, http.MethodPut, shopPath(shop, "/stock/SKU-1/settings?variantKey=size:M"), map[string]any{"safetyStock": "1"}), "safetyStock")
 	h.assertUnchanged(t, shop, before)
@@ -205,7 +206,7 @@ func TestStockList(t *testing.T) {
 		}
 		// Each item is a full StockInfo.
 		assertKeys(t, items[4], "sku", "variantKey", "onHand", "reserved", "available", "safetyStock",
-			"lowStockThreshold", "lowStock", "backorderAllowed", "backorderLimit", "locations")
+			"lowStockThreshold", "lowStock", "backorderAllowed", "backorderLimit", "maxPerOrder", "maxPerCustomer", "locations")
 		if num(t, items[4], "reserved") != 25 || num(t, items[4], "available") != 5 {
 			t.Errorf("D: %v", items[4])
 		}

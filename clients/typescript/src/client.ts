@@ -10,6 +10,7 @@ import type {
   CreateCheckoutSessionRequest,
   CheckoutSession,
   CreateHoldRequest,
+  CreateReturnRequest,
   CreateLocationRequest,
   CreateShopRequest,
   Hold,
@@ -19,6 +20,7 @@ import type {
   OversoldOrder,
   Page,
   ReceiptRequest,
+  Return,
   Shop,
   StockEvent,
   StockInfo,
@@ -213,6 +215,22 @@ export class InventoryAuthorityClient {
   /** Makes an active hold expire ttlSeconds from now (at most 86400). */
   async extendHold(shopId: string, holdId: string, ttlSeconds: number, options?: RequestOptions): Promise<Hold> {
     return this.#post<Hold>(holdPath(shopId, holdId) + "/extend", { ttlSeconds }, options);
+  }
+
+  /**
+   * Takes units of a committed hold back, restocked unless `restock` is
+   * false. More of a line than the hold sold: InventoryAPIError with code
+   * `return_exceeds_sale`. The same idempotencyKey again returns the same
+   * return.
+   */
+  async createReturn(shopId: string, holdId: string, req: CreateReturnRequest, options?: RequestOptions): Promise<Return> {
+    return this.#post<Return>(holdPath(shopId, holdId) + "/returns", req, options);
+  }
+
+  /** A hold's returns, oldest first. */
+  async listReturns(shopId: string, holdId: string, options?: RequestOptions): Promise<Return[]> {
+    const page = await this.#get<{ items: Return[] }>(holdPath(shopId, holdId) + "/returns", undefined, options);
+    return page.items;
   }
 
   // Checkout.

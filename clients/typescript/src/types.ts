@@ -51,6 +51,12 @@ export type Hold = Schemas["Hold"];
 export type HoldItem = Schemas["HoldItem"];
 /** Units of a held line taken at one location. */
 export type Allocation = Schemas["Allocation"];
+/** `POST .../holds/{holdId}/returns`: `restock` defaults to true. */
+export type CreateReturnRequest = Schemas["CreateReturnRequest"];
+/** Units taken back from a committed hold. */
+export type Return = Schemas["Return"];
+/** A returned line at the location its units came back to. */
+export type ReturnItem = Schemas["ReturnItem"];
 
 /** `POST /api/checkout/sessions`. */
 export type CreateCheckoutSessionRequest = Schemas["CreateCheckoutSessionRequest"];

@@ -650,6 +650,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inventory/shops/{shopId}/holds/{holdId}/returns": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+                /**
+                 * @description The hold's id, as returned when it was placed. An id the shop does not have is 404.
+                 * @example hold_k3vq7m2x4c6bzn5r4d2f6ghaqw
+                 */
+                holdId: components["parameters"]["HoldId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a hold's returns
+         * @description Every return of the hold, oldest first.
+         */
+        get: operations["listReturns"];
+        put?: never;
+        /**
+         * Take units of a committed hold back
+         * @description Records units of a committed hold coming back, all items or none.
+         *     With `restock` (the default) they go back on hand at the location
+         *     they were sold from, with RETURN movements; without, the return is
+         *     recorded and the stock does not change. The units of a line over all
+         *     the hold's returns never exceed what its commit sold there: 409
+         *     `return_exceeds_sale`. Any hold but a committed one is 409
+         *     `hold_not_active`. A new return answers 201; the same
+         *     `idempotencyKey` again answers 200 with the same return (409
+         *     `idempotency_conflict` if the request differs).
+         */
+        post: operations["createReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inventory/shops/{shopId}/oversold": {
         parameters: {
             query?: never;
@@ -1084,6 +1130,43 @@ export interface components {
             /** @description The same key again returns the same hold (200); with other items, 409 `idempotency_conflict`. */
             idempotencyKey?: components["schemas"]["Text"];
             reference?: components["schemas"]["Text"];
+        };
+        ReturnItemRequest: {
+            sku: components["schemas"]["Sku"];
+            variantKey?: components["schemas"]["VariantKey"];
+            quantity: number;
+            /** @description Where the units were allocated; left out, the line's locations in the order the hold drew on them. */
+            locationId?: components["schemas"]["LocationId"];
+        };
+        CreateReturnRequest: {
+            items: components["schemas"]["ReturnItemRequest"][];
+            /**
+             * @description Put the units back on hand (RETURN movements); false records the return only.
+             * @default true
+             */
+            restock?: boolean;
+            reason?: components["schemas"]["Text"];
+            /** @description The same key again returns the same return (200); with another request, 409 `idempotency_conflict`. */
+            idempotencyKey?: components["schemas"]["Text"];
+        };
+        ReturnItem: {
+            sku: components["schemas"]["Sku"];
+            variantKey: components["schemas"]["VariantKey"];
+            quantity: number;
+            locationId: components["schemas"]["LocationId"];
+        };
+        Return: {
+            id: string;
+            holdId: string;
+            /** @description Where the units came back to, one item per line and location. */
+            items: components["schemas"]["ReturnItem"][];
+            restock: boolean;
+            reason: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ReturnList: {
+            items: components["schemas"]["Return"][];
         };
         CommitHoldRequest: {
             /** @description For example the order id; recorded on the SALE movements. */
@@ -1586,7 +1669,7 @@ export interface components {
          *     not touch answers 404 `not_found`.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_signature" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "insufficient_stock" | "hold_not_active" | "stock_conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "inventory_busy" | "internal_error" | "payment_provider_error" | "inventory_unavailable";
+        ErrorCode: "invalid_request" | "invalid_signature" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "insufficient_stock" | "hold_not_active" | "return_exceeds_sale" | "stock_conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "inventory_busy" | "internal_error" | "payment_provider_error" | "inventory_unavailable";
         /** @description Every error body. Codes with extra fields have their own schemas below, each an Error. */
         Error: {
             error: components["schemas"]["ErrorCode"];
@@ -1614,6 +1697,20 @@ export interface components {
             /** @constant */
             error?: "hold_not_active";
             status: components["schemas"]["HoldStatus"];
+        };
+        /**
+         * @description The first item that asked for more than may still come back:
+         *     `returnable` is what its line (at `locationId`, when the item named
+         *     one) may still return.
+         */
+        ReturnExceedsSaleError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "return_exceeds_sale";
+            sku: components["schemas"]["Sku"];
+            variantKey: components["schemas"]["VariantKey"];
+            locationId: string | null;
+            requested: number;
+            returnable: number;
         };
         /**
          * @description `sku`, `variantKey` and `locationId` name the stock row in conflict.
@@ -1856,6 +1953,26 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Hold"];
+            };
+        };
+        /** @description A new return was recorded. */
+        ReturnCreated: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Return"];
+            };
+        };
+        /** @description The idempotency key's first return, unchanged. */
+        ReturnReplayed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Return"];
             };
         };
         /** @description A new hold was placed. */
@@ -3393,6 +3510,111 @@ export interface operations {
             404: components["responses"]["HoldNotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["HoldNotActive"];
+            413: components["responses"]["BodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    listReturns: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+                /**
+                 * @description The hold's id, as returned when it was placed. An id the shop does not have is 404.
+                 * @example hold_k3vq7m2x4c6bzn5r4d2f6ghaqw
+                 */
+                holdId: components["parameters"]["HoldId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hold's returns. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["HoldNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    createReturn: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+                /**
+                 * @description The hold's id, as returned when it was placed. An id the shop does not have is 404.
+                 * @example hold_k3vq7m2x4c6bzn5r4d2f6ghaqw
+                 */
+                holdId: components["parameters"]["HoldId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "sku": "SKU-123",
+                 *           "variantKey": "size:M",
+                 *           "quantity": 1
+                 *         }
+                 *       ],
+                 *       "restock": true,
+                 *       "reason": "wrong size",
+                 *       "idempotencyKey": "rma-1001"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateReturnRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["ReturnReplayed"];
+            201: components["responses"]["ReturnCreated"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["HoldNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The hold is not committed, the return would exceed the sale, or the idempotency key was used with another request. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldNotActiveError"] | components["schemas"]["ReturnExceedsSaleError"] | components["schemas"]["IdempotencyConflictError"];
+                };
+            };
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
