@@ -132,6 +132,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		notActive    *inventory.HoldNotActiveError
 		exceeds      *inventory.ReturnExceedsSaleError
 		conflict     *inventory.StockConflictError
+		stale        *inventory.StaleCountError
 		busy         *inventory.BusyError
 		limited      *rateLimitedError
 	)
@@ -161,6 +162,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 			row = map[string]any{"sku": conflict.SKU, "variantKey": conflict.VariantKey, "locationId": conflict.LocationID}
 		}
 		writeError(w, http.StatusConflict, "stock_conflict", conflict.Error(), row)
+	case errors.As(err, &stale):
+		writeError(w, http.StatusConflict, "stale_count", stale.Error(), map[string]any{"items": stale.Lines})
 	case errors.Is(err, inventory.ErrShopExists):
 		writeError(w, http.StatusConflict, "conflict", "a shop with this id already exists", nil)
 	case errors.Is(err, inventory.ErrLocationExists):

@@ -1051,6 +1051,7 @@ func TestTypesMatchServer(t *testing.T) {
 		{client.HoldItem{}, inventory.HoldItem{}},
 		{client.Allocation{}, inventory.Allocation{}},
 		{client.StockChange{}, inventory.StockChange{}},
+		{client.StaleCount{}, inventory.StaleCount{}},
 		{client.AdjustRequest{}, inventory.AdjustRequest{}},
 		{client.ReceiptItem{}, inventory.ReceiptItem{}},
 		{client.ReceiptRequest{}, inventory.ReceiptRequest{}},

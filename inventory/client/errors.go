@@ -40,6 +40,7 @@ const (
 	CodeHoldNotActive        = "hold_not_active"        // 409, with HoldStatus
 	CodeStockConflict        = "stock_conflict"         // 409, with SKU, VariantKey and LocationID
 	CodeReturnExceedsSale    = "return_exceeds_sale"    // 409, with SKU, VariantKey and LocationID ("" unless the return named one)
+	CodeStaleCount           = "stale_count"            // 409, with StaleCounts
 	CodeIdempotencyConflict  = "idempotency_conflict"   // 409
 	CodeBodyTooLarge         = "body_too_large"         // 413
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415
@@ -66,6 +67,9 @@ type APIError struct {
 	Message string
 	// Items are the lines that fell short, for insufficient_stock.
 	Items []Shortfall
+	// StaleCounts are the sets whose ExpectedOnHand no longer held, for
+	// stale_count.
+	StaleCounts []StaleCount
 	// HoldStatus is the hold's current status, for hold_not_active.
 	HoldStatus HoldStatus
 	// RetryAfter is how long to wait before trying again, for
@@ -81,7 +85,8 @@ type APIError struct {
 }
 
 // Error describes the refusal with its status, code, message and, for
-// insufficient_stock and invalid_request, the lines or fields concerned.
+// insufficient_stock, stale_count and invalid_request, the lines or fields
+// concerned.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "inventory authority refused the request: HTTP %d", e.Status)
@@ -101,6 +106,16 @@ func (e *APIError) Error() string {
 	if len(e.Items) > 0 {
 		b.WriteString(")")
 	}
+	for i, s := range e.StaleCounts {
+		sep := "; "
+		if i == 0 {
+			sep = " ("
+		}
+		fmt.Fprintf(&b, "%s%s[%s] at %s expected on hand %d, has %d", sep, s.SKU, s.VariantKey, s.LocationID, s.ExpectedOnHand, s.OnHand)
+	}
+	if len(e.StaleCounts) > 0 {
+		b.WriteString(")")
+	}
 	for i, d := range e.Details {
 		sep := "; "
 		if i == 0 {
@@ -115,17 +130,18 @@ func (e *APIError) Error() string {
 }
 
 // errorBody is the contract's error body, with every extra field any code
-// carries.
+// carries. Items is read by the code: insufficient_stock and stale_count
+// list different things under the same name.
 type errorBody struct {
-	Error      string       `json:"error"`
-	Message    string       `json:"message"`
-	Items      []Shortfall  `json:"items"`
-	Status     HoldStatus   `json:"status"`
-	RetryAfter *int64       `json:"retryAfter"`
-	Details    []FieldIssue `json:"details"`
-	SKU        string       `json:"sku"`
-	VariantKey string       `json:"variantKey"`
-	LocationID string       `json:"locationId"`
+	Error      string          `json:"error"`
+	Message    string          `json:"message"`
+	Items      json.RawMessage `json:"items"`
+	Status     HoldStatus      `json:"status"`
+	RetryAfter *int64          `json:"retryAfter"`
+	Details    []FieldIssue    `json:"details"`
+	SKU        string          `json:"sku"`
+	VariantKey string          `json:"variantKey"`
+	LocationID string          `json:"locationId"`
 }
 
 // readErrorBody reads an error response's body. A body that is not JSON
@@ -162,12 +178,20 @@ func (eb errorBody) apiError(resp *http.Response) *APIError {
 		Status:     resp.StatusCode,
 		Code:       eb.Error,
 		Message:    eb.Message,
-		Items:      eb.Items,
 		HoldStatus: eb.Status,
 		Details:    eb.Details,
 		SKU:        eb.SKU,
 		VariantKey: eb.VariantKey,
 		LocationID: eb.LocationID,
+	}
+	// A body whose items do not decode keeps the rest: the code and status
+	// still say what happened.
+	if len(eb.Items) > 0 {
+		if eb.Error == CodeStaleCount {
+			_ = json.Unmarshal(eb.Items, &e.StaleCounts)
+		} else {
+			_ = json.Unmarshal(eb.Items, &e.Items)
+		}
 	}
 	if eb.RetryAfter != nil && *eb.RetryAfter > 0 {
 		e.RetryAfter = time.Duration(*eb.RetryAfter) * time.Millisecond
