@@ -129,6 +129,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		invalid      *checkoutd.ValidationError
 		insufficient *inventory.InsufficientStockError
+		overLimit    *inventory.LimitExceededError
 		notActive    *inventory.HoldNotActiveError
 		exceeds      *inventory.ReturnExceedsSaleError
 		conflict     *inventory.StockConflictError
@@ -142,6 +143,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &insufficient):
 		writeError(w, http.StatusConflict, "insufficient_stock", "not enough stock for every item", map[string]any{
 			"code": "inventory_insufficient", "items": insufficient.Lines,
+		})
+	case errors.As(err, &overLimit):
+		writeError(w, http.StatusConflict, "limit_exceeded", "an item is over its purchase limit", map[string]any{
+			"items": overLimit.Lines,
 		})
 	case errors.As(err, &notActive):
 		writeError(w, http.StatusConflict, "hold_not_active", "hold is "+string(notActive.Status), map[string]any{
