@@ -162,7 +162,11 @@ export class InventoryAuthorityClient {
   // Stock changes: all or nothing, each written to the movement ledger. The
   // same idempotencyKey with the same body returns the first result.
 
-  /** Sets, increments or decrements on-hand stock. */
+  /**
+   * Sets, increments or decrements on-hand stock. A `set` with
+   * `expectedOnHand` whose row has another on-hand when it runs fails the
+   * whole request with StaleCountError and writes nothing.
+   */
   async adjust(shopId: string, req: AdjustRequest, options?: RequestOptions): Promise<ChangeResult> {
     return this.#post<ChangeResult>(shopPath(shopId) + "/adjustments", req, options);
   }

@@ -1,4 +1,4 @@
-import type { FieldIssue, HoldStatus, Shortfall } from "./types.js";
+import type { FieldIssue, HoldStatus, Shortfall, StaleCount } from "./types.js";
 
 /**
  * The base class of every error this package throws for a call to the
@@ -84,7 +84,7 @@ export interface ErrorBody {
   message?: string;
   code?: string;
   details?: FieldIssue[];
-  items?: Shortfall[];
+  items?: Shortfall[] | StaleCount[];
   status?: HoldStatus;
   retryAfter?: number;
   sku?: string;
@@ -143,7 +143,24 @@ export class InsufficientStockError extends InventoryAPIError {
   constructor(status: number, body: ErrorBody, options: { requestId?: string | undefined } = {}) {
     super(status, body, options);
     this.name = "InsufficientStockError";
-    this.items = Array.isArray(body.items) ? body.items : [];
+    this.items = Array.isArray(body.items) ? (body.items as Shortfall[]) : [];
+  }
+}
+
+/**
+ * 409 `stale_count`: an adjustment's `set` carried an `expectedOnHand` that
+ * its row no longer had when the set ran, because stock moved after the
+ * count. Nothing was written; count again and retry. `items` names every
+ * stale set with what it expected and what the row had.
+ */
+export class StaleCountError extends InventoryAPIError {
+  /** The stale sets. */
+  readonly items: StaleCount[];
+
+  constructor(status: number, body: ErrorBody, options: { requestId?: string | undefined } = {}) {
+    super(status, body, options);
+    this.name = "StaleCountError";
+    this.items = Array.isArray(body.items) ? (body.items as StaleCount[]) : [];
   }
 }
 

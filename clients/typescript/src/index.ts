@@ -19,6 +19,7 @@ export {
   InventoryAuthenticationError,
   InventoryAPIError,
   InsufficientStockError,
+  StaleCountError,
   InventoryBusyError,
   UNAVAILABLE_MESSAGE,
   TIMEOUT_MESSAGE,

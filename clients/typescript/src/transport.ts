@@ -8,6 +8,7 @@ import {
   InventoryBusyError,
   InventoryTimeoutError,
   InventoryUnavailableError,
+  StaleCountError,
   type ErrorBody,
 } from "./errors.js";
 
@@ -185,6 +186,9 @@ export function errorFor(res: Response, text: string, requestId: string | undefi
   }
   if (status === 409 && code === "insufficient_stock") {
     return new InsufficientStockError(status, body, { requestId });
+  }
+  if (status === 409 && code === "stale_count") {
+    return new StaleCountError(status, body, { requestId });
   }
   if (status === 429) {
     const retryAfterMs = retryAfter(body, res.headers.get("Retry-After"));

@@ -30,6 +30,8 @@ export type StockSettings = Schemas["StockSettings"];
 
 /** One change of an adjustment. */
 export type StockChange = Schemas["StockChange"];
+/** A `set` whose `expectedOnHand` was not its row's on-hand when it ran. */
+export type StaleCount = Schemas["StaleCount"];
 /** `POST .../adjustments`. */
 export type AdjustRequest = Schemas["AdjustRequest"];
 /** One line of a purchase-order receipt. */

@@ -333,8 +333,9 @@ export interface paths {
         get?: never;
         /**
          * Change a stock line's settings
-         * @description Sets any of `lowStockThreshold`, `safetyStock` and `backorderLimit`;
-         *     fields left out (or null) keep their value. A line the shop has not
+         * @description Sets any of `lowStockThreshold`, `safetyStock`, `backorderLimit`,
+         *     `maxPerOrder` and `maxPerCustomer`; fields left out (or null) keep
+         *     their value. A line the shop has not
          *     stocked yet is created, so a pre-order line can be configured before
          *     stock arrives. Lowering `backorderLimit` below what is already
          *     backordered is 409 `stock_conflict`.
@@ -370,9 +371,13 @@ export interface paths {
          * @description Applies every change or none, each writing a movement. `set` and
          *     `increment` create unknown stock lines. A change that would leave
          *     `onHand` below what is reserved at that location fails the whole
-         *     request with 409 `stock_conflict`. The same `idempotencyKey` with the
+         *     request with 409 `stock_conflict`. A `set` with `expectedOnHand`
+         *     (the on-hand a count started from) whose row has another on-hand
+         *     when the set runs fails the whole request with 409 `stale_count`,
+         *     naming every stale set: stock moved after the count, and writing it
+         *     would overwrite that move. The same `idempotencyKey` with the
          *     same body returns the first response; with a different body, 409
-         *     `idempotency_conflict`.
+         *     `idempotency_conflict`. A refused request claims no key.
          */
         post: operations["adjustStock"];
         delete?: never;
@@ -497,6 +502,14 @@ export interface paths {
          *     first. `ttlSeconds` defaults to `INVENTORY_HOLD_TTL_SECONDS`.
          *     A new hold answers 201; the same `idempotencyKey` again answers 200
          *     with the same hold (409 `idempotency_conflict` if the items differ).
+         *
+         *     Purchase limits: a line asking more than its `maxPerOrder` is 409
+         *     `limit_exceeded` (`kind: per_order`). A line with a `maxPerCustomer`
+         *     needs `customerKey` (400 without); the customer's units of the line
+         *     in open and committed holds placed within `PURCHASE_LIMIT_WINDOW`,
+         *     plus the request, may not pass it: 409 `limit_exceeded`
+         *     (`kind: per_customer`, with `remaining`). Concurrent requests of one
+         *     customer, on any replica, never together pass a limit.
          */
         post: operations["createHold"];
         delete?: never;
@@ -644,6 +657,50 @@ export interface paths {
          *     lapsed can be extended; any other is 409 `hold_not_active`.
          */
         post: operations["extendHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/shops/{shopId}/holds/{holdId}/items": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+                /**
+                 * @description The hold's id, as returned when it was placed. An id the shop does not have is 404.
+                 * @example hold_k3vq7m2x4c6bzn5r4d2f6ghaqw
+                 */
+                holdId: components["parameters"]["HoldId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set an active hold's lines (a cart's hold)
+         * @description Makes the hold's lines exactly `items`, repeated lines summed, in one
+         *     all-or-nothing step: what a line grows by is reserved as a new hold
+         *     would reserve it, what it shrinks by is released (backordered units
+         *     first, then the locations drawn last), a line left out is released
+         *     whole, with RESERVATION and RELEASE movements for the differences
+         *     only. `ttlSeconds` extends the hold as `extend` does. Not enough
+         *     stock for a growing line is 409 `insufficient_stock` (`available`
+         *     counts what the hold already has) and the hold is as it was. Only an
+         *     `active` hold that has not lapsed and has no checkout session can
+         *     change: otherwise 409 `hold_not_active` (with `status`) or 409
+         *     `hold_in_checkout`.
+         */
+        put: operations["setHoldItems"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1073,6 +1130,10 @@ export interface components {
             safetyStock?: number | null;
             /** @description Units that may be held beyond what is on hand (booked at the `default` location); 0 disables backorders. */
             backorderLimit?: number | null;
+            /** @description Units of the line one hold may ask for; 0 is no limit. */
+            maxPerOrder?: number | null;
+            /** @description Units of the line one customer (`customerKey`) may hold or buy within `PURCHASE_LIMIT_WINDOW`; 0 is no limit. */
+            maxPerCustomer?: number | null;
         };
         StockChange: {
             sku: components["schemas"]["Sku"];
@@ -1092,6 +1153,15 @@ export interface components {
              */
             type?: "ADJUSTMENT" | "PURCHASE_ORDER" | "RETURN" | "DAMAGE";
             notes?: string;
+            /**
+             * Format: int64
+             * @description `set` only: the on-hand the count started from. If the row has
+             *     another on-hand when the set runs, the whole request fails with
+             *     409 `stale_count` and nothing is written. Compared in the
+             *     statement that writes the set, so a sale committed after the count
+             *     is never overwritten.
+             */
+            expectedOnHand?: number;
         };
         AdjustRequest: {
             reference?: components["schemas"]["Text"];
@@ -1130,7 +1200,14 @@ export interface components {
             /** @description The same key again returns the same hold (200); with other items, 409 `idempotency_conflict`. */
             idempotencyKey?: components["schemas"]["Text"];
             reference?: components["schemas"]["Text"];
+            customerKey?: components["schemas"]["CustomerKey"];
         };
+        /**
+         * @description The buyer in the shop's own terms (an account id, a hash of the
+         *     email): 1–128 printable characters. Needed for lines with a
+         *     `maxPerCustomer`; checkoutd stores only a hash of it.
+         */
+        CustomerKey: string;
         ReturnItemRequest: {
             sku: components["schemas"]["Sku"];
             variantKey?: components["schemas"]["VariantKey"];
@@ -1174,6 +1251,13 @@ export interface components {
         };
         ReleaseHoldRequest: {
             reason?: components["schemas"]["Text"];
+        };
+        SetHoldItemsRequest: {
+            items: components["schemas"]["Lines"];
+            /** @description Extends the hold as `extend` does; left out, the expiry stays. */
+            ttlSeconds?: number;
+            /** @description Accepted, so that a cart can send what it sends to place its hold; lines are not limited per customer. */
+            customerKey?: components["schemas"]["Text"];
         };
         ExtendHoldRequest: {
             /** @description The hold expires this many seconds from now. */
@@ -1391,6 +1475,8 @@ export interface components {
          *       "lowStock": true,
          *       "backorderAllowed": false,
          *       "backorderLimit": 0,
+         *       "maxPerOrder": 0,
+         *       "maxPerCustomer": 0,
          *       "locations": [
          *         {
          *           "locationId": "default",
@@ -1416,6 +1502,10 @@ export interface components {
             /** @description `backorderLimit > 0`. */
             backorderAllowed: boolean;
             backorderLimit: number;
+            /** @description Units of the line one hold may ask for; 0 is no limit. */
+            maxPerOrder: number;
+            /** @description Units of the line one customer may hold or buy within `PURCHASE_LIMIT_WINDOW`; 0 is no limit. */
+            maxPerCustomer: number;
             locations: components["schemas"]["LocationStock"][];
         };
         StockPage: {
@@ -1669,7 +1759,7 @@ export interface components {
          *     not touch answers 404 `not_found`.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_signature" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "insufficient_stock" | "hold_not_active" | "return_exceeds_sale" | "stock_conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "inventory_busy" | "internal_error" | "payment_provider_error" | "inventory_unavailable";
+        ErrorCode: "invalid_request" | "invalid_signature" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "insufficient_stock" | "limit_exceeded" | "hold_not_active" | "hold_in_checkout" | "return_exceeds_sale" | "stock_conflict" | "stale_count" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "inventory_busy" | "internal_error" | "payment_provider_error" | "inventory_unavailable";
         /** @description Every error body. Codes with extra fields have their own schemas below, each an Error. */
         Error: {
             error: components["schemas"]["ErrorCode"];
@@ -1692,6 +1782,25 @@ export interface components {
             /** @constant */
             code: "inventory_insufficient";
             items: components["schemas"]["Shortfall"][];
+        };
+        /**
+         * @description Every line over a purchase limit: all `per_order` breaches, or, when
+         *     there are none, the `per_customer` ones with what the customer may
+         *     still hold (`remaining`).
+         */
+        LimitExceededError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "limit_exceeded";
+            items: {
+                sku: components["schemas"]["Sku"];
+                variantKey: components["schemas"]["VariantKey"];
+                requested: number;
+                limit: number;
+                /** @enum {string} */
+                kind: "per_order" | "per_customer";
+                /** @description `per_customer` only: units the customer may still hold of the line. */
+                remaining?: number;
+            }[];
         };
         HoldNotActiveError: components["schemas"]["Error"] & {
             /** @constant */
@@ -1723,6 +1832,31 @@ export interface components {
             sku?: components["schemas"]["Sku"];
             variantKey?: components["schemas"]["VariantKey"];
             locationId?: components["schemas"]["LocationId"];
+        };
+        HoldInCheckoutError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "hold_in_checkout";
+        };
+        /** @description A `set` whose `expectedOnHand` was not its row's on-hand when it ran. */
+        StaleCount: {
+            sku: components["schemas"]["Sku"];
+            variantKey: components["schemas"]["VariantKey"];
+            locationId: components["schemas"]["LocationId"];
+            /**
+             * Format: int64
+             * @description What the request expected.
+             */
+            expectedOnHand: number;
+            /**
+             * Format: int64
+             * @description What the row had on hand when the set ran.
+             */
+            onHand: number;
+        };
+        StaleCountError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "stale_count";
+            items: components["schemas"]["StaleCount"][];
         };
         IdempotencyConflictError: components["schemas"]["Error"] & {
             /** @constant */
@@ -1943,6 +2077,21 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["StockConflictError"] | components["schemas"]["IdempotencyConflictError"];
+            };
+        };
+        /**
+         * @description A change would leave `onHand` below what is reserved, a `set`'s
+         *     `expectedOnHand` is not the row's on-hand when it runs, or the
+         *     idempotency key was used with a different request. Nothing was
+         *     changed.
+         */
+        AdjustmentConflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["StockConflictError"] | components["schemas"]["StaleCountError"] | components["schemas"]["IdempotencyConflictError"];
             };
         };
         /** @description The hold. */
@@ -3125,6 +3274,7 @@ export interface operations {
                  *           "locationId": "default",
                  *           "op": "set",
                  *           "quantity": 40,
+                 *           "expectedOnHand": 42,
                  *           "type": "ADJUSTMENT",
                  *           "notes": "cycle count"
                  *         }
@@ -3140,7 +3290,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            409: components["responses"]["StockChangeConflict"];
+            409: components["responses"]["AdjustmentConflict"];
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3333,14 +3483,14 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description Not enough stock for every line, or the idempotency key was used with other items. */
+            /** @description Not enough stock for every line, a line over a purchase limit, or the idempotency key was used with other items. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InsufficientStockError"] | components["schemas"]["IdempotencyConflictError"];
+                    "application/json": components["schemas"]["InsufficientStockError"] | components["schemas"]["LimitExceededError"] | components["schemas"]["IdempotencyConflictError"];
                 };
             };
             413: components["responses"]["BodyTooLarge"];
@@ -3510,6 +3660,67 @@ export interface operations {
             404: components["responses"]["HoldNotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["HoldNotActive"];
+            413: components["responses"]["BodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    setHoldItems: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+                /**
+                 * @description The hold's id, as returned when it was placed. An id the shop does not have is 404.
+                 * @example hold_k3vq7m2x4c6bzn5r4d2f6ghaqw
+                 */
+                holdId: components["parameters"]["HoldId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "sku": "SKU-123",
+                 *           "variantKey": "size:M",
+                 *           "quantity": 2
+                 *         }
+                 *       ],
+                 *       "ttlSeconds": 1200
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetHoldItemsRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Hold"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["HoldNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description Not enough stock for the new lines, or the hold cannot change; nothing changed. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsufficientStockError"] | components["schemas"]["HoldNotActiveError"] | components["schemas"]["HoldInCheckoutError"];
+                };
+            };
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
