@@ -38,6 +38,7 @@ const (
 	CodeConflict             = "conflict"               // 409
 	CodeInsufficientStock    = "insufficient_stock"     // 409, with Items
 	CodeHoldNotActive        = "hold_not_active"        // 409, with HoldStatus
+	CodeHoldInCheckout       = "hold_in_checkout"       // 409: SetHoldItems on a hold bound to a checkout session
 	CodeStockConflict        = "stock_conflict"         // 409, with SKU, VariantKey and LocationID
 	CodeReturnExceedsSale    = "return_exceeds_sale"    // 409, with SKU, VariantKey and LocationID ("" unless the return named one)
 	CodeStaleCount           = "stale_count"            // 409, with StaleCounts
