@@ -96,7 +96,8 @@ func (c *Client) UpdateStockSettings(ctx context.Context, shopID, sku, variantKe
 // hold, so a CreateHold that timed out can be retried safely.
 //
 // Not enough stock is an *APIError with CodeInsufficientStock listing the
-// short Items; lock contention past the server's budget is CodeInventoryBusy
+// short Items; a line over a purchase limit, CodeLimitExceeded listing
+// LimitBreaches; lock contention past the server's budget is CodeInventoryBusy
 // with RetryAfter.
 func (c *Client) CreateHold(ctx context.Context, shopID string, req HoldRequest) (*Hold, error) {
 	op := fmt.Sprintf("create hold in shop %q", shopID)
@@ -109,7 +110,8 @@ func (c *Client) CreateHold(ctx context.Context, shopID string, req HoldRequest)
 		TTLSeconds     *int64 `json:"ttlSeconds,omitempty"`
 		IdempotencyKey string `json:"idempotencyKey,omitempty"`
 		Reference      string `json:"reference,omitempty"`
-	}{Items: req.Items, IdempotencyKey: req.IdempotencyKey, Reference: req.Reference}
+		CustomerKey    string `json:"customerKey,omitempty"`
+	}{Items: req.Items, IdempotencyKey: req.IdempotencyKey, Reference: req.Reference, CustomerKey: req.CustomerKey}
 	if req.TTL != 0 {
 		secs, err := ttlSeconds(req.TTL)
 		if err != nil {

@@ -1052,6 +1052,7 @@ func TestTypesMatchServer(t *testing.T) {
 		{client.Allocation{}, inventory.Allocation{}},
 		{client.StockChange{}, inventory.StockChange{}},
 		{client.StaleCount{}, inventory.StaleCount{}},
+		{client.LimitBreach{}, inventory.LimitBreach{}},
 		{client.AdjustRequest{}, inventory.AdjustRequest{}},
 		{client.ReceiptItem{}, inventory.ReceiptItem{}},
 		{client.ReceiptRequest{}, inventory.ReceiptRequest{}},

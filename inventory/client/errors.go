@@ -37,6 +37,7 @@ const (
 	CodeNotFound             = "not_found"              // 404: unknown shop, stock line or hold, or another shop's
 	CodeConflict             = "conflict"               // 409
 	CodeInsufficientStock    = "insufficient_stock"     // 409, with Items
+	CodeLimitExceeded        = "limit_exceeded"         // 409, with LimitBreaches
 	CodeHoldNotActive        = "hold_not_active"        // 409, with HoldStatus
 	CodeHoldInCheckout       = "hold_in_checkout"       // 409: SetHoldItems on a hold bound to a checkout session
 	CodeStockConflict        = "stock_conflict"         // 409, with SKU, VariantKey and LocationID
@@ -71,6 +72,9 @@ type APIError struct {
 	// StaleCounts are the sets whose ExpectedOnHand no longer held, for
 	// stale_count.
 	StaleCounts []StaleCount
+	// LimitBreaches are the lines over a purchase limit, for
+	// limit_exceeded.
+	LimitBreaches []LimitBreach
 	// HoldStatus is the hold's current status, for hold_not_active.
 	HoldStatus HoldStatus
 	// RetryAfter is how long to wait before trying again, for
@@ -188,9 +192,12 @@ func (eb errorBody) apiError(resp *http.Response) *APIError {
 	// A body whose items do not decode keeps the rest: the code and status
 	// still say what happened.
 	if len(eb.Items) > 0 {
-		if eb.Error == CodeStaleCount {
+		switch eb.Error {
+		case CodeStaleCount:
 			_ = json.Unmarshal(eb.Items, &e.StaleCounts)
-		} else {
+		case CodeLimitExceeded:
+			_ = json.Unmarshal(eb.Items, &e.LimitBreaches)
+		default:
 			_ = json.Unmarshal(eb.Items, &e.Items)
 		}
 	}

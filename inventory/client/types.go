@@ -32,17 +32,21 @@ type ValidateResult struct {
 // Available is OnHand - Reserved - SafetyStock, never below 0; LowStock is
 // Available <= LowStockThreshold.
 type StockInfo struct {
-	SKU               string          `json:"sku"`
-	VariantKey        string          `json:"variantKey"`
-	OnHand            int64           `json:"onHand"`
-	Reserved          int64           `json:"reserved"`
-	Available         int64           `json:"available"`
-	SafetyStock       int64           `json:"safetyStock"`
-	LowStockThreshold int64           `json:"lowStockThreshold"`
-	LowStock          bool            `json:"lowStock"`
-	BackorderAllowed  bool            `json:"backorderAllowed"`
-	BackorderLimit    int64           `json:"backorderLimit"`
-	Locations         []LocationStock `json:"locations"`
+	SKU               string `json:"sku"`
+	VariantKey        string `json:"variantKey"`
+	OnHand            int64  `json:"onHand"`
+	Reserved          int64  `json:"reserved"`
+	Available         int64  `json:"available"`
+	SafetyStock       int64  `json:"safetyStock"`
+	LowStockThreshold int64  `json:"lowStockThreshold"`
+	LowStock          bool   `json:"lowStock"`
+	BackorderAllowed  bool   `json:"backorderAllowed"`
+	BackorderLimit    int64  `json:"backorderLimit"`
+	// MaxPerOrder and MaxPerCustomer are the line's purchase limits, 0
+	// for none.
+	MaxPerOrder    int64           `json:"maxPerOrder"`
+	MaxPerCustomer int64           `json:"maxPerCustomer"`
+	Locations      []LocationStock `json:"locations"`
 }
 
 // LocationStock is a stock line's position at one location.
@@ -78,6 +82,11 @@ type StockSettings struct {
 	// BackorderLimit is how many units holds may promise beyond what is on
 	// hand; above 0, the line allows backorders.
 	BackorderLimit *int64 `json:"backorderLimit,omitempty"`
+	// MaxPerOrder is the most units of the line one hold may ask for;
+	// MaxPerCustomer the most one customer (HoldRequest.CustomerKey) may
+	// hold or buy within the server's PURCHASE_LIMIT_WINDOW. 0 is no limit.
+	MaxPerOrder    *int64 `json:"maxPerOrder,omitempty"`
+	MaxPerCustomer *int64 `json:"maxPerCustomer,omitempty"`
 }
 
 // HoldStatus is where a hold is in its life. Active, pending_payment and
@@ -111,6 +120,24 @@ type HoldRequest struct {
 	IdempotencyKey string
 	// Reference is free text kept with the hold, such as a cart id.
 	Reference string
+	// CustomerKey names the buyer in the shop's own terms (an account id,
+	// a hash of the email), 1 to 128 printable characters; lines with a
+	// MaxPerCustomer need it. The server keeps only a hash of it.
+	CustomerKey string
+}
+
+// LimitBreach is a line over a purchase limit, in an APIError with
+// CodeLimitExceeded.
+type LimitBreach struct {
+	SKU        string `json:"sku"`
+	VariantKey string `json:"variantKey"`
+	Requested  int64  `json:"requested"`
+	Limit      int64  `json:"limit"`
+	// Kind is "per_order" or "per_customer".
+	Kind string `json:"kind"`
+	// Remaining, for "per_customer", is how many more units the customer
+	// may hold of the line now.
+	Remaining *int64 `json:"remaining,omitempty"`
 }
 
 // Hold is stock set aside for a checkout until it is committed (sold),
