@@ -21,6 +21,7 @@ import type {
   Page,
   ReceiptRequest,
   Return,
+  SetHoldItemsRequest,
   Shop,
   StockEvent,
   StockInfo,
@@ -219,6 +220,17 @@ export class InventoryAuthorityClient {
   /** Makes an active hold expire ttlSeconds from now (at most 86400). */
   async extendHold(shopId: string, holdId: string, ttlSeconds: number, options?: RequestOptions): Promise<Hold> {
     return this.#post<Hold>(holdPath(shopId, holdId) + "/extend", { ttlSeconds }, options);
+  }
+
+  /**
+   * Makes an active hold's lines exactly `req.items`, all or nothing: a
+   * cart's hold as the cart changes. Not enough stock: InsufficientStockError
+   * (`available` counts what the hold already has), the hold as it was; a
+   * hold that is not active: InventoryAPIError `hold_not_active`; one bound
+   * to a checkout session: `hold_in_checkout`.
+   */
+  async setHoldItems(shopId: string, holdId: string, req: SetHoldItemsRequest, options?: RequestOptions): Promise<Hold> {
+    return (await this.#t.json<Hold>({ method: "PUT", path: holdPath(shopId, holdId) + "/items", body: req, authenticated: true }, options)).data;
   }
 
   /**

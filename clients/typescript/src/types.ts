@@ -47,6 +47,8 @@ export type Movement = Schemas["Movement"];
 
 /** `POST .../holds`. */
 export type CreateHoldRequest = Schemas["CreateHoldRequest"];
+/** `PUT .../holds/{holdId}/items`: what the hold holds from now on. */
+export type SetHoldItemsRequest = Schemas["SetHoldItemsRequest"];
 /** A hold and where its units were taken from. */
 export type Hold = Schemas["Hold"];
 /** A held line. */

@@ -50,6 +50,22 @@ describe("holds", () => {
     assert.equal(err.holdStatus, "committed");
   });
 
+  it("sets a cart hold's items, all or nothing", async () => {
+    const hold = await client.createHold(shop, { items: [{ sku: "SKU-123", variantKey: "size:M", quantity: 1 }], ttlSeconds: 60 });
+    const grown = await client.setHoldItems(shop, hold.id, { items: [{ sku: "SKU-123", variantKey: "size:M", quantity: 2 }], ttlSeconds: 600 });
+    assert.deepEqual(grown.items, [{ sku: "SKU-123", variantKey: "size:M", quantity: 2, allocations: [{ locationId: "default", quantity: 2, backordered: 0 }] }]);
+    assert.ok(Date.parse(grown.expiresAt) > Date.parse(hold.expiresAt));
+
+    const short = await client.setHoldItems(shop, hold.id, { items: [{ sku: "SKU-123", variantKey: "size:M", quantity: 50 }] }).catch((e: unknown) => e);
+    assert.ok(short instanceof InsufficientStockError, String(short));
+    assert.equal(short.items[0]?.requested, 50);
+    assert.deepEqual((await client.getHold(shop, hold.id)).items, grown.items, "a refused change leaves the hold as it was");
+
+    await client.releaseHold(shop, hold.id);
+    const closed = await client.setHoldItems(shop, hold.id, { items: [{ sku: "SKU-123", variantKey: "size:M", quantity: 1 }] }).catch((e: unknown) => e);
+    assert.ok(closed instanceof InventoryAPIError && closed.code === "hold_not_active" && closed.holdStatus === "released", String(closed));
+  });
+
   it("releases a hold, idempotently, and refuses to commit it after", async () => {
     const hold = await client.createHold(shop, { items: [{ sku: "SKU-123", variantKey: "size:M", quantity: 1 }] });
     const released = await client.releaseHold(shop, hold.id, { reason: "cart_abandoned" });
