@@ -1,10 +1,14 @@
 package checkout
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/internal/pgtext"
@@ -84,6 +88,26 @@ type Request struct {
 	// PaymentIntent's metadata beside checkoutd's keys, which it may not
 	// set.
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// CustomerKey names the buyer for the lines' per-customer purchase
+	// limits (inventory.ReserveRequest.CustomerKey); without it the
+	// lowercased CustomerEmail stands in.
+	CustomerKey string `json:"customerKey,omitempty"`
+}
+
+// customerKey is the key the checkout's hold counts against per-customer
+// limits under: CustomerKey, else the email lowercased, since the same
+// inbox typed in another case is the same buyer. An email longer than a
+// customer key may be stands in by its SHA-256, as a shop would hash it.
+func (r Request) customerKey() string {
+	if r.CustomerKey != "" {
+		return r.CustomerKey
+	}
+	email := strings.ToLower(r.CustomerEmail)
+	if utf8.RuneCountInString(email) > inventory.MaxCustomerKeyLen {
+		sum := sha256.Sum256([]byte(email))
+		return hex.EncodeToString(sum[:])
+	}
+	return email
 }
 
 // Limits on a request beyond the inventory's own.
@@ -118,6 +142,9 @@ func (r Request) validate() error {
 	}
 	if r.CustomerEmail != "" && (len(r.CustomerEmail) > maxTextLen || !emailPattern.MatchString(r.CustomerEmail)) {
 		is.add("customerEmail", "must be an email address")
+	}
+	if r.CustomerKey != "" && !inventory.ValidCustomerKey(r.CustomerKey) {
+		is.add("customerKey", "must be 1 to %d printable characters", inventory.MaxCustomerKeyLen)
 	}
 	for _, t := range []struct{ field, value string }{
 		{"idempotencyKey", r.IdempotencyKey}, {"clientReferenceId", r.ClientReferenceID}, {"customerEmail", r.CustomerEmail},

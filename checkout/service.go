@@ -126,6 +126,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 				IdempotencyKey: "checkout:" + c.id,
 				Reference:      c.id,
 				CheckoutMode:   req.Mode,
+				CustomerKey:    req.customerKey(),
 			})
 			if err != nil {
 				s.forget(ctx, req.ShopID, c.id, log)

@@ -101,7 +101,7 @@ func (r ReserveRequest) validate(shopID string) error {
 	}
 	c.text("idempotencyKey", r.IdempotencyKey, maxTextLen)
 	c.text("reference", r.Reference, maxTextLen)
-	if r.CustomerKey != "" && !validCustomerKey(r.CustomerKey) {
+	if r.CustomerKey != "" && !ValidCustomerKey(r.CustomerKey) {
 		c.add("customerKey", "must be 1 to %d printable characters", MaxCustomerKeyLen)
 	}
 	switch r.CheckoutMode {

@@ -56,9 +56,9 @@ func (e *LimitExceededError) Error() string {
 	return "purchase limit exceeded: " + strings.Join(parts, "; ")
 }
 
-// validCustomerKey reports whether k may name a customer: 1 to
+// ValidCustomerKey reports whether k may name a customer: 1 to
 // MaxCustomerKeyLen printable characters.
-func validCustomerKey(k string) bool {
+func ValidCustomerKey(k string) bool {
 	if k == "" || !utf8.ValidString(k) || utf8.RuneCountInString(k) > MaxCustomerKeyLen {
 		return false
 	}

@@ -25,6 +25,10 @@ type CheckoutRequest struct {
 	CancelURL         string `json:"cancelUrl,omitempty"`
 	CustomerEmail     string `json:"customerEmail,omitempty"`
 	ClientReferenceID string `json:"clientReferenceId,omitempty"`
+	// CustomerKey names the buyer for per-customer purchase limits, as
+	// HoldRequest.CustomerKey; without it the lowercased CustomerEmail
+	// stands in.
+	CustomerKey string `json:"customerKey,omitempty"`
 
 	// UIMode is "hosted" (the default) or "embedded", answered with a
 	// ClientSecret for Stripe.js instead of a URL.
