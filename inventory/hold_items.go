@@ -24,6 +24,11 @@ type SetHoldItemsRequest struct {
 	// TTL, when not zero, extends the hold as Extend does, in the same
 	// step as its lines change.
 	TTL time.Duration
+	// ExpiresIn, when not zero, sets the hold to expire that long from now,
+	// as a hold placed now would, sooner or later than before: a checkout
+	// adopting a cart's hold gives it a checkout's expiry. It cannot be
+	// combined with TTL.
+	ExpiresIn time.Duration
 }
 
 func (r SetHoldItemsRequest) validate(shopID string) error {
@@ -32,6 +37,12 @@ func (r SetHoldItemsRequest) validate(shopID string) error {
 	c.lines("items", r.Items)
 	if r.TTL != 0 && (r.TTL < time.Second || r.TTL > MaxTTLSeconds*time.Second || r.TTL%time.Second != 0) {
 		c.add("ttlSeconds", "must be a whole number of seconds from 1 to %d", MaxTTLSeconds)
+	}
+	switch {
+	case r.ExpiresIn != 0 && r.TTL != 0:
+		c.add("ttlSeconds", "cannot be combined with an expiry set outright")
+	case r.ExpiresIn != 0 && (r.ExpiresIn < time.Second || r.ExpiresIn > MaxTTLSeconds*time.Second || r.ExpiresIn%time.Second != 0):
+		c.add("expiresIn", "must be a whole number of seconds from 1 to %d", MaxTTLSeconds)
 	}
 	return c.err()
 }
@@ -62,7 +73,7 @@ func (l *Ledger) SetHoldItems(ctx context.Context, shopID, holdID string, req Se
 		return nil, err
 	}
 	lines := mergeLines(req.Items)
-	hold, err := l.trySetHoldItems(ctx, shopID, holdID, lines, req.TTL)
+	hold, err := l.trySetHoldItems(ctx, shopID, holdID, lines, req)
 	var short *InsufficientStockError
 	_, bound := l.db.(pgx.Tx)
 	if errors.As(err, &short) && !bound {
@@ -77,7 +88,7 @@ func (l *Ledger) SetHoldItems(ctx context.Context, shopID, holdID string, req Se
 		if err := l.expireLapsedOnLines(ctx, shopID, keys); err != nil {
 			return nil, err
 		}
-		hold, err = l.trySetHoldItems(ctx, shopID, holdID, lines, req.TTL)
+		hold, err = l.trySetHoldItems(ctx, shopID, holdID, lines, req)
 	}
 	if errors.As(err, &short) {
 		l.metrics.insufficientStock()
@@ -85,11 +96,11 @@ func (l *Ledger) SetHoldItems(ctx context.Context, shopID, holdID string, req Se
 	return hold, err
 }
 
-func (l *Ledger) trySetHoldItems(ctx context.Context, shopID, holdID string, lines []Line, ttl time.Duration) (*Hold, error) {
+func (l *Ledger) trySetHoldItems(ctx context.Context, shopID, holdID string, lines []Line, req SetHoldItemsRequest) (*Hold, error) {
 	var hold *Hold
 	err := l.inBoundTx(ctx, func(b *Ledger) error {
 		var err error
-		hold, err = b.setHoldItems(ctx, shopID, holdID, lines, ttl)
+		hold, err = b.setHoldItems(ctx, shopID, holdID, lines, req)
 		return err
 	})
 	if err != nil {
@@ -100,7 +111,7 @@ func (l *Ledger) trySetHoldItems(ctx context.Context, shopID, holdID string, lin
 
 // setHoldItems is SetHoldItems' one attempt, on a Ledger bound to its
 // transaction.
-func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines []Line, ttl time.Duration) (*Hold, error) {
+func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines []Line, req SetHoldItemsRequest) (*Hold, error) {
 	row, err := l.queries.LockHoldForItems(ctx, l.db, db.LockHoldForItemsParams{ShopID: shopID, ID: holdID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrHoldNotFound
@@ -140,11 +151,18 @@ func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines 
 			return nil, fmt.Errorf("set hold items: %d of %d stock rows were as planned", n, len(plan.write.Deltas))
 		}
 	}
-	if ttl != 0 {
+	switch {
+	case req.TTL != 0:
 		if _, err := l.queries.ExtendHold(ctx, l.db, db.ExtendHoldParams{
-			ShopID: shopID, ID: holdID, TtlSeconds: int32(ttl / time.Second), MaxTtlSeconds: MaxTTLSeconds,
+			ShopID: shopID, ID: holdID, TtlSeconds: int32(req.TTL / time.Second), MaxTtlSeconds: MaxTTLSeconds,
 		}); err != nil {
 			return nil, l.dbError("extend hold", err)
+		}
+	case req.ExpiresIn != 0:
+		if err := l.queries.SetHoldExpiry(ctx, l.db, db.SetHoldExpiryParams{
+			ShopID: shopID, ID: holdID, TtlSeconds: int32(req.ExpiresIn / time.Second),
+		}); err != nil {
+			return nil, l.dbError("set hold expiry", err)
 		}
 	}
 	hold, err := l.GetHold(ctx, shopID, holdID)

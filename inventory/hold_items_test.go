@@ -141,6 +141,17 @@ func TestSetHoldItemsExtends(t *testing.T) {
 	if !got.ExpiresAt.Equal(h.ExpiresAt.Add(20 * time.Minute)) {
 		t.Errorf("expires at %v, want %v", got.ExpiresAt, h.ExpiresAt.Add(20*time.Minute))
 	}
+	// ExpiresIn sets the expiry outright, sooner than it was.
+	before := time.Now().Truncate(time.Second)
+	got, err = f.ledger.SetHoldItems(context.Background(), f.shopID, h.ID, inventory.SetHoldItemsRequest{
+		Items: []inventory.Line{{SKU: "A", Quantity: 2}}, ExpiresIn: 5 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.ExpiresAt.Sub(before); d < 5*time.Minute-time.Second || d > 5*time.Minute+time.Second {
+		t.Errorf("expires %v after the request, want 5m", d)
+	}
 	f.shop.RequireLedgerClean(t)
 }
 
@@ -208,6 +219,7 @@ func TestSetHoldItemsRefusals(t *testing.T) {
 		{"no items", active.ID, inventory.SetHoldItemsRequest{}, wantInvalid("items")},
 		{"101 items", active.ID, inventory.SetHoldItemsRequest{Items: many}, wantInvalid("items")},
 		{"zero quantity", active.ID, inventory.SetHoldItemsRequest{Items: []inventory.Line{{SKU: "A", Quantity: 0}}}, wantInvalid("items[0].quantity")},
+		{"ttl and expiresIn", active.ID, inventory.SetHoldItemsRequest{Items: one, TTL: time.Minute, ExpiresIn: time.Minute}, wantInvalid("ttlSeconds")},
 		{"ttl too long", active.ID, inventory.SetHoldItemsRequest{Items: one, TTL: (inventory.MaxTTLSeconds + 1) * time.Second}, wantInvalid("ttlSeconds")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,3 +65,15 @@ WHERE s.shop_id = sqlc.arg(shop_id)
   AND s.sku = c.sku AND s.variant_key = c.variant_key AND s.location_id = c.location_id
   AND c.delta <> 0
   AND s.reserved = c.reserved_before;
+
+-- name: SetHoldExpiry :exec
+-- Sets an active hold to expire ttl_seconds from now, as a hold placed now
+-- would (whole seconds, rounded down): a checkout that adopts a cart's hold
+-- gives it a checkout's expiry, sooner or later than the cart's. The holds
+-- trigger moves the allocations' open_until with it.
+UPDATE holds
+SET expires_at = date_trunc('second', now() + make_interval(secs => sqlc.arg(ttl_seconds)::int)),
+    updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id)
+  AND id = sqlc.arg(id)
+  AND status = 'active';

@@ -49,6 +49,30 @@ func (q *Queries) LockHoldForItems(ctx context.Context, db DBTX, arg LockHoldFor
 	return i, err
 }
 
+const setHoldExpiry = `-- name: SetHoldExpiry :exec
+UPDATE holds
+SET expires_at = date_trunc('second', now() + make_interval(secs => $1::int)),
+    updated_at = now()
+WHERE shop_id = $2
+  AND id = $3
+  AND status = 'active'
+`
+
+type SetHoldExpiryParams struct {
+	TtlSeconds int32
+	ShopID     string
+	ID         string
+}
+
+// Sets an active hold to expire ttl_seconds from now, as a hold placed now
+// would (whole seconds, rounded down): a checkout that adopts a cart's hold
+// gives it a checkout's expiry, sooner or later than the cart's. The holds
+// trigger moves the allocations' open_until with it.
+func (q *Queries) SetHoldExpiry(ctx context.Context, db DBTX, arg SetHoldExpiryParams) error {
+	_, err := db.Exec(ctx, setHoldExpiry, arg.TtlSeconds, arg.ShopID, arg.ID)
+	return err
+}
+
 const writeHoldItems = `-- name: WriteHoldItems :execrows
 WITH change AS (
     SELECT unnest($2::text[]) AS sku,
