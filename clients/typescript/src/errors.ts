@@ -1,4 +1,4 @@
-import type { FieldIssue, HoldStatus, Shortfall, StaleCount } from "./types.js";
+import type { FieldIssue, HoldStatus, LimitBreach, Shortfall, StaleCount } from "./types.js";
 
 /**
  * The base class of every error this package throws for a call to the
@@ -84,7 +84,7 @@ export interface ErrorBody {
   message?: string;
   code?: string;
   details?: FieldIssue[];
-  items?: Shortfall[] | StaleCount[];
+  items?: Shortfall[] | StaleCount[] | LimitBreach[];
   status?: HoldStatus;
   retryAfter?: number;
   sku?: string;
@@ -161,6 +161,23 @@ export class StaleCountError extends InventoryAPIError {
     super(status, body, options);
     this.name = "StaleCountError";
     this.items = Array.isArray(body.items) ? (body.items as StaleCount[]) : [];
+  }
+}
+
+/**
+ * 409 `limit_exceeded`: a hold or checkout asked more of a line than its
+ * `maxPerOrder` (`kind: "per_order"`), or more than its `maxPerCustomer`
+ * leaves the customer (`kind: "per_customer"`, with `remaining`). Nothing
+ * was held.
+ */
+export class LimitExceededError extends InventoryAPIError {
+  /** The lines over a limit. */
+  readonly items: LimitBreach[];
+
+  constructor(status: number, body: ErrorBody, options: { requestId?: string | undefined } = {}) {
+    super(status, body, options);
+    this.name = "LimitExceededError";
+    this.items = Array.isArray(body.items) ? (body.items as LimitBreach[]) : [];
   }
 }
 

@@ -20,6 +20,7 @@ export {
   InventoryAPIError,
   InsufficientStockError,
   StaleCountError,
+  LimitExceededError,
   InventoryBusyError,
   UNAVAILABLE_MESSAGE,
   TIMEOUT_MESSAGE,

@@ -9,6 +9,7 @@ import {
   InventoryTimeoutError,
   InventoryUnavailableError,
   StaleCountError,
+  LimitExceededError,
   type ErrorBody,
 } from "./errors.js";
 
@@ -189,6 +190,9 @@ export function errorFor(res: Response, text: string, requestId: string | undefi
   }
   if (status === 409 && code === "stale_count") {
     return new StaleCountError(status, body, { requestId });
+  }
+  if (status === 409 && code === "limit_exceeded") {
+    return new LimitExceededError(status, body, { requestId });
   }
   if (status === 429) {
     const retryAfterMs = retryAfter(body, res.headers.get("Retry-After"));

@@ -32,6 +32,8 @@ export type StockSettings = Schemas["StockSettings"];
 export type StockChange = Schemas["StockChange"];
 /** A `set` whose `expectedOnHand` was not its row's on-hand when it ran. */
 export type StaleCount = Schemas["StaleCount"];
+/** A line over a purchase limit (`maxPerOrder` or `maxPerCustomer`). */
+export type LimitBreach = Schemas["LimitBreach"];
 /** `POST .../adjustments`. */
 export type AdjustRequest = Schemas["AdjustRequest"];
 /** One line of a purchase-order receipt. */

@@ -1350,9 +1350,10 @@ export interface components {
             cancelUrl?: string;
             /**
              * Format: email
-             * @description Prefills the email on the Stripe page. Empty or absent means none.
+             * @description Prefills the email on the Stripe page. Empty or absent means none. Lowercased, it is the customer for per-customer purchase limits when `customerKey` is absent.
              */
             customerEmail?: string;
+            customerKey?: components["schemas"]["CustomerKey"];
             /** @description Passed to Stripe as `client_reference_id`. */
             clientReferenceId?: string;
             /**
@@ -1791,16 +1792,18 @@ export interface components {
         LimitExceededError: components["schemas"]["Error"] & {
             /** @constant */
             error?: "limit_exceeded";
-            items: {
-                sku: components["schemas"]["Sku"];
-                variantKey: components["schemas"]["VariantKey"];
-                requested: number;
-                limit: number;
-                /** @enum {string} */
-                kind: "per_order" | "per_customer";
-                /** @description `per_customer` only: units the customer may still hold of the line. */
-                remaining?: number;
-            }[];
+            items: components["schemas"]["LimitBreach"][];
+        };
+        /** @description A line over a purchase limit. */
+        LimitBreach: {
+            sku: components["schemas"]["Sku"];
+            variantKey: components["schemas"]["VariantKey"];
+            requested: number;
+            limit: number;
+            /** @enum {string} */
+            kind: "per_order" | "per_customer";
+            /** @description `per_customer` only: units the customer may still hold of the line. */
+            remaining?: number;
         };
         HoldNotActiveError: components["schemas"]["Error"] & {
             /** @constant */
@@ -3961,9 +3964,10 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             /**
-             * @description Not enough stock for every line (nothing was held), the
-             *     idempotency key was used with a different request, or a request
-             *     with this key is still creating its session.
+             * @description Not enough stock for every line (nothing was held), a line over
+             *     a purchase limit (`limit_exceeded`, as for holds; nothing was
+             *     held), the idempotency key was used with a different request, or
+             *     a request with this key is still creating its session.
              */
             409: {
                 headers: {
@@ -3971,7 +3975,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InsufficientStockError"] | components["schemas"]["IdempotencyConflictError"] | components["schemas"]["ConflictError"];
+                    "application/json": components["schemas"]["InsufficientStockError"] | components["schemas"]["LimitExceededError"] | components["schemas"]["IdempotencyConflictError"] | components["schemas"]["ConflictError"];
                 };
             };
             413: components["responses"]["BodyTooLarge"];
