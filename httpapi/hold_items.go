@@ -11,8 +11,8 @@ import (
 type setHoldItemsRequest struct {
 	Items      []inventory.Line `json:"items"`
 	TTLSeconds *int64           `json:"ttlSeconds"`
-	// CustomerKey is taken so that a cart can send the same body it sends
-	// to place its hold; lines are not limited per customer.
+	// CustomerKey names the buyer for the lines' per-customer limits, as
+	// when the hold was placed.
 	CustomerKey string `json:"customerKey"`
 }
 
@@ -34,6 +34,6 @@ func (a *API) setHoldItems(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = time.Duration(*req.TTLSeconds) * time.Second
 	}
-	hold, err := a.ledger.SetHoldItems(r.Context(), pathVar(r, "shopId"), holdID, inventory.SetHoldItemsRequest{Items: req.Items, TTL: ttl})
+	hold, err := a.ledger.SetHoldItems(r.Context(), pathVar(r, "shopId"), holdID, inventory.SetHoldItemsRequest{Items: req.Items, TTL: ttl, CustomerKey: req.CustomerKey})
 	a.holdResult(w, r, hold, err)
 }

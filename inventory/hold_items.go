@@ -29,6 +29,14 @@ type SetHoldItemsRequest struct {
 	// adopting a cart's hold gives it a checkout's expiry. It cannot be
 	// combined with TTL.
 	ExpiresIn time.Duration
+	// CustomerKey names the buyer, as ReserveRequest.CustomerKey: lines
+	// with a per-customer limit need it, and count the hold's new lines
+	// in place of its old ones.
+	CustomerKey string
+
+	// perCustomer, set by SetHoldItems, tells that a line has a
+	// per-customer limit, to be counted under the customer's lock.
+	perCustomer bool
 }
 
 func (r SetHoldItemsRequest) validate(shopID string) error {
@@ -43,6 +51,9 @@ func (r SetHoldItemsRequest) validate(shopID string) error {
 		c.add("ttlSeconds", "cannot be combined with an expiry set outright")
 	case r.ExpiresIn != 0 && (r.ExpiresIn < time.Second || r.ExpiresIn > MaxTTLSeconds*time.Second || r.ExpiresIn%time.Second != 0):
 		c.add("expiresIn", "must be a whole number of seconds from 1 to %d", MaxTTLSeconds)
+	}
+	if r.CustomerKey != "" && !ValidCustomerKey(r.CustomerKey) {
+		c.add("customerKey", "must be 1 to %d printable characters", MaxCustomerKeyLen)
 	}
 	return c.err()
 }
@@ -73,6 +84,11 @@ func (l *Ledger) SetHoldItems(ctx context.Context, shopID, holdID string, req Se
 		return nil, err
 	}
 	lines := mergeLines(req.Items)
+	perCustomer, err := l.checkOrderLimits(ctx, shopID, lines, ReserveRequest{CustomerKey: req.CustomerKey})
+	if err != nil {
+		return nil, err
+	}
+	req.perCustomer = perCustomer
 	hold, err := l.trySetHoldItems(ctx, shopID, holdID, lines, req)
 	var short *InsufficientStockError
 	_, bound := l.db.(pgx.Tx)
@@ -112,6 +128,17 @@ func (l *Ledger) trySetHoldItems(ctx context.Context, shopID, holdID string, lin
 // setHoldItems is SetHoldItems' one attempt, on a Ledger bound to its
 // transaction.
 func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines []Line, req SetHoldItemsRequest) (*Hold, error) {
+	hash := customerHash(shopID, req.CustomerKey)
+	if req.perCustomer {
+		// The customer's lock comes before the hold's: customer, holds,
+		// stock is the order (see reserveForCustomer).
+		if err := l.lockCustomer(ctx, shopID, hash); err != nil {
+			return nil, err
+		}
+		if err := l.checkCustomerLimits(ctx, shopID, hash, lines, holdID); err != nil {
+			return nil, err
+		}
+	}
 	row, err := l.queries.LockHoldForItems(ctx, l.db, db.LockHoldForItemsParams{ShopID: shopID, ID: holdID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrHoldNotFound
@@ -163,6 +190,11 @@ func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines 
 			ShopID: shopID, ID: holdID, TtlSeconds: int32(req.ExpiresIn / time.Second),
 		}); err != nil {
 			return nil, l.dbError("set hold expiry", err)
+		}
+	}
+	if req.perCustomer {
+		if err := l.recordCustomerHold(ctx, shopID, hash, holdID); err != nil {
+			return nil, err
 		}
 	}
 	hold, err := l.GetHold(ctx, shopID, holdID)

@@ -169,8 +169,8 @@ func (l *Ledger) reserveForCustomer(ctx context.Context, shopID string, lines []
 
 // reserveCounted is reserveForCustomer's transaction, on b bound to it.
 func (b *Ledger) reserveCounted(ctx context.Context, shopID, hash string, lines []Line, req ReserveRequest) (*Hold, bool, error) {
-	if err := b.queries.LockPurchaseLimitCustomer(ctx, b.db, db.LockPurchaseLimitCustomerParams{ShopID: shopID, CustomerHash: hash}); err != nil {
-		return nil, false, b.dbError("lock customer", err)
+	if err := b.lockCustomer(ctx, shopID, hash); err != nil {
+		return nil, false, err
 	}
 	if req.IdempotencyKey != "" {
 		// A replay counts nothing twice: it returns the hold it placed.
@@ -179,13 +179,49 @@ func (b *Ledger) reserveCounted(ctx context.Context, shopID, hash string, lines 
 			return existing, false, err
 		}
 	}
+	if err := b.checkCustomerLimits(ctx, shopID, hash, lines, ""); err != nil {
+		return nil, false, err
+	}
+	hold, created, err := b.reserveLines(ctx, shopID, lines, req)
+	if err != nil || !created {
+		return hold, created, err
+	}
+	if err := b.recordCustomerHold(ctx, shopID, hash, hold.ID); err != nil {
+		return nil, false, err
+	}
+	return hold, true, nil
+}
+
+// lockCustomer takes the customer's lock (purchase_limit_customers) for
+// the rest of b's transaction. It must be the transaction's first lock:
+// customer, then holds, then stock is the order.
+func (b *Ledger) lockCustomer(ctx context.Context, shopID, hash string) error {
+	if err := b.queries.LockPurchaseLimitCustomer(ctx, b.db, db.LockPurchaseLimitCustomerParams{ShopID: shopID, CustomerHash: hash}); err != nil {
+		return b.dbError("lock customer", err)
+	}
+	return nil
+}
+
+// recordCustomerHold names holdID as the customer's, for later counts.
+func (b *Ledger) recordCustomerHold(ctx context.Context, shopID, hash, holdID string) error {
+	if err := b.queries.RecordPurchaseLimitHold(ctx, b.db, db.RecordPurchaseLimitHoldParams{ShopID: shopID, HoldID: holdID, CustomerHash: hash}); err != nil {
+		return b.dbError("record customer hold", err)
+	}
+	return nil
+}
+
+// checkCustomerLimits is a *LimitExceededError when lines, added to what
+// the customer has of them within the window (the hold excludeHoldID
+// aside, whose lines lines replace), would pass a line's MaxPerCustomer.
+// b's transaction must hold the customer's lock.
+func (b *Ledger) checkCustomerLimits(ctx context.Context, shopID, hash string, lines []Line, excludeHoldID string) error {
 	skus, variantKeys, _ := lineColumns(lines)
 	units, err := b.queries.CustomerLineUnits(ctx, b.db, db.CustomerLineUnitsParams{
 		ShopID: shopID, CustomerHash: hash, WindowSeconds: int64(b.purchaseLimitWindow() / time.Second),
-		Skus: skus, VariantKeys: variantKeys,
+		ExcludeHoldID: excludeHoldID, Skus: skus, VariantKeys: variantKeys,
 	})
 	if err != nil {
-		return nil, false, b.dbError("count customer units", err)
+		return b.dbError("count customer units", err)
 	}
 	requested := make(map[lineKey]int64, len(lines))
 	for _, ln := range lines {
@@ -203,14 +239,7 @@ func (b *Ledger) reserveCounted(ctx context.Context, shopID, hash string, lines 
 		}
 	}
 	if len(over.Lines) > 0 {
-		return nil, false, &over
+		return &over
 	}
-	hold, created, err := b.reserveLines(ctx, shopID, lines, req)
-	if err != nil || !created {
-		return hold, created, err
-	}
-	if err := b.queries.RecordPurchaseLimitHold(ctx, b.db, db.RecordPurchaseLimitHoldParams{ShopID: shopID, HoldID: hold.ID, CustomerHash: hash}); err != nil {
-		return nil, false, b.dbError("record customer hold", err)
-	}
-	return hold, true, nil
+	return nil
 }

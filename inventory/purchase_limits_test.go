@@ -263,3 +263,51 @@ func TestPerCustomerLimitRace(t *testing.T) {
 	}
 	f.shop.RequireLedgerClean(t)
 }
+
+// Setting a hold's lines counts its new lines against the customer's
+// limits in place of its old ones, and a per-order limit applies to them.
+func TestPerCustomerLimitOnSetHoldItems(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.stock(t, "DROP", "", "", 20)
+	setLimits(t, f, "DROP", 4, 3)
+	other, err := reserveFor(f, "alice", 1, "DROP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cart, err := reserveFor(f, "alice", 1, "DROP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grow := func(qty int64, customer string) error {
+		_, err := f.ledger.SetHoldItems(ctx, f.shopID, cart.ID, inventory.SetHoldItemsRequest{
+			Items: []inventory.Line{{SKU: "DROP", Quantity: qty}}, CustomerKey: customer,
+		})
+		return err
+	}
+	if err := grow(2, "alice"); err != nil {
+		t.Fatalf("growing the cart to alice's limit: %v", err)
+	}
+	before := inventorytest.Snapshot(t, testdb.Pool(t), f.shopID)
+	// Remaining is what the cart's line may be set to: the limit less
+	// alice's other hold.
+	if got := limitBreach(t, grow(3, "alice")); got[0].Kind != inventory.LimitPerCustomer || *got[0].Remaining != 2 {
+		t.Errorf("breaches = %+v, want per_customer with 2 remaining", got)
+	}
+	if got := limitBreach(t, grow(5, "bob")); got[0].Kind != inventory.LimitPerOrder {
+		t.Errorf("breaches = %+v, want per_order", got)
+	}
+	var invalid *checkoutd.ValidationError
+	if err := grow(1, ""); !errors.As(err, &invalid) {
+		t.Errorf("no customer key: err = %v, want a validation error", err)
+	}
+	if after := inventorytest.Snapshot(t, testdb.Pool(t), f.shopID); after != before {
+		t.Errorf("a refused resize changed the ledger:\nbefore %s\nafter  %s", before, after)
+	}
+	f.shop.Release(t, other.ID)
+	if err := grow(3, "alice"); err != nil {
+		t.Errorf("after a release: %v", err)
+	}
+	f.shop.RequireLedgerClean(t)
+}

@@ -21,8 +21,10 @@ ON CONFLICT (shop_id, customer_hash) DO UPDATE SET locked_at = now();
 -- has of it in holds placed within the last window_seconds that still hold
 -- stock or were sold: open holds that have not lapsed, and committed ones
 -- (a commit for less than was held has shrunk its allocations to what was
--- sold). Run after LockPurchaseLimitCustomer, so that no other hold of the
--- customer's is being placed meanwhile.
+-- sold). exclude_hold_id, when not '', is a hold whose lines are being
+-- set anew and so count as the request has them. Run after
+-- LockPurchaseLimitCustomer, so that no other hold of the customer's is
+-- being placed meanwhile.
 WITH req AS (
     SELECT unnest(sqlc.arg(skus)::text[]) AS sku, unnest(sqlc.arg(variant_keys)::text[]) AS variant_key
 )
@@ -35,6 +37,7 @@ SELECT req.sku::text AS sku, req.variant_key::text AS variant_key,
            JOIN hold_allocations a ON a.shop_id = h.shop_id AND a.hold_id = h.id
            WHERE p.shop_id = sqlc.arg(shop_id) AND p.customer_hash = sqlc.arg(customer_hash)
              AND p.created_at >= now() - sqlc.arg(window_seconds)::bigint * interval '1 second'
+             AND p.hold_id <> sqlc.arg(exclude_hold_id)
              AND a.sku = req.sku AND a.variant_key = req.variant_key
              AND (h.status = 'committed'
                   OR (h.status IN ('active', 'pending_payment', 'expiring')

@@ -11,7 +11,7 @@ import (
 
 const customerLineUnits = `-- name: CustomerLineUnits :many
 WITH req AS (
-    SELECT unnest($4::text[]) AS sku, unnest($5::text[]) AS variant_key
+    SELECT unnest($5::text[]) AS sku, unnest($6::text[]) AS variant_key
 )
 SELECT req.sku::text AS sku, req.variant_key::text AS variant_key,
        coalesce(sl.max_per_customer, 0)::bigint AS max_per_customer,
@@ -22,6 +22,7 @@ SELECT req.sku::text AS sku, req.variant_key::text AS variant_key,
            JOIN hold_allocations a ON a.shop_id = h.shop_id AND a.hold_id = h.id
            WHERE p.shop_id = $1 AND p.customer_hash = $2
              AND p.created_at >= now() - $3::bigint * interval '1 second'
+             AND p.hold_id <> $4
              AND a.sku = req.sku AND a.variant_key = req.variant_key
              AND (h.status = 'committed'
                   OR (h.status IN ('active', 'pending_payment', 'expiring')
@@ -35,6 +36,7 @@ type CustomerLineUnitsParams struct {
 	ShopID        string
 	CustomerHash  string
 	WindowSeconds int64
+	ExcludeHoldID string
 	Skus          []string
 	VariantKeys   []string
 }
@@ -50,13 +52,16 @@ type CustomerLineUnitsRow struct {
 // has of it in holds placed within the last window_seconds that still hold
 // stock or were sold: open holds that have not lapsed, and committed ones
 // (a commit for less than was held has shrunk its allocations to what was
-// sold). Run after LockPurchaseLimitCustomer, so that no other hold of the
-// customer's is being placed meanwhile.
+// sold). exclude_hold_id, when not ”, is a hold whose lines are being
+// set anew and so count as the request has them. Run after
+// LockPurchaseLimitCustomer, so that no other hold of the customer's is
+// being placed meanwhile.
 func (q *Queries) CustomerLineUnits(ctx context.Context, db DBTX, arg CustomerLineUnitsParams) ([]CustomerLineUnitsRow, error) {
 	rows, err := db.Query(ctx, customerLineUnits,
 		arg.ShopID,
 		arg.CustomerHash,
 		arg.WindowSeconds,
+		arg.ExcludeHoldID,
 		arg.Skus,
 		arg.VariantKeys,
 	)
