@@ -61,6 +61,12 @@ type Request struct {
 	CustomerEmail     string `json:"customerEmail"`
 	ClientReferenceID string `json:"clientReferenceId"`
 
+	// HoldID, when set, is a hold the shop placed from the cart: the
+	// checkout adopts it as its reservation, its lines set to Items, instead
+	// of placing one of its own. Omitted from JSON when unset, for the same
+	// reason as the options below.
+	HoldID string `json:"holdId,omitempty"`
+
 	// The Stripe Checkout options below are all optional; docs/checkout.md
 	// lists what each becomes in Stripe's request. They are omitted from
 	// JSON when unset so that a request without them hashes as it did
@@ -137,6 +143,9 @@ func (r Request) validate() error {
 	if len(r.IdempotencyKey) > maxTextLen {
 		is.add("idempotencyKey", "must be at most %d characters", maxTextLen)
 	}
+	if len(r.HoldID) > maxTextLen {
+		is.add("holdId", "must be at most %d characters", maxTextLen)
+	}
 	if len(r.ClientReferenceID) > 200 {
 		is.add("clientReferenceId", "must be at most 200 characters")
 	}
@@ -147,7 +156,7 @@ func (r Request) validate() error {
 		is.add("customerKey", "must be 1 to %d printable characters", inventory.MaxCustomerKeyLen)
 	}
 	for _, t := range []struct{ field, value string }{
-		{"idempotencyKey", r.IdempotencyKey}, {"clientReferenceId", r.ClientReferenceID}, {"customerEmail", r.CustomerEmail},
+		{"idempotencyKey", r.IdempotencyKey}, {"clientReferenceId", r.ClientReferenceID}, {"customerEmail", r.CustomerEmail}, {"holdId", r.HoldID},
 	} {
 		if !pgtext.Valid(t.value) {
 			is.add(t.field, pgtext.Issue)

@@ -88,7 +88,9 @@ type Session struct {
 // the idempotency key past the lock timeout), inventory.ErrUnavailable (the
 // database does not answer: no session is created, unchecked stock is never
 // sold),
-// ErrPaymentProvider (Stripe failed; any hold was released) and ErrInProgress.
+// ErrPaymentProvider (Stripe failed; any hold it placed was released) and
+// ErrInProgress. With req.HoldID, also inventory.ErrHoldNotFound,
+// *inventory.HoldNotActiveError and inventory.ErrHoldInCheckout.
 func (s *Service) Create(ctx context.Context, req Request) (sess *Session, created bool, err error) {
 	if err := req.validate(); err != nil {
 		return nil, false, err
@@ -117,9 +119,24 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	}
 
 	holdExpiresAt := c.createdAt
-	switch c.mode {
+	mode := c.mode
+	if req.HoldID != "" {
+		// The cart's hold is the checkout's reservation in every mode: its
+		// stock is held already.
+		mode = checkoutd.ModeReserveTTL
+	}
+	switch mode {
 	case checkoutd.ModeReserveTTL:
-		if c.holdID == "" {
+		switch {
+		case c.holdID == "" && req.HoldID != "":
+			hold, err := s.adopt(ctx, req, c.id)
+			if err != nil {
+				s.forget(ctx, req.ShopID, c.id, log)
+				return nil, false, err
+			}
+			c.holdID = hold.ID
+			holdExpiresAt = hold.ExpiresAt
+		case c.holdID == "":
 			hold, placed, err := s.ledger.Reserve(ctx, req.ShopID, inventory.ReserveRequest{
 				Items:          inventoryLines(req.storedLines()),
 				TTL:            s.cfg.HoldTTL,
@@ -144,7 +161,7 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 				return nil, false, database.WrapError("record the checkout's hold", err)
 			}
 			holdExpiresAt = hold.ExpiresAt
-		} else {
+		default:
 			hold, err := s.ledger.GetHold(ctx, req.ShopID, c.holdID)
 			if err != nil {
 				return nil, false, err
@@ -229,6 +246,8 @@ type claimed struct {
 	createdAt time.Time
 	// resumed is set when the checkout was begun by a request that died.
 	resumed bool
+	// adopted is set when the checkout's hold is the cart's (Request.HoldID).
+	adopted bool
 }
 
 // claim records the checkout and its idempotency key. For a key already
@@ -244,7 +263,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode lines: %w", err)
 	}
-	c := &claimed{id: ids.New("chk_"), mode: s.mode()}
+	c := &claimed{id: ids.New("chk_"), mode: s.mode(), adopted: req.HoldID != ""}
 	var key *string
 	if req.IdempotencyKey != "" {
 		key = &req.IdempotencyKey
@@ -283,7 +302,7 @@ func (s *Service) claim(ctx context.Context, req Request) (*claimed, *Session, e
 		return nil, nil, ErrInProgress
 	}
 	s.log.InfoContext(ctx, "resuming an abandoned checkout", "shop_id", req.ShopID, "checkout_id", prev.ID)
-	return &claimed{id: prev.ID, mode: checkoutd.InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt, resumed: true}, nil, nil
+	return &claimed{id: prev.ID, mode: checkoutd.InventoryMode(prev.InventoryMode), holdID: deref(prev.HoldID), createdAt: prev.CreatedAt, resumed: true, adopted: req.HoldID != ""}, nil, nil
 }
 
 func (s *Service) mode() checkoutd.InventoryMode {
@@ -318,7 +337,9 @@ func (s *Service) session(mode checkoutd.InventoryMode, uiMode, id string, url, 
 // It runs even if the request's context is done.
 func (s *Service) abandon(ctx context.Context, shopID string, c *claimed, log *slog.Logger) {
 	ctx = context.WithoutCancel(ctx)
-	if c.holdID != "" {
+	// The cart's hold stays the cart's: forgetting the checkout frees it for
+	// the next one.
+	if c.holdID != "" && !c.adopted {
 		if _, err := s.ledger.Release(ctx, shopID, c.holdID, "checkout_failed"); err != nil {
 			// The hold expires by itself; log it so the gap is visible.
 			log.ErrorContext(ctx, "could not release the hold of a failed checkout", "hold_id", c.holdID, "error", err.Error())

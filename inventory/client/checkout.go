@@ -29,6 +29,11 @@ type CheckoutRequest struct {
 	// HoldRequest.CustomerKey; without it the lowercased CustomerEmail
 	// stands in.
 	CustomerKey string `json:"customerKey,omitempty"`
+	// HoldID adopts a hold placed from the cart (SetHoldItems) as the
+	// checkout's reservation instead of placing another: its lines become
+	// Items and it is bound to the session. Unknown: CodeNotFound; not
+	// active: CodeHoldNotActive; another checkout's: CodeHoldInCheckout.
+	HoldID string `json:"holdId,omitempty"`
 
 	// UIMode is "hosted" (the default) or "embedded", answered with a
 	// ClientSecret for Stripe.js instead of a URL.

@@ -1357,6 +1357,14 @@ export interface components {
             /** @description Passed to Stripe as `client_reference_id`. */
             clientReferenceId?: string;
             /**
+             * @description A hold of the shop placed from the cart (`PUT .../holds/{holdId}/items`), adopted as
+             *     the checkout's reservation in either mode instead of a new one: its items become
+             *     `items` (as PUT items would), it is bound to the new session, and it expires as a new
+             *     checkout's hold would. Unknown: 404 `not_found`; not active: 409 `hold_not_active`;
+             *     another checkout's: 409 `hold_in_checkout`.
+             */
+            holdId?: components["schemas"]["Text"];
+            /**
              * @description `ui_mode`: hosted answers a `url` to send the customer to; embedded answers a `clientSecret` for Stripe.js `initEmbeddedCheckout`.
              * @default hosted
              * @enum {string}
