@@ -81,6 +81,7 @@ func (a *API) getShop(w http.ResponseWriter, r *http.Request) {
 type updateShopRequest struct {
 	Name               present[string] `json:"name"`
 	PublicAvailability present[bool]   `json:"publicAvailability"`
+	RestockOnRefund    present[bool]   `json:"restockOnRefund"`
 }
 
 // updateShop changes the settings the body names; an empty body changes
@@ -91,7 +92,7 @@ func (a *API) updateShop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	shop, err := a.ledger.UpdateShop(r.Context(), pathVar(r, "shopId"), inventory.ShopUpdate{
-		Name: req.Name.ptr(), PublicAvailability: req.PublicAvailability.ptr(),
+		Name: req.Name.ptr(), PublicAvailability: req.PublicAvailability.ptr(), RestockOnRefund: req.RestockOnRefund.ptr(),
 	})
 	if err != nil {
 		a.fail(w, r, err)

@@ -27,11 +27,11 @@ func TestCreateShop(t *testing.T) {
 	r := h.svc(t, http.MethodPost, shopsPath, map[string]any{"id": id, "name": "Acme"})
 	expect(t, r, http.StatusCreated, "")
 	m := r.Obj(t)
-	assertKeys(t, m, "id", "name", "publicAvailability", "createdAt", "locations")
+	assertKeys(t, m, "id", "name", "publicAvailability", "restockOnRefund", "createdAt", "locations")
 	if created := timeField(t, m, "createdAt"); created.Before(before.Add(-time.Minute)) || created.After(time.Now().Add(time.Minute)) {
 		t.Errorf("createdAt %v, want about now", created)
 	}
-	want := map[string]any{"id": id, "name": "Acme", "publicAvailability": false, "createdAt": m["createdAt"], "locations": []any{defaultLocation}}
+	want := map[string]any{"id": id, "name": "Acme", "publicAvailability": false, "restockOnRefund": false, "createdAt": m["createdAt"], "locations": []any{defaultLocation}}
 	assertJSON(t, r, want)
 
 	r = h.svc(t, http.MethodGet, shopsPath+"/"+id, nil)
@@ -198,11 +198,11 @@ func TestUpdateShop(t *testing.T) {
 	r := h.svc(t, http.MethodPatch, path, map[string]any{"publicAvailability": true})
 	expect(t, r, http.StatusOK, "")
 	created := r.Obj(t)["createdAt"]
-	assertJSON(t, r, map[string]any{"id": shop, "name": "Test shop", "publicAvailability": true, "createdAt": created, "locations": []any{defaultLocation}})
+	assertJSON(t, r, map[string]any{"id": shop, "name": "Test shop", "publicAvailability": true, "restockOnRefund": false, "createdAt": created, "locations": []any{defaultLocation}})
 
-	r = h.svc(t, http.MethodPatch, path, map[string]any{"name": "Renamed"})
+	r = h.svc(t, http.MethodPatch, path, map[string]any{"name": "Renamed", "restockOnRefund": true})
 	expect(t, r, http.StatusOK, "")
-	want := map[string]any{"id": shop, "name": "Renamed", "publicAvailability": true, "createdAt": created, "locations": []any{defaultLocation}}
+	want := map[string]any{"id": shop, "name": "Renamed", "publicAvailability": true, "restockOnRefund": true, "createdAt": created, "locations": []any{defaultLocation}}
 	assertJSON(t, r, want)
 
 	// Stripe-like: a PATCH that names nothing changes nothing and answers

@@ -27,8 +27,12 @@ type Shop struct {
 	// PublicAvailability says whether anyone, without a token, may read the
 	// shop's availability (the public routes). Off until the shop turns it
 	// on; those routes ask GetShop.
-	PublicAvailability bool      `json:"publicAvailability"`
-	CreatedAt          time.Time `json:"createdAt"`
+	PublicAvailability bool `json:"publicAvailability"`
+	// RestockOnRefund says whether a full Stripe refund of a paid checkout
+	// returns its units to stock (ReturnRemaining). Off until the shop
+	// turns it on: a refund is not always a return.
+	RestockOnRefund bool      `json:"restockOnRefund"`
+	CreatedAt       time.Time `json:"createdAt"`
 	// Locations are in the order holds take stock from them: ascending
 	// priority, then id.
 	Locations []Location `json:"locations"`
@@ -39,6 +43,7 @@ type ShopUpdate struct {
 	// Name is 1 to 255 characters.
 	Name               *string
 	PublicAvailability *bool
+	RestockOnRefund    *bool
 }
 
 // CreateShop creates a shop with its default location and returns it. An
@@ -69,7 +74,8 @@ func (l *Ledger) CreateShop(ctx context.Context, id, name string) (*Shop, error)
 			return err
 		}
 		shop = &Shop{
-			ID: row.ID, Name: row.Name, PublicAvailability: row.PublicAvailability, CreatedAt: row.CreatedAt.UTC(),
+			ID: row.ID, Name: row.Name, PublicAvailability: row.PublicAvailability, RestockOnRefund: row.RestockOnRefund,
+			CreatedAt: row.CreatedAt.UTC(),
 			Locations: []Location{{ID: loc.ID, Name: loc.Name, Priority: loc.Priority}},
 		}
 		return nil
@@ -110,10 +116,12 @@ func (l *Ledger) UpdateShop(ctx context.Context, shopID string, u ShopUpdate) (*
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	if u.Name == nil && u.PublicAvailability == nil {
+	if u.Name == nil && u.PublicAvailability == nil && u.RestockOnRefund == nil {
 		return l.GetShop(ctx, shopID)
 	}
-	rows, err := l.queries.UpdateShop(ctx, l.db, db.UpdateShopParams{ID: shopID, Name: u.Name, PublicAvailability: u.PublicAvailability})
+	rows, err := l.queries.UpdateShop(ctx, l.db, db.UpdateShopParams{
+		ID: shopID, Name: u.Name, PublicAvailability: u.PublicAvailability, RestockOnRefund: u.RestockOnRefund,
+	})
 	if err != nil {
 		return nil, l.dbError("update shop", err)
 	}
@@ -128,6 +136,9 @@ func (l *Ledger) UpdateShop(ctx context.Context, shopID string, u ShopUpdate) (*
 	attrs := []any{"shop_id", shopID}
 	if u.PublicAvailability != nil {
 		attrs = append(attrs, "public_availability", *u.PublicAvailability)
+	}
+	if u.RestockOnRefund != nil {
+		attrs = append(attrs, "restock_on_refund", *u.RestockOnRefund)
 	}
 	if u.Name != nil {
 		attrs = append(attrs, "name_changed", true)
@@ -144,7 +155,8 @@ func shopFromRows(shopID string, rows []db.GetShopRow) (*Shop, error) {
 	}
 	r := rows[0]
 	shop := &Shop{
-		ID: r.ID, Name: r.Name, PublicAvailability: r.PublicAvailability, CreatedAt: r.CreatedAt.UTC(),
+		ID: r.ID, Name: r.Name, PublicAvailability: r.PublicAvailability, RestockOnRefund: r.RestockOnRefund,
+		CreatedAt: r.CreatedAt.UTC(),
 		Locations: make([]Location, 0, len(rows)),
 	}
 	for _, r := range rows {

@@ -79,7 +79,7 @@ func FuzzVerifyAndProcess(f *testing.F) {
 		case err == nil:
 			switch out {
 			case webhooks.Duplicate, checkout.Ignored, checkout.Unchanged, checkout.Committed,
-				checkout.Oversold, checkout.AwaitingPayment, checkout.Released:
+				checkout.Oversold, checkout.AwaitingPayment, checkout.Released, checkout.Refunded, checkout.Restocked:
 			default:
 				t.Fatalf("Process: outcome %q", out)
 			}

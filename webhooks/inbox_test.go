@@ -138,7 +138,7 @@ func TestUnhandledEventsAreRecordedIgnored(t *testing.T) {
 		inbox string
 	}{
 		{"payment_intent.succeeded", "paid", ""},
-		{"charge.refunded", "paid", ""},
+		{"charge.dispute.created", "paid", ""},
 		{"customer.created", "", ""},
 		{"checkout.session.some_future_event", "paid", f.shopID},
 		{stripe.EventTypeCheckoutSessionCompleted, "processing", f.shopID},

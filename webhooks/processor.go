@@ -105,6 +105,9 @@ func (p *Processor) Process(ctx context.Context, ev stripe.Event) (checkout.Outc
 
 // ProcessEvent is Process, saying also why an ignored event was ignored.
 func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, error) {
+	if ev.Type == stripe.EventTypeChargeRefunded {
+		return p.processRefund(ctx, ev)
+	}
 	var sess checkoutSession
 	handled := strings.HasPrefix(string(ev.Type), "checkout.session.")
 	ignored := ""

@@ -58,6 +58,9 @@ ALTER TABLE shops ADD COLUMN restock_on_refund boolean NOT NULL DEFAULT false;
 
 -- When a rental's units are due back; NULL for anything but a rental.
 ALTER TABLE holds ADD COLUMN rental_due_at timestamptz;
+-- The rentals list reads a shop's rentals, newest first: a few among many
+-- holds, so a partial index.
+CREATE INDEX holds_rentals ON holds (shop_id, created_at DESC, id DESC) WHERE rental_due_at IS NOT NULL;
 
 -- What Stripe has refunded of a checkout's payment (charge.refunded), in
 -- the currency's minor units; refunded once the charge is refunded in full.
@@ -65,12 +68,17 @@ ALTER TABLE checkouts ADD COLUMN amount_refunded bigint NOT NULL DEFAULT 0;
 ALTER TABLE checkouts ADD COLUMN refunded boolean NOT NULL DEFAULT false;
 ALTER TABLE checkouts ADD COLUMN refunded_at timestamptz;
 ALTER TABLE checkouts ADD CONSTRAINT checkouts_amount_refunded_nonnegative CHECK (amount_refunded >= 0);
+-- charge.refunded names the payment, not the session: the checkout is
+-- found by its payment intent, which settling the paid session stored.
+CREATE INDEX checkouts_payment_intent ON checkouts (shop_id, payment_intent_id) WHERE payment_intent_id IS NOT NULL;
 
 -- +goose Down
+DROP INDEX checkouts_payment_intent;
 ALTER TABLE checkouts DROP CONSTRAINT checkouts_amount_refunded_nonnegative;
 ALTER TABLE checkouts DROP COLUMN refunded_at;
 ALTER TABLE checkouts DROP COLUMN refunded;
 ALTER TABLE checkouts DROP COLUMN amount_refunded;
+DROP INDEX holds_rentals;
 ALTER TABLE holds DROP COLUMN rental_due_at;
 ALTER TABLE shops DROP COLUMN restock_on_refund;
 DROP TABLE hold_returns;

@@ -2,7 +2,7 @@
 INSERT INTO shops (id, name)
 VALUES (sqlc.arg(id), sqlc.arg(name))
 ON CONFLICT DO NOTHING
-RETURNING id, name, public_availability, created_at;
+RETURNING id, name, public_availability, restock_on_refund, created_at;
 
 -- name: ShopExists :one
 SELECT EXISTS (SELECT 1 FROM shops WHERE id = sqlc.arg(id));
@@ -12,7 +12,7 @@ SELECT EXISTS (SELECT 1 FROM shops WHERE id = sqlc.arg(id));
 -- them: one row per location, or one with NULL location columns for a shop
 -- without any. One statement, so the shop and its locations are read from
 -- one snapshot.
-SELECT s.id, s.name, s.public_availability, s.created_at,
+SELECT s.id, s.name, s.public_availability, s.restock_on_refund, s.created_at,
        l.id AS location_id, l.name AS location_name, l.priority AS location_priority
 FROM shops s
 LEFT JOIN locations l ON l.shop_id = s.id
@@ -25,11 +25,12 @@ ORDER BY l.priority, l.id;
 WITH updated AS (
     UPDATE shops s
     SET name = coalesce(sqlc.narg(name)::text, s.name),
-        public_availability = coalesce(sqlc.narg(public_availability)::boolean, s.public_availability)
+        public_availability = coalesce(sqlc.narg(public_availability)::boolean, s.public_availability),
+        restock_on_refund = coalesce(sqlc.narg(restock_on_refund)::boolean, s.restock_on_refund)
     WHERE s.id = sqlc.arg(id)
-    RETURNING s.id, s.name, s.public_availability, s.created_at
+    RETURNING s.id, s.name, s.public_availability, s.restock_on_refund, s.created_at
 )
-SELECT u.id, u.name, u.public_availability, u.created_at,
+SELECT u.id, u.name, u.public_availability, u.restock_on_refund, u.created_at,
        l.id AS location_id, l.name AS location_name, l.priority AS location_priority
 FROM updated u
 LEFT JOIN locations l ON l.shop_id = u.id

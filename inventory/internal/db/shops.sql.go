@@ -46,7 +46,7 @@ const createShop = `-- name: CreateShop :one
 INSERT INTO shops (id, name)
 VALUES ($1, $2)
 ON CONFLICT DO NOTHING
-RETURNING id, name, public_availability, created_at
+RETURNING id, name, public_availability, restock_on_refund, created_at
 `
 
 type CreateShopParams struct {
@@ -58,6 +58,7 @@ type CreateShopRow struct {
 	ID                 string
 	Name               string
 	PublicAvailability bool
+	RestockOnRefund    bool
 	CreatedAt          time.Time
 }
 
@@ -68,13 +69,14 @@ func (q *Queries) CreateShop(ctx context.Context, db DBTX, arg CreateShopParams)
 		&i.ID,
 		&i.Name,
 		&i.PublicAvailability,
+		&i.RestockOnRefund,
 		&i.CreatedAt,
 	)
 	return i, err
 }
 
 const getShop = `-- name: GetShop :many
-SELECT s.id, s.name, s.public_availability, s.created_at,
+SELECT s.id, s.name, s.public_availability, s.restock_on_refund, s.created_at,
        l.id AS location_id, l.name AS location_name, l.priority AS location_priority
 FROM shops s
 LEFT JOIN locations l ON l.shop_id = s.id
@@ -86,6 +88,7 @@ type GetShopRow struct {
 	ID                 string
 	Name               string
 	PublicAvailability bool
+	RestockOnRefund    bool
 	CreatedAt          time.Time
 	LocationID         *string
 	LocationName       *string
@@ -109,6 +112,7 @@ func (q *Queries) GetShop(ctx context.Context, db DBTX, id string) ([]GetShopRow
 			&i.ID,
 			&i.Name,
 			&i.PublicAvailability,
+			&i.RestockOnRefund,
 			&i.CreatedAt,
 			&i.LocationID,
 			&i.LocationName,
@@ -208,11 +212,12 @@ const updateShop = `-- name: UpdateShop :many
 WITH updated AS (
     UPDATE shops s
     SET name = coalesce($1::text, s.name),
-        public_availability = coalesce($2::boolean, s.public_availability)
-    WHERE s.id = $3
-    RETURNING s.id, s.name, s.public_availability, s.created_at
+        public_availability = coalesce($2::boolean, s.public_availability),
+        restock_on_refund = coalesce($3::boolean, s.restock_on_refund)
+    WHERE s.id = $4
+    RETURNING s.id, s.name, s.public_availability, s.restock_on_refund, s.created_at
 )
-SELECT u.id, u.name, u.public_availability, u.created_at,
+SELECT u.id, u.name, u.public_availability, u.restock_on_refund, u.created_at,
        l.id AS location_id, l.name AS location_name, l.priority AS location_priority
 FROM updated u
 LEFT JOIN locations l ON l.shop_id = u.id
@@ -222,6 +227,7 @@ ORDER BY l.priority, l.id
 type UpdateShopParams struct {
 	Name               *string
 	PublicAvailability *bool
+	RestockOnRefund    *bool
 	ID                 string
 }
 
@@ -229,6 +235,7 @@ type UpdateShopRow struct {
 	ID                 string
 	Name               string
 	PublicAvailability bool
+	RestockOnRefund    bool
 	CreatedAt          time.Time
 	LocationID         *string
 	LocationName       *string
@@ -238,7 +245,12 @@ type UpdateShopRow struct {
 // Changes the settings given (a NULL argument keeps the column) and
 // returns the shop as GetShop does, or no row for an unknown shop.
 func (q *Queries) UpdateShop(ctx context.Context, db DBTX, arg UpdateShopParams) ([]UpdateShopRow, error) {
-	rows, err := db.Query(ctx, updateShop, arg.Name, arg.PublicAvailability, arg.ID)
+	rows, err := db.Query(ctx, updateShop,
+		arg.Name,
+		arg.PublicAvailability,
+		arg.RestockOnRefund,
+		arg.ID,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +262,7 @@ func (q *Queries) UpdateShop(ctx context.Context, db DBTX, arg UpdateShopParams)
 			&i.ID,
 			&i.Name,
 			&i.PublicAvailability,
+			&i.RestockOnRefund,
 			&i.CreatedAt,
 			&i.LocationID,
 			&i.LocationName,

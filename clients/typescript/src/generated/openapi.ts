@@ -1105,6 +1105,8 @@ export interface components {
             name?: components["schemas"]["Name"];
             /** @description Whether the shop publishes its availability. */
             publicAvailability?: boolean;
+            /** @description Whether a full Stripe refund of a paid checkout returns its units to stock, once. */
+            restockOnRefund?: boolean;
         };
         CreateLocationRequest: {
             id: components["schemas"]["LocationId"];
@@ -1423,6 +1425,8 @@ export interface components {
             name: string;
             /** @description Whether the shop publishes its availability; false for a new shop. */
             publicAvailability: boolean;
+            /** @description Whether a full Stripe refund (`charge.refunded`) of a paid checkout returns its units to stock; false for a new shop. */
+            restockOnRefund: boolean;
             /** Format: date-time */
             createdAt: string;
             /** @description Every location, in allocation order (priority, then id); always includes `default`. */
@@ -1444,7 +1448,7 @@ export interface components {
              * @description What the event did; `duplicate` for an event applied before.
              * @enum {string}
              */
-            outcome: "duplicate" | "ignored" | "unchanged" | "committed" | "oversold" | "awaiting_payment" | "released";
+            outcome: "duplicate" | "ignored" | "unchanged" | "committed" | "oversold" | "awaiting_payment" | "released" | "refunded" | "restocked";
             /** @description Why the event was ignored; present only when `outcome` is `ignored`. The wording may change. */
             reason?: string;
         };
@@ -1911,6 +1915,7 @@ export interface components {
                  *       "id": "acme",
                  *       "name": "Acme",
                  *       "publicAvailability": false,
+                 *       "restockOnRefund": false,
                  *       "createdAt": "2026-11-02T10:00:00Z",
                  *       "locations": [
                  *         {
@@ -1936,6 +1941,7 @@ export interface components {
                  *       "id": "acme",
                  *       "name": "Acme",
                  *       "publicAvailability": false,
+                 *       "restockOnRefund": false,
                  *       "createdAt": "2026-11-02T10:00:00Z",
                  *       "locations": [
                  *         {
