@@ -125,6 +125,25 @@ describe("checkout sessions", () => {
     assert.equal((await client.getStock(shop, "SHIRT", "size:M")).reserved, 2);
   });
 
+  it("adopts the cart's hold with holdId instead of placing another", async () => {
+    const fresh = await newShop();
+    await stock(client, fresh, [{ sku: "MUG", variantKey: "", quantity: 5 }]);
+    const held = await client.createHold(fresh, { items: [{ sku: "MUG", quantity: 1 }] });
+    const req = {
+      shopId: fresh, mode: "sale" as const, idempotencyKey: uniqueId("cart"), holdId: held.id,
+      items: [{ sku: "MUG", quantity: 2, name: "Mug", unitAmount: 1200, currency: "eur" }],
+      successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/cart",
+    };
+    const session = await client.createCheckoutSession(req);
+    assert.equal(session.reservationId, held.id);
+    const hold = await client.getHold(fresh, held.id);
+    assert.equal(hold.checkoutSessionId, session.id);
+    assert.equal(hold.items[0]?.quantity, 2);
+    assert.deepEqual(await client.createCheckoutSession(req), session, "a replay is the same session");
+    const taken = await client.createCheckoutSession({ ...req, idempotencyKey: uniqueId("cart") }).catch((e: unknown) => e);
+    assert.ok(taken instanceof InventoryAPIError && taken.status === 409 && taken.code === "hold_in_checkout", String(taken));
+  });
+
   it("sends Stripe Checkout's options, holding an adjustable line's maximum", async () => {
     const fresh = await newShop();
     await stock(client, fresh, [{ sku: "MUG", variantKey: "", quantity: 10 }]);
