@@ -37,7 +37,7 @@ func (s *Service) adopt(ctx context.Context, req Request, checkoutID string) (*i
 		}
 		bound = s.ledger.WithTx(tx)
 		hold, err = bound.SetHoldItems(ctx, req.ShopID, req.HoldID, inventory.SetHoldItemsRequest{
-			Items: inventoryLines(req.storedLines()), ExpiresIn: s.cfg.HoldTTL,
+			Items: inventoryLines(req.storedLines()), ExpiresIn: s.cfg.HoldTTL, CustomerKey: req.customerKey(),
 		})
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
@@ -68,5 +69,38 @@ func TestCheckoutPurchaseLimits(t *testing.T) {
 		t.Errorf("a key with a tab: err = %v, want a validation error on customerKey", err)
 	}
 	f.assertReserved(t, "DROP", "", 5)
+	f.shop.RequireLedgerClean(t)
+}
+
+// A checkout adopting a cart's hold holds its lines to the customer's
+// limit, counting the cart's hold once, and a refusal leaves the cart's
+// hold as it was.
+func TestCheckoutAdoptingACartHoldKeepsLimits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, checkout.Config{InventoryMode: checkoutd.ModeReserveTTL})
+	f.stock(t, "DROP", "", 50)
+	limitLine(t, f, "DROP", 0, 3)
+	if _, _, err := f.ledger.Reserve(ctx, f.shopID, inventory.ReserveRequest{
+		Items: []inventory.Line{{SKU: "DROP", Quantity: 1}}, TTL: time.Hour, CustomerKey: "acct_9",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cart, _, err := f.ledger.Reserve(ctx, f.shopID, inventory.ReserveRequest{
+		Items: []inventory.Line{{SKU: "DROP", Quantity: 1}}, TTL: time.Hour, CustomerKey: "acct_9",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := f.request("adopt-3", item("DROP", "", 3))
+	req.HoldID, req.CustomerKey = cart.ID, "acct_9"
+	_, _, err = f.svc.Create(ctx, req)
+	requireLimit(t, err, inventory.LimitPerCustomer)
+	f.assertReserved(t, "DROP", "", 2)
+
+	req = f.request("adopt-2", item("DROP", "", 2))
+	req.HoldID, req.CustomerKey = cart.ID, "acct_9"
+	f.create(t, req)
+	f.assertReserved(t, "DROP", "", 3)
 	f.shop.RequireLedgerClean(t)
 }

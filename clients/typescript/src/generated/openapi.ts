@@ -1258,8 +1258,8 @@ export interface components {
             items: components["schemas"]["Lines"];
             /** @description Extends the hold as `extend` does; left out, the expiry stays. */
             ttlSeconds?: number;
-            /** @description Accepted, so that a cart can send what it sends to place its hold; lines are not limited per customer. */
-            customerKey?: components["schemas"]["Text"];
+            /** @description The buyer for purchase limits, as when placing a hold; the hold's new lines count in place of its old ones. */
+            customerKey?: components["schemas"]["CustomerKey"];
         };
         ExtendHoldRequest: {
             /** @description The hold expires this many seconds from now. */
