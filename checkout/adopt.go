@@ -15,10 +15,11 @@ import (
 // adopt makes the cart's hold req.HoldID the checkout's reservation, in one
 // transaction: the checkout records the hold first (its row, then the
 // hold's, the order every path takes them in), then the hold's lines become
-// the checkout's and its expiry what a new checkout's hold's would be. A
-// hold another checkout has already adopted fails the unique index
-// checkouts_hold, so two checkouts never sell one hold; one the shop does
-// not have fails the foreign key.
+// the checkout's and its expiry what a new checkout's hold's would be, and
+// the cart can no longer change them (ForCheckout). A hold another
+// checkout has already adopted fails the unique index checkouts_hold, so
+// two checkouts never sell one hold; one the shop does not have fails the
+// foreign key.
 func (s *Service) adopt(ctx context.Context, req Request, checkoutID string) (*inventory.Hold, error) {
 	var (
 		hold  *inventory.Hold
@@ -37,7 +38,7 @@ func (s *Service) adopt(ctx context.Context, req Request, checkoutID string) (*i
 		}
 		bound = s.ledger.WithTx(tx)
 		hold, err = bound.SetHoldItems(ctx, req.ShopID, req.HoldID, inventory.SetHoldItemsRequest{
-			Items: inventoryLines(req.storedLines()), ExpiresIn: s.cfg.HoldTTL, CustomerKey: req.customerKey(),
+			Items: inventoryLines(req.storedLines()), ExpiresIn: s.cfg.HoldTTL, ForCheckout: true, CustomerKey: req.customerKey(),
 		})
 		return err
 	})

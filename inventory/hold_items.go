@@ -29,6 +29,12 @@ type SetHoldItemsRequest struct {
 	// adopting a cart's hold gives it a checkout's expiry. It cannot be
 	// combined with TTL.
 	ExpiresIn time.Duration
+	// ForCheckout tells that a checkout is adopting the hold: from then on
+	// only checkouts change its lines, so that a cart's change in the
+	// moments before its Stripe session is bound cannot leave the hold
+	// holding other lines than the session sells. Which checkout has the
+	// hold is the checkout package's to keep.
+	ForCheckout bool
 	// CustomerKey names the buyer, as ReserveRequest.CustomerKey: lines
 	// with a per-customer limit need it, and count the hold's new lines
 	// in place of its old ones.
@@ -77,7 +83,8 @@ const resizeReference = "resize"
 //
 // A shortfall is an *InsufficientStockError whose Available counts what the
 // hold already has; a hold that is not active (or has lapsed) is a
-// *HoldNotActiveError; an active hold bound to a checkout session is
+// *HoldNotActiveError; an active hold bound to a checkout session, or
+// adopted by a checkout (ForCheckout) when req is not a checkout's, is
 // ErrHoldInCheckout. In each case nothing changed.
 func (l *Ledger) SetHoldItems(ctx context.Context, shopID, holdID string, req SetHoldItemsRequest) (*Hold, error) {
 	if err := req.validate(shopID); err != nil {
@@ -153,7 +160,7 @@ func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines 
 			status = HoldExpired
 		}
 		return nil, &HoldNotActiveError{HoldID: holdID, Status: status}
-	case row.CheckoutSessionID != nil:
+	case row.CheckoutSessionID != nil, row.CheckoutClaimed && !req.ForCheckout:
 		return nil, ErrHoldInCheckout
 	}
 	allocs, err := l.queries.ListHoldAllocations(ctx, l.db, db.ListHoldAllocationsParams{ShopID: shopID, HoldID: holdID})
@@ -190,6 +197,11 @@ func (l *Ledger) setHoldItems(ctx context.Context, shopID, holdID string, lines 
 			ShopID: shopID, ID: holdID, TtlSeconds: int32(req.ExpiresIn / time.Second),
 		}); err != nil {
 			return nil, l.dbError("set hold expiry", err)
+		}
+	}
+	if req.ForCheckout && !row.CheckoutClaimed {
+		if err := l.queries.ClaimHoldForCheckout(ctx, l.db, db.ClaimHoldForCheckoutParams{ShopID: shopID, ID: holdID}); err != nil {
+			return nil, l.dbError("claim hold for checkout", err)
 		}
 	}
 	if req.perCustomer {

@@ -448,3 +448,30 @@ func TestSetHoldItemsRaceReaperCommitRelease(t *testing.T) {
 	}
 	f.shop.RequireLedgerClean(t)
 }
+
+// A hold a checkout adopted (ForCheckout) changes only through checkouts:
+// the cart's own change is ErrHoldInCheckout and changes nothing.
+func TestSetHoldItemsAfterCheckoutAdopted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.stock(t, "A", "", "default", 5)
+	h := f.reserve(t, inventory.Line{SKU: "A", Quantity: 1})
+	if _, err := f.ledger.SetHoldItems(ctx, f.shopID, h.ID, inventory.SetHoldItemsRequest{
+		Items: []inventory.Line{{SKU: "A", Quantity: 2}}, ForCheckout: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := f.snapshot(t)
+	_, err := f.ledger.SetHoldItems(ctx, f.shopID, h.ID, inventory.SetHoldItemsRequest{Items: []inventory.Line{{SKU: "A", Quantity: 3}}})
+	if !errors.Is(err, inventory.ErrHoldInCheckout) {
+		t.Errorf("the cart's change of an adopted hold: %v, want ErrHoldInCheckout", err)
+	}
+	f.assertUnchanged(t, before)
+	if got, err := f.ledger.SetHoldItems(ctx, f.shopID, h.ID, inventory.SetHoldItemsRequest{
+		Items: []inventory.Line{{SKU: "A", Quantity: 1}}, ForCheckout: true,
+	}); err != nil || got.Items[0].Quantity != 1 {
+		t.Errorf("a checkout's change of an adopted hold: %+v, %v", got, err)
+	}
+	f.shop.RequireLedgerClean(t)
+}

@@ -3,7 +3,7 @@
 -- before stock rows is the order every path takes them in. It is a
 -- statement of its own so that what follows reads the hold's allocations
 -- after the lock, as the last change to them left them.
-SELECT h.status, h.checkout_session_id,
+SELECT h.status, h.checkout_session_id, h.checkout_claimed,
        coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
        (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring,
        (h.expires_at <= now())::boolean AS past_expiry
@@ -77,3 +77,10 @@ SET expires_at = date_trunc('second', now() + make_interval(secs => sqlc.arg(ttl
 WHERE shop_id = sqlc.arg(shop_id)
   AND id = sqlc.arg(id)
   AND status = 'active';
+
+-- name: ClaimHoldForCheckout :exec
+-- Marks a hold a checkout adopted: from now on only checkouts set its
+-- lines (see migration 00016).
+UPDATE holds
+SET checkout_claimed = true, updated_at = now()
+WHERE shop_id = sqlc.arg(shop_id) AND id = sqlc.arg(id);

@@ -9,8 +9,26 @@ import (
 	"context"
 )
 
+const claimHoldForCheckout = `-- name: ClaimHoldForCheckout :exec
+UPDATE holds
+SET checkout_claimed = true, updated_at = now()
+WHERE shop_id = $1 AND id = $2
+`
+
+type ClaimHoldForCheckoutParams struct {
+	ShopID string
+	ID     string
+}
+
+// Marks a hold a checkout adopted: from now on only checkouts set its
+// lines (see migration 00016).
+func (q *Queries) ClaimHoldForCheckout(ctx context.Context, db DBTX, arg ClaimHoldForCheckoutParams) error {
+	_, err := db.Exec(ctx, claimHoldForCheckout, arg.ShopID, arg.ID)
+	return err
+}
+
 const lockHoldForItems = `-- name: LockHoldForItems :one
-SELECT h.status, h.checkout_session_id,
+SELECT h.status, h.checkout_session_id, h.checkout_claimed,
        coalesce(hold_open_until(h.status, h.expires_at, h.checkout_session_expires_at) <= now(), false)::boolean AS lapsed,
        (h.status = 'expiring' OR h.status = 'active' AND h.checkout_session_expires_at IS NOT NULL AND h.expires_at <= now())::boolean AS expiring,
        (h.expires_at <= now())::boolean AS past_expiry
@@ -27,6 +45,7 @@ type LockHoldForItemsParams struct {
 type LockHoldForItemsRow struct {
 	Status            string
 	CheckoutSessionID *string
+	CheckoutClaimed   bool
 	Lapsed            bool
 	Expiring          bool
 	PastExpiry        bool
@@ -42,6 +61,7 @@ func (q *Queries) LockHoldForItems(ctx context.Context, db DBTX, arg LockHoldFor
 	err := row.Scan(
 		&i.Status,
 		&i.CheckoutSessionID,
+		&i.CheckoutClaimed,
 		&i.Lapsed,
 		&i.Expiring,
 		&i.PastExpiry,
