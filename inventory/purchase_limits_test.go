@@ -311,3 +311,17 @@ func TestPerCustomerLimitOnSetHoldItems(t *testing.T) {
 	}
 	f.shop.RequireLedgerClean(t)
 }
+
+// A payment that arrives for stock nobody holds is sold whatever the
+// limits: the customer has paid.
+func TestSellIgnoresPurchaseLimits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.stock(t, "DROP", "", "", 10)
+	setLimits(t, f, "DROP", 1, 1)
+	sold, err := f.ledger.Sell(context.Background(), f.shopID, []inventory.Line{{SKU: "DROP", Quantity: 2}}, "late-payment", "sale")
+	if err != nil || sold.Status != inventory.HoldCommitted {
+		t.Fatalf("Sell = %+v, %v; want a committed sale", sold, err)
+	}
+	f.shop.RequireLedgerClean(t)
+}

@@ -51,11 +51,16 @@ func (l *Ledger) AttachSession(ctx context.Context, shopID, holdID, sessionID st
 // Sell takes lines off stock at once, as a hold committed on the spot: for a
 // payment whose hold was released before it arrived, or a sale that never
 // had one (validate_only). All lines or none; a shortfall is an
-// *InsufficientStockError and changes nothing.
+// *InsufficientStockError and changes nothing. Purchase limits do not
+// apply: they are for placing holds, and this customer has paid.
 func (l *Ledger) Sell(ctx context.Context, shopID string, lines []Line, reference, checkoutMode string) (*Hold, error) {
+	req := ReserveRequest{Items: lines, TTL: time.Minute, Reference: reference, CheckoutMode: checkoutMode}
+	if err := req.validate(shopID); err != nil {
+		return nil, err
+	}
 	var sold *Hold
 	err := l.inBoundTx(ctx, func(bound *Ledger) error {
-		hold, _, err := bound.Reserve(ctx, shopID, ReserveRequest{Items: lines, TTL: time.Minute, Reference: reference, CheckoutMode: checkoutMode})
+		hold, _, err := bound.reserveLines(ctx, shopID, mergeLines(lines), req)
 		if err != nil {
 			return err
 		}
