@@ -207,7 +207,11 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 	if stripeSession.ExpiresAt != 0 {
 		expiresAt = time.Unix(stripeSession.ExpiresAt, 0).UTC()
 	}
-	if err := s.open(ctx, req.ShopID, c.id, stripeSession, expiresAt); err != nil {
+	var rentalDue *time.Time
+	if due, ok := req.rentalDue(); ok {
+		rentalDue = &due
+	}
+	if err := s.open(ctx, req.ShopID, c.id, stripeSession, expiresAt, rentalDue); err != nil {
 		// The session exists and its metadata names the checkout, so the
 		// webhooks can still settle it; a replay will record it.
 		return nil, false, database.WrapError("record the checkout session", err)
@@ -218,9 +222,10 @@ func (s *Service) Create(ctx context.Context, req Request) (sess *Session, creat
 }
 
 // open records the Stripe session on the checkout and, when it has a hold,
-// on the hold too, in one transaction: the checkout's row is locked first,
-// then the hold's, the order the webhooks take them in.
-func (s *Service) open(ctx context.Context, shopID, checkoutID string, sess *stripe.CheckoutSession, expiresAt time.Time) error {
+// on the hold too, with a rental's due date, in one transaction: the
+// checkout's row is locked first, then the hold's, the order the webhooks
+// take them in.
+func (s *Service) open(ctx context.Context, shopID, checkoutID string, sess *stripe.CheckoutSession, expiresAt time.Time, rentalDueAt *time.Time) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		holdID, err := s.queries.OpenCheckout(ctx, tx, db.OpenCheckoutParams{
 			ShopID: shopID, CheckoutID: checkoutID,
@@ -234,7 +239,14 @@ func (s *Service) open(ctx context.Context, shopID, checkoutID string, sess *str
 		if err != nil {
 			return err
 		}
-		return s.ledger.WithTx(tx).AttachSession(ctx, shopID, *holdID, sess.ID, expiresAt)
+		bound := s.ledger.WithTx(tx)
+		if err := bound.AttachSession(ctx, shopID, *holdID, sess.ID, expiresAt); err != nil {
+			return err
+		}
+		if rentalDueAt != nil {
+			return bound.SetRentalDue(ctx, shopID, *holdID, *rentalDueAt)
+		}
+		return nil
 	})
 }
 

@@ -140,4 +140,5 @@ func (a *API) Mount(r *mux.Router) {
 	shopRoute(http.MethodPut, "/holds/{holdId}/items", a.setHoldItems)
 	shopRoute(http.MethodPost, "/holds/{holdId}/returns", a.createReturn)
 	shopRoute(http.MethodGet, "/holds/{holdId}/returns", a.listReturns)
+	shopRoute(http.MethodGet, "/rentals", a.rentals)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/inventory"
 )
 
@@ -52,4 +53,23 @@ func (a *API) listReturns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": rets})
+}
+
+// rentals lists the shop's committed rentals, newest first, filtered by
+// status=out|overdue|returned.
+func (a *API) rentals(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := inventory.RentalsOptions{Status: inventory.RentalStatus(q.Get("status")), Cursor: q.Get("cursor")}
+	var issues []checkoutd.FieldIssue
+	opts.Limit, issues = intParam(q.Get("limit"), "limit", issues)
+	if len(issues) > 0 {
+		writeInvalid(w, issues)
+		return
+	}
+	page, err := a.ledger.ListRentals(r.Context(), pathVar(r, "shopId"), opts)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
 }

@@ -73,3 +73,15 @@ func TestReturns(t *testing.T) {
 	}
 	expect(t, h.svc(t, http.MethodGet, shopPath(shop, "/holds/hold_none/returns"), nil), http.StatusNotFound, "not_found")
 }
+
+func TestRentalsList(t *testing.T) {
+	t.Parallel()
+	h := env(t)
+	shop := h.newShop(t)
+	r := h.svc(t, http.MethodGet, shopPath(shop, "/rentals"), nil)
+	expect(t, r, http.StatusOK, "")
+	assertJSON(t, r, map[string]any{"items": []any{}, "nextCursor": nil})
+	expectInvalid(t, h.svc(t, http.MethodGet, shopPath(shop, "/rentals?status=lost"), nil), "status")
+	expectInvalid(t, h.svc(t, http.MethodGet, shopPath(shop, "/rentals?limit=0"), nil), "limit")
+	expect(t, h.svc(t, http.MethodGet, shopPath("no-such-shop", "/rentals"), nil), http.StatusNotFound, "not_found")
+}

@@ -34,6 +34,9 @@ type CheckoutRequest struct {
 	// Items and it is bound to the session. Unknown: CodeNotFound; not
 	// active: CodeHoldNotActive; another checkout's: CodeHoldInCheckout.
 	HoldID string `json:"holdId,omitempty"`
+	// RentalDueAt, of a "rental" checkout, is when its units are due back
+	// (in the future); the paid rental is then on ListRentals.
+	RentalDueAt *time.Time `json:"rentalDueAt,omitempty"`
 
 	// UIMode is "hosted" (the default) or "embedded", answered with a
 	// ClientSecret for Stripe.js instead of a URL.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -102,4 +104,58 @@ func returnsPath(shopID, holdID string) (string, error) {
 		return "", err
 	}
 	return path + "/holds/" + hold + "/returns", nil
+}
+
+// Rental is a committed rental hold: what went out, when it is due back
+// and what has come back.
+type Rental struct {
+	HoldID    string    `json:"holdId"`
+	Reference string    `json:"reference"`
+	DueAt     time.Time `json:"dueAt"`
+	// Status is "out", "overdue" or "returned".
+	Status      string       `json:"status"`
+	Outstanding int64        `json:"outstanding"`
+	Items       []RentalItem `json:"items"`
+	CreatedAt   time.Time    `json:"createdAt"`
+}
+
+// RentalItem is one line of a rental: what went out and what came back.
+type RentalItem struct {
+	SKU        string `json:"sku"`
+	VariantKey string `json:"variantKey"`
+	Quantity   int64  `json:"quantity"`
+	Returned   int64  `json:"returned"`
+}
+
+// RentalPage is a page of rentals, newest first; NextCursor is "" on the
+// last page.
+type RentalPage struct {
+	Items      []Rental `json:"items"`
+	NextCursor string   `json:"nextCursor"`
+}
+
+// ListRentals returns a page of shopID's rentals, newest first: status ""
+// for all, else "out", "overdue" or "returned"; limit 0 for the server's
+// default; cursor the previous page's NextCursor, "" for the first.
+func (c *Client) ListRentals(ctx context.Context, shopID, status string, limit int, cursor string) (*RentalPage, error) {
+	op := fmt.Sprintf("list rentals of shop %q", shopID)
+	path, err := shopPath(shopID)
+	if err != nil {
+		return nil, fmt.Errorf("inventory client: %s: %w", op, err)
+	}
+	q := url.Values{}
+	if status != "" {
+		q.Set("status", status)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var page RentalPage
+	if err := c.call(ctx, op, http.MethodGet, path+"/rentals", q, nil, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
 }

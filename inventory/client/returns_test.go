@@ -43,6 +43,10 @@ func TestReturns(t *testing.T) {
 	if info, err := c.StockInfo(ctx, shopID, "MUG", ""); err != nil || info.OnHand != 9 {
 		t.Errorf("stock after return: %+v, %v", info, err)
 	}
+	rentals, err := c.ListRentals(ctx, shopID, "overdue", 10, "")
+	if err != nil || len(rentals.Items) != 0 || rentals.NextCursor != "" {
+		t.Errorf("ListRentals = %+v, %v", rentals, err)
+	}
 	rets, err := c.ListReturns(ctx, shopID, hold.ID)
 	if err != nil || len(rets) != 1 || rets[0].ID != ret.ID || rets[0].Reason != "wrong colour" {
 		t.Errorf("ListReturns = %+v, %v", rets, err)

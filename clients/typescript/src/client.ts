@@ -20,6 +20,7 @@ import type {
   OversoldOrder,
   Page,
   ReceiptRequest,
+  Rental,
   Return,
   SetHoldItemsRequest,
   Shop,
@@ -241,6 +242,14 @@ export class InventoryAuthorityClient {
    */
   async createReturn(shopId: string, holdId: string, req: CreateReturnRequest, options?: RequestOptions): Promise<Return> {
     return this.#post<Return>(holdPath(shopId, holdId) + "/returns", req, options);
+  }
+
+  /** The shop's committed rentals, newest first; `status` keeps out, overdue or returned ones. */
+  listRentals(shopId: string, opts: ListOptions & { status?: "out" | "overdue" | "returned" } = {}, options?: RequestOptions): PageList<Rental> {
+    return this.#list<Rental>(shopPath(shopId) + "/rentals", opts.cursor ?? undefined, (q) => {
+      limitQuery(opts)(q);
+      if (opts.status !== undefined) q.set("status", opts.status);
+    }, options);
   }
 
   /** A hold's returns, oldest first. */

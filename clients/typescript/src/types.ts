@@ -63,6 +63,8 @@ export type CreateReturnRequest = Schemas["CreateReturnRequest"];
 export type Return = Schemas["Return"];
 /** A returned line at the location its units came back to. */
 export type ReturnItem = Schemas["ReturnItem"];
+/** A committed rental: when it is due back and what is still out. */
+export type Rental = Schemas["Rental"];
 
 /** `POST /api/checkout/sessions`. */
 export type CreateCheckoutSessionRequest = Schemas["CreateCheckoutSessionRequest"];

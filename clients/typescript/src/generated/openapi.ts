@@ -753,6 +753,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inventory/shops/{shopId}/rentals": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List rentals
+         * @description A page of the shop's committed rental holds (a `rental` checkout with
+         *     `rentalDueAt`, paid), newest first, each with its due date and the
+         *     units not yet returned. `status` keeps `out` (units out, not yet
+         *     due), `overdue` (units out past `dueAt`) or `returned` (every unit
+         *     back, through returns).
+         */
+        get: operations["listRentals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inventory/shops/{shopId}/oversold": {
         parameters: {
             query?: never;
@@ -1247,6 +1280,31 @@ export interface components {
         ReturnList: {
             items: components["schemas"]["Return"][];
         };
+        RentalItem: {
+            sku: components["schemas"]["Sku"];
+            variantKey: components["schemas"]["VariantKey"];
+            /** @description Units that went out. */
+            quantity: number;
+            /** @description Units of them returned so far. */
+            returned: number;
+        };
+        Rental: {
+            holdId: string;
+            reference: string;
+            /** Format: date-time */
+            dueAt: string;
+            /** @enum {string} */
+            status: "out" | "overdue" | "returned";
+            /** @description Units not yet returned, over every line. */
+            outstanding: number;
+            items: components["schemas"]["RentalItem"][];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        RentalPage: {
+            items: components["schemas"]["Rental"][];
+            nextCursor: string | null;
+        };
         CommitHoldRequest: {
             /** @description For example the order id; recorded on the SALE movements. */
             reference?: components["schemas"]["Text"];
@@ -1366,6 +1424,12 @@ export interface components {
              *     another checkout's: 409 `hold_in_checkout`.
              */
             holdId?: components["schemas"]["Text"];
+            /**
+             * Format: date-time
+             * @description Mode `rental` only, in the future: when the rental's units are due back. Recorded on
+             *     its hold, it puts the paid rental on `GET .../rentals`.
+             */
+            rentalDueAt?: string;
             /**
              * @description `ui_mode`: hosted answers a `url` to send the customer to; embedded answers a `clientSecret` for Stripe.js `initEmbeddedCheckout`.
              * @default hosted
@@ -3846,6 +3910,49 @@ export interface operations {
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["InventoryUnavailable"];
+        };
+    };
+    listRentals: {
+        parameters: {
+            query?: {
+                status?: "out" | "overdue" | "returned";
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page; absent for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: {
+                /**
+                 * @description An id for the request, echoed in the response and in logs. A value not
+                 *     matching the pattern is replaced by a generated id.
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The shop. A shop key naming another shop gets 404, as for an unknown shop. */
+                shopId: components["parameters"]["ShopId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rentals. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RentalPage"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["InventoryUnavailable"];
         };
