@@ -25,8 +25,8 @@ type SetHoldItemsRequest struct {
 // left out) is released. Not enough stock is an *APIError with
 // CodeInsufficientStock (Available counts what the hold already has) and
 // leaves the hold as it was; a hold that is not active, or has lapsed, is
-// CodeHoldNotActive with its HoldStatus; one bound to a checkout session is
-// CodeHoldInCheckout. Setting the lines a hold already has changes nothing,
+// CodeHoldNotActive with its HoldStatus; one bound to a checkout session,
+// or adopted by a checkout (CheckoutRequest.HoldID), is CodeHoldInCheckout. Setting the lines a hold already has changes nothing,
 // so a retry is safe.
 func (c *Client) SetHoldItems(ctx context.Context, shopID, holdID string, req SetHoldItemsRequest) (*Hold, error) {
 	op := fmt.Sprintf("set items of hold %q of shop %q", holdID, shopID)

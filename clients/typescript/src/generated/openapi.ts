@@ -695,9 +695,9 @@ export interface paths {
          *     only. `ttlSeconds` extends the hold as `extend` does. Not enough
          *     stock for a growing line is 409 `insufficient_stock` (`available`
          *     counts what the hold already has) and the hold is as it was. Only an
-         *     `active` hold that has not lapsed and has no checkout session can
-         *     change: otherwise 409 `hold_not_active` (with `status`) or 409
-         *     `hold_in_checkout`.
+         *     `active` hold that has not lapsed, has no checkout session and was
+         *     not adopted by a checkout (`holdId`) can change: otherwise 409
+         *     `hold_not_active` (with `status`) or 409 `hold_in_checkout`.
          */
         put: operations["setHoldItems"];
         post?: never;
