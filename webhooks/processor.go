@@ -143,8 +143,27 @@ func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, 
 		}
 	}
 
-	// What the event changes is not done until its transaction commits:
-	// the logs and metrics of the change wait for it.
+	var sessionID *string
+	if sess.ID != "" {
+		sessionID = &sess.ID
+	}
+	var settle func(pgx.Tx, *slog.Logger) (checkout.Settlement, error)
+	if handled && shopID != "" && sess.ID != "" {
+		settle = func(tx pgx.Tx, txLog *slog.Logger) (checkout.Settlement, error) {
+			return p.settler.Settle(ctx, tx, shopID, sess.event(ev), prepared, txLog)
+		}
+	}
+	return p.apply(ctx, ev, shopID, sessionID, ignored, log, settle)
+}
+
+// apply records ev in the inbox and, unless settle is nil (the event is
+// ignored for the reason ignored), applies it with settle, in one
+// transaction: the event's effect and its record commit together or not at
+// all, and a duplicate changes nothing. What the event changes is not done
+// until the transaction commits: the logs and metrics of the change wait
+// for it.
+func (p *Processor) apply(ctx context.Context, ev stripe.Event, shopID string, sessionID *string, ignored string, log *slog.Logger,
+	settle func(pgx.Tx, *slog.Logger) (checkout.Settlement, error)) (Result, error) {
 	var (
 		outcome checkout.Outcome
 		after   aftercommit.Queue
@@ -152,10 +171,6 @@ func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, 
 	)
 	txLog := aftercommit.Logger(log, &after)
 	err := pgx.BeginFunc(ctx, p.db, func(tx pgx.Tx) error {
-		var sessionID *string
-		if sess.ID != "" {
-			sessionID = &sess.ID
-		}
 		_, err := p.queries.RecordStripeEvent(ctx, tx, db.RecordStripeEventParams{
 			ShopID: shopID, ID: ev.ID, Type: string(ev.Type), StripeSessionID: sessionID,
 			ApiVersion: ev.APIVersion, Outcome: string(checkout.Ignored),
@@ -168,8 +183,8 @@ func (p *Processor) ProcessEvent(ctx context.Context, ev stripe.Event) (Result, 
 			return fmt.Errorf("record event: %w", err)
 		}
 		outcome = checkout.Ignored
-		if handled && shopID != "" && sess.ID != "" {
-			if settled, err = p.settler.Settle(ctx, tx, shopID, sess.event(ev), prepared, txLog); err != nil {
+		if settle != nil {
+			if settled, err = settle(tx, txLog); err != nil {
 				return err
 			}
 			outcome, ignored = settled.Outcome, settled.Reason

@@ -3,17 +3,13 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stripe/stripe-go/v79"
 
 	"github.com/checkoutd/checkoutd"
 	"github.com/checkoutd/checkoutd/checkout"
-	"github.com/checkoutd/checkoutd/internal/aftercommit"
-	"github.com/checkoutd/checkoutd/internal/database"
-	"github.com/checkoutd/checkoutd/webhooks/internal/db"
 )
 
 // charge is the part of a charge.refunded event's Charge checkoutd reads:
@@ -52,51 +48,14 @@ func (p *Processor) processRefund(ctx context.Context, ev stripe.Event) (Result,
 	}
 	log := p.log.With("event_id", ev.ID, "event_type", string(ev.Type), "api_version", ev.APIVersion,
 		"shop_id", shopID, "charge_id", ch.ID)
-	var (
-		outcome checkout.Outcome
-		after   aftercommit.Queue
-		settled checkout.Settlement
-	)
-	txLog := aftercommit.Logger(log, &after)
-	err := pgx.BeginFunc(ctx, p.db, func(tx pgx.Tx) error {
-		_, err := p.queries.RecordStripeEvent(ctx, tx, db.RecordStripeEventParams{
-			ShopID: shopID, ID: ev.ID, Type: string(ev.Type), ApiVersion: ev.APIVersion, Outcome: string(checkout.Ignored),
-		})
-		if errors.Is(err, pgx.ErrNoRows) {
-			outcome = Duplicate
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("record event: %w", err)
-		}
-		outcome = checkout.Ignored
-		if ignored == "" {
-			settled, err = p.settler.SettleRefund(ctx, tx, shopID, checkout.RefundEvent{
+	var settle func(pgx.Tx, *slog.Logger) (checkout.Settlement, error)
+	if ignored == "" {
+		settle = func(tx pgx.Tx, txLog *slog.Logger) (checkout.Settlement, error) {
+			return p.settler.SettleRefund(ctx, tx, shopID, checkout.RefundEvent{
 				ID: ev.ID, ChargeID: ch.ID, PaymentIntentID: *pi,
 				Amount: ch.Amount, AmountRefunded: ch.AmountRefunded, Refunded: ch.Refunded,
 			}, txLog)
-			if err != nil {
-				return err
-			}
-			outcome, ignored = settled.Outcome, settled.Reason
-			if err := p.queries.SetStripeEventOutcome(ctx, tx, db.SetStripeEventOutcomeParams{ShopID: shopID, ID: ev.ID, Outcome: string(outcome)}); err != nil {
-				return fmt.Errorf("record outcome: %w", err)
-			}
 		}
-		if p.beforeCommit != nil {
-			return p.beforeCommit()
-		}
-		return nil
-	})
-	if err != nil {
-		return Result{}, database.WrapError("process event "+ev.ID, err)
 	}
-	settled.Committed()
-	after.Flush()
-	log.InfoContext(ctx, "stripe event processed", "outcome", string(outcome))
-	res := Result{Outcome: outcome}
-	if outcome == checkout.Ignored {
-		res.Reason = ignored
-	}
-	return res, nil
+	return p.apply(ctx, ev, shopID, nil, ignored, log, settle)
 }
