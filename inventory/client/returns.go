@@ -50,7 +50,7 @@ func (c *Client) CreateReturn(ctx context.Context, shopID, holdID string, req Re
 	op := fmt.Sprintf("create return of hold %q of shop %q", holdID, shopID)
 	items := make([]returnItemBody, len(req.Items))
 	for i, it := range req.Items {
-		items[i] = returnItemBody{SKU: it.SKU, VariantKey: it.VariantKey, Quantity: it.Quantity, LocationID: it.LocationID}
+		items[i] = returnItemBody(it)
 	}
 	body := struct {
 		Items          []returnItemBody `json:"items"`
