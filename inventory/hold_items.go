@@ -371,23 +371,3 @@ func (g *groupLine) level(locationID string) groupLevel {
 	}
 	return groupLevel{locationID: locationID}
 }
-
-// execAlone runs a commit or a release outside a group, in one round trip
-// of two statements: LockGroupHolds, then the operation's own. The
-// operation's statement reads the holds' allocations with the snapshot it
-// started with, so were it to wait on a hold's lock itself, it could read
-// the allocations from before a change of the hold's lines (SetHoldItems)
-// committed during the wait. Locked first, in a statement of its own, the
-// hold is read as the change left it. A group does the same (lockSteps).
-func (l *Ledger) execAlone(ctx context.Context, op groupOp) error {
-	var ls lockSet
-	op.locks(&ls)
-	sender, ok := l.db.(batchSender)
-	if !ok || len(ls.holds.HoldIds) == 0 {
-		return op.exec(ctx, l.queries, l.db)
-	}
-	return sendSteps(ctx, sender, []func(conn db.DBTX) error{
-		func(conn db.DBTX) error { return l.queries.LockGroupHolds(ctx, conn, ls.holds) },
-		func(conn db.DBTX) error { return op.exec(ctx, l.queries, conn) },
-	})
-}
