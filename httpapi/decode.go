@@ -46,6 +46,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "is not valid UTF-8"}})
 		return false
 	}
+	// It would do the same to an escaped half of a UTF-16 pair ("\ud800").
+	if loneSurrogate(body) {
+		writeInvalid(w, []checkoutd.FieldIssue{{Field: "body", Issue: "has a \\u escape of half a UTF-16 surrogate pair, which is no character"}})
+		return false
+	}
 	// A request type that parses its usual body by hand (validate's, on
 	// every cart) does so first; it says false when unsure.
 	if p, ok := v.(plainParsing); ok && p.parsePlain(body) {
@@ -60,6 +65,69 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return true
 	}
 	return decodeChecked(w, body, v)
+}
+
+// loneSurrogate reports whether body, JSON, escapes a UTF-16 surrogate
+// (\ud800 to \udfff) other than as a high one followed at once by a low
+// one: a pair is one character, anything else none.
+func loneSurrogate(body []byte) bool {
+	for i := bytes.IndexByte(body, '\\'); i >= 0 && i < len(body)-1; {
+		if body[i+1] != 'u' {
+			i = nextBackslash(body, i+2)
+			continue
+		}
+		r, ok := hex4(body, i+2)
+		switch {
+		case !ok || r < 0xd800 || r > 0xdfff:
+		case r >= 0xdc00:
+			return true
+		default:
+			low, ok := rune(0), len(body) >= i+12 && body[i+6] == '\\' && body[i+7] == 'u'
+			if ok {
+				low, ok = hex4(body, i+8)
+			}
+			if !ok || low < 0xdc00 || low > 0xdfff {
+				return true
+			}
+			i += 6
+		}
+		i = nextBackslash(body, i+6)
+	}
+	return false
+}
+
+// nextBackslash is the index of the first backslash in body from i on, or
+// -1.
+func nextBackslash(body []byte, i int) int {
+	if i >= len(body) {
+		return -1
+	}
+	j := bytes.IndexByte(body[i:], '\\')
+	if j < 0 {
+		return -1
+	}
+	return i + j
+}
+
+// hex4 decodes the four hex digits of a \u escape at body[i:].
+func hex4(body []byte, i int) (rune, bool) {
+	if i+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // plainParsing is a request type whose usual bodies parsePlain parses by

@@ -265,3 +265,25 @@ func decodeCheckout(t *testing.T, body string, fn func(http.ResponseWriter, *htt
 	}
 	return nil, rec.Code, rec.Body.String()
 }
+
+func TestLoneSurrogate(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]bool{
+		`{"a":"x"}`:            false,
+		`{"a":"\ud83d\ude00"}`: false, // a pair: one character
+		`{"a":"\u00e9\n\"\\"}`: false,
+		`{"a":"\\ud800"}`:      false, // a backslash, then text
+		`{"a":"\ud800"}`:       true,
+		`{"a":"\udc00"}`:       true,
+		`{"a":"\ud800\u0041"}`: true,
+		`{"a":"\ud800x"}`:      true,
+		`{"a":"\uD800\uDFFF"}`: false,
+		`{"a":"x\\\ud800"}`:    true,
+		`{"a":"\ud800`:         true,
+		`{"a":"\u12"}`:         false, // not JSON; json says so
+	} {
+		if got := loneSurrogate([]byte(body)); got != want {
+			t.Errorf("loneSurrogate(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
